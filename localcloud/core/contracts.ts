@@ -17,6 +17,13 @@ export interface Principal {
   sessionPolicy?: string;
   /** For Type=Service: e.g. fc.aliyuncs.com */
   serviceName?: string;
+  /** For Type=AssumedRoleUser: the role's id (GetCallerIdentity RoleId). */
+  roleId?: string;
+  /** For Type=RAMUser: the user's name and id. */
+  userName?: string;
+  userId?: string;
+  /** Epoch ms when an STS token expires (AssumedRoleUser only). */
+  expiresAt?: number;
 }
 
 export type CredentialFailureCode =
@@ -92,6 +99,17 @@ export interface LocalService {
   handle(req: LocalRequest, ctx: ServiceContext): Promise<ServiceOutcome>;
   /** Renders an error in this service's wire format (used for injected faults too). */
   errorResponse(status: number, code: string, message: string, requestId: string): LocalResponse;
+  /** The service's documented throttling and server errors, for injected faults. Absent = the
+   *  POP defaults (400 Throttling.Api, 503 ServiceUnavailable). */
+  faultErrors?: Partial<Record<'throttle' | 'error5xx', FaultError>>;
+  /** Releases what the service holds (files, timers) when the server stops. */
+  close?(): Promise<void>;
+}
+
+export interface FaultError {
+  status: number;
+  code: string;
+  message: string;
 }
 
 export interface ServiceOutcome {
@@ -118,8 +136,17 @@ export interface LocalCloudEnv {
     id: string;
     name: string;
     kind: 'management' | 'delegated-administrator' | 'member';
+    /** Keys of the RAM user named in `user` (full administrator of the account). The cloud
+     *  refuses AssumeRole signed with root keys, so these are the keys to use. */
     accessKeyId: string;
     accessKeySecret: string;
+    /** The RAM user that owns accessKeyId (always `admin`). */
+    user?: string;
+    /** The account's root AccessKey, for tests of what root credentials may not do. */
+    root?: { accessKeyId: string; accessKeySecret: string };
+    folderId?: string;
+    /** Service principals this account is a delegated administrator for. */
+    delegatedServices?: string[];
   }>;
   /** Keys the local function host uses to act as a cloud service (e.g. fc.aliyuncs.com) in AssumeRole. */
   servicePrincipals: Record<string, { accessKeyId: string; accessKeySecret: string }>;

@@ -1,0 +1,207 @@
+// localcloud: a local stand-in for the Alibaba Cloud APIs rd-governance calls, speaking their real
+// wire protocols on one loopback server, so official SDKs work against it by endpoint only.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CallLog } from './core/call-log';
+import { LocalClock } from './core/clock';
+import type { LocalCloudEnv, LocalService, ServiceContext, ServiceName } from './core/contracts';
+import { createControl, envAccount, type LocalCloudControl } from './core/control';
+import { LocalCredentialStore } from './core/credentials';
+import { DEFAULT_TABLESTORE_INSTANCE } from './core/defaults';
+import { FaultInjector } from './core/faults';
+import { popRequestId } from './core/ids';
+import { NonceRegistry } from './core/pop';
+import {
+  loadOrganizationFixture,
+  type OrganizationFixture,
+  parseOrganizationFixture,
+} from './org/fixture';
+import { organizationKeys } from './org/keys';
+import { Organization } from './org/organization';
+import { persistOrganization } from './org/persistence';
+import { LocalCloudServer } from './server';
+import { createServices } from './services';
+import { createTablestoreService, type TablestoreService } from './tablestore';
+
+export type { CallFilter } from './core/call-log';
+export type { LocalClock } from './core/clock';
+export type * from './core/contracts';
+export type { EnvAccount, LocalCloudControl, RoleView } from './core/control';
+export type { LocalCredentialStore } from './core/credentials';
+export { DEFAULT_TABLESTORE_INSTANCE } from './core/defaults';
+export type { FaultKind, FaultRule, NewFaultRule } from './core/faults';
+export { buildOrganization, FUNCTION_ROLE_NAME } from './org/builder';
+export type { OrganizationFixture } from './org/fixture';
+export { loadOrganizationFixture } from './org/fixture';
+export { ACCESS_ROLE_NAME, Organization, OrganizationError } from './org/organization';
+export { SERVICE_LINKED_ROLES } from './org/service-linked-roles';
+
+export const DEMO_ORGANIZATION_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'fixtures',
+  'demo-organization.yaml',
+);
+
+const ALL_SERVICES: ServiceName[] = ['sts', 'resourcemanager', 'ram', 'tablestore', 'sls', 'fc'];
+
+export interface StartLocalCloudOptions {
+  /** 0 = ephemeral (default). */
+  port?: number;
+  /** A fixture object, a YAML path, or absent = the demo organization. */
+  organization?: OrganizationFixture | string;
+  /** Absent = in memory. Handed to services that keep data (Tablestore, SLS). */
+  dataDir?: string;
+  /** Where to write env.json (absent = not written). */
+  envFile?: string;
+  /** Tablestore instances created in the management account (default: `rdgov`, the instance the
+   *  local function host configures). Tests create more through `cloud.tablestore`. */
+  tablestoreInstances?: string[];
+  /** Services hosted besides the built-in ones (routed after them). */
+  extraServices?: LocalService[];
+  /** Random source for fault rates (tests pass a fixed one). */
+  random?: () => number;
+  /** Reports failures inside services (default: console.error). */
+  onServiceError?: (error: unknown, service: string, action: string) => void;
+}
+
+export interface LocalCloud {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** The current env (a fresh copy each read: members added through the controls appear). */
+  readonly env: LocalCloudEnv;
+  control: LocalCloudControl;
+  organization: Organization;
+  clock: LocalClock;
+  credentials: LocalCredentialStore;
+  /** The Tablestore emulator: create instances for any account, list them. */
+  tablestore: TablestoreService;
+  /** Hosts another service on the same server (e.g. FC from the function host). */
+  addService(service: LocalService): void;
+  /** Publishes the API URL and tokens in env.json (the function host calls this). */
+  publishApi(api: NonNullable<LocalCloudEnv['api']>): void;
+  stop(): Promise<void>;
+}
+
+function loadFixture(source: OrganizationFixture | string | undefined) {
+  if (source === undefined) return loadOrganizationFixture(DEMO_ORGANIZATION_PATH);
+  if (typeof source === 'string') return loadOrganizationFixture(source);
+  return parseOrganizationFixture(source);
+}
+
+export function buildEnv(
+  organization: Organization,
+  url: string,
+  api?: LocalCloudEnv['api'],
+): LocalCloudEnv {
+  const hostPort = url.replace(/^https?:\/\//, '');
+  const endpoints = Object.fromEntries(ALL_SERVICES.map((name) => [name, hostPort])) as Record<
+    ServiceName,
+    string
+  >;
+  return {
+    region: organization.region,
+    url,
+    endpoints,
+    control: `${url}/__localcloud`,
+    managementAccountId: organization.managementAccountId,
+    accounts: organization.directoryAccounts().map((account) => envAccount(organization, account)),
+    servicePrincipals: Object.fromEntries(
+      [...organization.servicePrincipals].map(([name, keys]) => [name, { ...keys }]),
+    ),
+    ...(api ? { api } : {}),
+  };
+}
+
+function writeEnvFile(path: string, env: LocalCloudEnv): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(env, null, 2)}\n`, { mode: 0o600 });
+}
+
+export async function startLocalCloud(options: StartLocalCloudOptions = {}): Promise<LocalCloud> {
+  const clock = new LocalClock();
+  const organization = new Organization(loadFixture(options.organization), () => clock.now());
+  // With a data directory, organization changes survive a restart (STS tokens do not).
+  const persistence = options.dataDir
+    ? persistOrganization(organization, options.dataDir)
+    : undefined;
+  const credentials = new LocalCredentialStore(organizationKeys(organization), clock);
+  const nonces = new NonceRegistry();
+  const faults = new FaultInjector(options.random);
+  const calls = new CallLog();
+  const context: ServiceContext = { credentials, clock, requestId: popRequestId };
+
+  let url = '';
+  let api: LocalCloudEnv['api'];
+  const currentEnv = () => buildEnv(organization, url, api);
+  const control = createControl({ organization, clock, faults, calls, env: currentEnv });
+
+  const tablestore = createTablestoreService({
+    clock,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  for (const instanceName of options.tablestoreInstances ?? [DEFAULT_TABLESTORE_INSTANCE]) {
+    tablestore.createInstance(organization.managementAccountId, instanceName);
+  }
+  const services = [
+    ...createServices({
+      organization,
+      credentials,
+      clock,
+      nonces,
+      tablestore,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    }),
+    ...(options.extraServices ?? []),
+  ];
+  const server = new LocalCloudServer({
+    services,
+    context,
+    faults,
+    calls,
+    control,
+    now: () => clock.now(),
+    onServiceError:
+      options.onServiceError ??
+      ((error, service, action) =>
+        console.error(`localcloud: ${service} ${action} failed:`, error)),
+  });
+  const address = await server.listen(options.port ?? 0);
+  url = `http://${address.host}:${address.port}`;
+
+  const envFile = options.envFile;
+  let pendingWrite = false;
+  const scheduleEnvWrite = () => {
+    if (!envFile || pendingWrite) return;
+    pendingWrite = true;
+    setImmediate(() => {
+      pendingWrite = false;
+      writeEnvFile(envFile, currentEnv());
+    });
+  };
+  if (envFile) writeEnvFile(envFile, currentEnv());
+  organization.onChange(scheduleEnvWrite);
+
+  return {
+    url,
+    get env() {
+      return currentEnv();
+    },
+    control,
+    organization,
+    clock,
+    credentials,
+    tablestore,
+    addService: (service) => server.addService(service),
+    publishApi(published) {
+      api = published;
+      if (envFile) writeEnvFile(envFile, currentEnv());
+    },
+    async stop() {
+      await server.close();
+      persistence?.flush();
+      if (envFile && pendingWrite) writeEnvFile(envFile, currentEnv());
+    },
+  };
+}

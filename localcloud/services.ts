@@ -1,0 +1,34 @@
+// The services the localcloud server hosts, in routing order (the first whose matches() is true
+// answers). Add a service with one line here.
+
+import type { LocalClock } from './core/clock';
+import type { LocalService } from './core/contracts';
+import type { LocalCredentialStore } from './core/credentials';
+import type { NonceRegistry } from './core/pop';
+import type { Organization } from './org/organization';
+import { createRamService } from './services/ram';
+import { createResourceManagerService } from './services/resourcemanager';
+import { createStsService } from './services/sts';
+import type { TablestoreService } from './tablestore';
+
+export interface ServiceDependencies {
+  organization: Organization;
+  credentials: LocalCredentialStore;
+  clock: LocalClock;
+  nonces: NonceRegistry;
+  /** Absent = in memory. */
+  dataDir?: string;
+  /** Built by startLocalCloud, which keeps the handle to create instances and close it. */
+  tablestore: TablestoreService;
+}
+
+export function createServices(deps: ServiceDependencies): LocalService[] {
+  const pop = { nonces: deps.nonces, wallNow: () => deps.clock.wallNow() };
+  const { organization, credentials } = deps;
+  return [
+    createStsService({ ...pop, organization, credentials }),
+    createResourceManagerService({ ...pop, organization }),
+    createRamService({ ...pop, organization }),
+    deps.tablestore,
+  ];
+}
