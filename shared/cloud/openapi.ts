@@ -1,0 +1,170 @@
+// What every adapter over an Alibaba Cloud OpenAPI SDK (@alicloud/<product><version>) shares:
+// building the client config from endpoint + protocol + per-invocation credentials, reading the
+// SDK's errors, and retrying what is safe to retry. No adapter has a "local" branch: localcloud
+// is reached through the same endpoint/protocol configuration as the cloud.
+
+import type { CloudProtocol } from '../config';
+import type { CloudCallFailure, CloudFailureKind } from '../errors';
+import type { CloudCredentials } from '../runtime/context';
+
+export interface CloudEndpoint {
+  /** host[:port], no scheme. */
+  endpoint: string;
+  protocol: CloudProtocol;
+}
+
+/**
+ * The SDKs are CommonJS with `exports.default = Client`. Node's ESM loader (and esbuild bundling
+ * an ES-module package) hands the whole exports object to a default import, other loaders the
+ * class itself; this accepts both.
+ */
+export function sdkClass<T>(imported: T): T {
+  if (typeof imported === 'function') return imported;
+  const inner = (imported as { default?: T } | null)?.default;
+  if (typeof inner === 'function') return inner;
+  throw new Error('The SDK module does not export a client class');
+}
+
+/**
+ * Fields of openapi-core's `Config`. The SDK constructors only read these properties, so a plain
+ * object serves; openapi-core itself is not a direct dependency of this project.
+ */
+export interface OpenApiConfigFields {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  endpoint: string;
+  protocol: CloudProtocol;
+  regionId?: string;
+  connectTimeout: number;
+  readTimeout: number;
+  userAgent: string;
+}
+
+export function openApiConfig(
+  target: CloudEndpoint,
+  credentials: CloudCredentials,
+  options: { connectTimeoutMs?: number; readTimeoutMs?: number } = {},
+): OpenApiConfigFields {
+  return {
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
+    endpoint: target.endpoint,
+    protocol: target.protocol,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    readTimeout: options.readTimeoutMs ?? 10_000,
+    userAgent: 'rd-governance',
+  };
+}
+
+/** What an SDK call's failure says, read defensively (SDK errors, network errors, anything). */
+export interface SdkFailure {
+  /** The cloud's error code, or the network error code (ECONNREFUSED...). */
+  code: string;
+  message: string;
+  httpStatus?: number;
+  requestId?: string;
+  /** No HTTP answer came back. */
+  network: boolean;
+}
+
+const NETWORK_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|UND_ERR_\w+)$/;
+
+function field(source: unknown, ...names: string[]): unknown {
+  if (source === null || typeof source !== 'object') return undefined;
+  for (const name of names) {
+    const value = (source as Record<string, unknown>)[name];
+    if (value !== undefined && value !== null && value !== '' && value !== 'undefined')
+      return value;
+  }
+  return undefined;
+}
+
+export function readSdkFailure(error: unknown): SdkFailure {
+  const data = field(error, 'data');
+  const httpStatus = field(error, 'statusCode');
+  const code = String(field(data, 'Code', 'code') ?? field(error, 'code') ?? 'UnknownError');
+  const requestId = field(data, 'RequestId', 'requestId') ?? field(error, 'requestId');
+  const rawMessage = field(data, 'Message', 'message') ?? field(error, 'message') ?? String(error);
+  const name = String(field(error, 'name') ?? '');
+  const network =
+    typeof httpStatus !== 'number' && (NETWORK_CODES.test(code) || /timeout/i.test(name + code));
+  return {
+    code,
+    message: String(rawMessage),
+    ...(typeof httpStatus === 'number' ? { httpStatus } : {}),
+    ...(requestId !== undefined ? { requestId: String(requestId) } : {}),
+    network,
+  };
+}
+
+const DENIED =
+  /^(NoPermission|NotAuthorized|Forbidden|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken)/;
+
+export function failureKind(failure: SdkFailure): CloudFailureKind {
+  if (failure.network) return 'unavailable';
+  if (/Throttling/i.test(failure.code)) return 'throttled';
+  if (DENIED.test(failure.code) || failure.httpStatus === 401 || failure.httpStatus === 403) {
+    return 'denied';
+  }
+  if (failure.httpStatus === 503 || /ServiceUnavailable/i.test(failure.code)) return 'unavailable';
+  if (failure.httpStatus !== undefined && failure.httpStatus >= 500) return 'failed';
+  return 'rejected';
+}
+
+export function describeFailure(
+  service: string,
+  api: string,
+  accountId: string,
+  error: unknown,
+  hint?: (failure: SdkFailure, kind: CloudFailureKind) => string | undefined,
+): CloudCallFailure {
+  const failure = readSdkFailure(error);
+  const kind = failureKind(failure);
+  const hintText = hint?.(failure, kind);
+  return {
+    service,
+    api,
+    accountId,
+    kind,
+    cloudCode: failure.code,
+    cloudMessage: failure.message,
+    ...(failure.requestId ? { cloudRequestId: failure.requestId } : {}),
+    ...(failure.httpStatus !== undefined ? { httpStatus: failure.httpStatus } : {}),
+    ...(hintText ? { hint: hintText } : {}),
+  };
+}
+
+export interface RetryPolicy {
+  /** Total attempts, first included. */
+  attempts: number;
+  baseDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 200,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** Whether a failure is transient (throttling, no answer, 5xx): worth another attempt. */
+export function isTransient(error: unknown): boolean {
+  const kind = failureKind(readSdkFailure(error));
+  return kind === 'throttled' || kind === 'unavailable' || kind === 'failed';
+}
+
+/** Runs an idempotent call, retrying transient failures with exponential backoff and jitter. */
+export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= policy.attempts || !isTransient(error)) throw error;
+      const delay = policy.baseDelayMs * 2 ** (attempt - 1);
+      await policy.sleep(delay / 2 + Math.random() * (delay / 2));
+    }
+  }
+}

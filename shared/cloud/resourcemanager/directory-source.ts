@@ -1,0 +1,227 @@
+// The Resource Directory read through the ResourceManager 2020-03-31 API with the official SDK:
+// GetResourceDirectory, GetFolder (the root's name), ListFoldersForParent (walked from the root,
+// every page), ListAccounts and ListDelegatedAdministrators (every page). Failures become
+// CloudApiError naming the API and the account whose credentials made the call.
+
+import * as ResourceManager from '@alicloud/resourcemanager20200331';
+import type {
+  DelegationRecord,
+  DirectorySnapshot,
+  FolderRecord,
+  MemberRecord,
+} from '../../directory/model';
+import type { DirectorySource } from '../../directory/ports';
+import { CloudApiError } from '../../errors';
+import { mapWithConcurrency } from '../../runtime/concurrency';
+import type { CloudCredentials } from '../../runtime/context';
+import {
+  type CloudEndpoint,
+  defaultRetryPolicy,
+  describeFailure,
+  openApiConfig,
+  type RetryPolicy,
+  type SdkFailure,
+  sdkClass,
+  withRetry,
+} from '../openapi';
+
+const Client = sdkClass(ResourceManager.default);
+type ResourceManagerClient = InstanceType<typeof Client>;
+
+/** The API's own maximum for PageSize. */
+export const MAX_PAGE_SIZE = 100;
+
+export interface ResourceManagerDirectoryOptions extends CloudEndpoint {
+  credentials: CloudCredentials;
+  /** The account the credentials belong to, for error messages. */
+  accountId: string;
+  /** 1..100; default 100. */
+  pageSize?: number;
+  /** ListFoldersForParent calls in flight at once. */
+  concurrency?: number;
+  retry?: RetryPolicy;
+}
+
+function hintFor(api: string) {
+  return (failure: SdkFailure, kind: string): string | undefined => {
+    if (failure.code === 'EntityNotExists.ResourceDirectory') {
+      return 'Resource Directory is not enabled for this account: deploy in the management account of an enabled directory, or a delegated administrator of it.';
+    }
+    if (kind === 'denied') {
+      return `Grant the function's role resourcemanager:${api} (see deploy/function-role-policy.json), and deploy in the management account or a delegated administrator for Resource Directory.`;
+    }
+    if (kind === 'throttled') return 'The API is throttling this account; retry shortly.';
+    return undefined;
+  };
+}
+
+export function createResourceManagerDirectory(
+  options: ResourceManagerDirectoryOptions,
+): DirectorySource {
+  const pageSize = Math.min(Math.max(options.pageSize ?? MAX_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+  const retry = options.retry ?? defaultRetryPolicy;
+  // The config type is openapi-core's Config class; its constructor reads only these fields.
+  const client: ResourceManagerClient = new Client(
+    openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
+      typeof Client
+    >[0],
+  );
+
+  async function call<T>(api: string, invoke: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(invoke, retry);
+    } catch (error) {
+      throw new CloudApiError(
+        describeFailure('ResourceManager', api, options.accountId, error, hintFor(api)),
+        error,
+      );
+    }
+  }
+
+  function unexpected(api: string, what: string): CloudApiError {
+    return new CloudApiError({
+      service: 'ResourceManager',
+      api,
+      accountId: options.accountId,
+      kind: 'failed',
+      cloudCode: 'UnexpectedResponse',
+      cloudMessage: what,
+    });
+  }
+
+  /** Pages through a PageNumber/PageSize listing until TotalCount items or an empty page. */
+  async function allPages<T>(
+    api: string,
+    fetchPage: (pageNumber: number) => Promise<{ items: T[]; totalCount: number }>,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    for (let pageNumber = 1; ; pageNumber++) {
+      const page = await call(api, () => fetchPage(pageNumber));
+      items.push(...page.items);
+      if (page.items.length === 0 || items.length >= page.totalCount) {
+        return items;
+      }
+    }
+  }
+
+  async function childFolders(parentId: string): Promise<FolderRecord[]> {
+    const folders = await allPages('ListFoldersForParent', async (pageNumber) => {
+      const response = await client.listFoldersForParent(
+        new ResourceManager.ListFoldersForParentRequest({
+          parentFolderId: parentId,
+          pageNumber,
+          pageSize,
+        }),
+      );
+      const body = response.body;
+      return { items: body?.folders?.folder ?? [], totalCount: body?.totalCount ?? 0 };
+    });
+    return folders.map((folder) => {
+      if (!folder.folderId) throw unexpected('ListFoldersForParent', 'a folder without FolderId');
+      return { id: folder.folderId, name: folder.folderName ?? folder.folderId, parentId };
+    });
+  }
+
+  async function allFolders(root: FolderRecord): Promise<FolderRecord[]> {
+    const folders: FolderRecord[] = [root];
+    const seen = new Set([root.id]);
+    let level = [root.id];
+    // Level by level from the root; RD folders nest at most 5 deep.
+    while (level.length > 0) {
+      const children = (
+        await mapWithConcurrency(level, options.concurrency ?? 4, childFolders)
+      ).flat();
+      const next: string[] = [];
+      for (const child of children) {
+        if (seen.has(child.id)) continue;
+        seen.add(child.id);
+        folders.push(child);
+        next.push(child.id);
+      }
+      level = next;
+    }
+    return folders;
+  }
+
+  async function members(): Promise<MemberRecord[]> {
+    const accounts = await allPages('ListAccounts', async (pageNumber) => {
+      const response = await client.listAccounts(
+        new ResourceManager.ListAccountsRequest({ pageNumber, pageSize }),
+      );
+      const body = response.body;
+      return { items: body?.accounts?.account ?? [], totalCount: body?.totalCount ?? 0 };
+    });
+    const byId = new Map<string, MemberRecord>();
+    for (const account of accounts) {
+      if (!account.accountId || !account.folderId) {
+        throw unexpected('ListAccounts', 'an account without AccountId or FolderId');
+      }
+      byId.set(account.accountId, {
+        accountId: account.accountId,
+        displayName: account.displayName ?? account.accountId,
+        folderId: account.folderId,
+        joinMethod: account.joinMethod ?? 'unknown',
+        type: account.type ?? 'unknown',
+        status: account.status ?? 'unknown',
+        joinTime: account.joinTime ?? null,
+        modifyTime: account.modifyTime ?? null,
+      });
+    }
+    return [...byId.values()];
+  }
+
+  async function delegations(): Promise<DelegationRecord[]> {
+    const accounts = await allPages('ListDelegatedAdministrators', async (pageNumber) => {
+      const response = await client.listDelegatedAdministrators(
+        new ResourceManager.ListDelegatedAdministratorsRequest({ pageNumber, pageSize }),
+      );
+      const body = response.body;
+      return { items: body?.accounts?.account ?? [], totalCount: body?.totalCount ?? 0 };
+    });
+    return accounts.flatMap((account) =>
+      account.accountId && account.servicePrincipal
+        ? [
+            {
+              accountId: account.accountId,
+              displayName: account.displayName ?? account.accountId,
+              servicePrincipal: account.servicePrincipal,
+            },
+          ]
+        : [],
+    );
+  }
+
+  return {
+    async readSnapshot(): Promise<DirectorySnapshot> {
+      const response = await call('GetResourceDirectory', () => client.getResourceDirectory());
+      const rd = response.body?.resourceDirectory;
+      if (!rd?.resourceDirectoryId || !rd.rootFolderId || !rd.masterAccountId) {
+        throw unexpected(
+          'GetResourceDirectory',
+          'no ResourceDirectoryId, RootFolderId or MasterAccountId in the answer',
+        );
+      }
+      const rootFolderId = rd.rootFolderId;
+      const rootName = call('GetFolder', async () => {
+        const folder = await client.getFolder(
+          new ResourceManager.GetFolderRequest({ folderId: rootFolderId }),
+        );
+        return folder.body?.folder?.folderName ?? 'Root';
+      });
+      const [folders, memberRecords, delegationRecords] = await Promise.all([
+        rootName.then((name) => allFolders({ id: rootFolderId, name, parentId: null })),
+        members(),
+        delegations(),
+      ]);
+      return {
+        resourceDirectoryId: rd.resourceDirectoryId,
+        managementAccountId: rd.masterAccountId,
+        managementAccountName: rd.masterAccountName ?? null,
+        rootFolderId,
+        folders,
+        members: memberRecords,
+        delegations: delegationRecords,
+      };
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// STS AssumeRole over the official SDK (@alicloud/sts20150401), with the caller's credentials
+// (the function role's, from the FC context). A refusal becomes MemberAccessDenied naming the
+// member, the role and the reason; throttling and outages are retried, then CloudApiError.
+
+import * as Sts from '@alicloud/sts20150401';
+import { CloudApiError, MemberAccessDenied } from '../../errors';
+import type { CloudCredentials } from '../../runtime/context';
+import {
+  type CloudEndpoint,
+  defaultRetryPolicy,
+  describeFailure,
+  failureKind,
+  openApiConfig,
+  type RetryPolicy,
+  readSdkFailure,
+  sdkClass,
+  withRetry,
+} from '../openapi';
+import { SESSION_NAME_PATTERN } from './session-name';
+
+const Client = sdkClass(Sts.default);
+
+export interface TemporaryCredentials extends CloudCredentials {
+  securityToken: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+export interface AssumeRoleInput {
+  /** The member whose role is assumed. */
+  accountId: string;
+  roleArn: string;
+  sessionName: string;
+  /** 900..3600. */
+  durationSeconds: number;
+  /** Session policy narrowing the role for this session (JSON). */
+  policy?: string;
+}
+
+export type AssumeRole = (input: AssumeRoleInput) => Promise<TemporaryCredentials>;
+
+export interface StsAssumeRoleOptions extends CloudEndpoint {
+  /** The caller's credentials (the function role's). */
+  credentials: CloudCredentials;
+  /** The caller's account, for error messages. */
+  callerAccountId: string;
+  retry?: RetryPolicy;
+  now?: () => number;
+}
+
+export const MIN_DURATION_SECONDS = 900;
+export const MAX_DURATION_SECONDS = 3600;
+
+export function memberRoleArn(accountId: string, roleName: string): string {
+  return `acs:ram::${accountId}:role/${roleName}`;
+}
+
+export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
+  const retry = options.retry ?? defaultRetryPolicy;
+  const now = options.now ?? Date.now;
+  const client = new Client(
+    openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
+      typeof Client
+    >[0],
+  );
+
+  return async (input) => {
+    if (!SESSION_NAME_PATTERN.test(input.sessionName)) {
+      throw new Error(`Invalid RoleSessionName "${input.sessionName}": 2-64 of [A-Za-z0-9_.@-]`);
+    }
+    if (
+      !Number.isInteger(input.durationSeconds) ||
+      input.durationSeconds < MIN_DURATION_SECONDS ||
+      input.durationSeconds > MAX_DURATION_SECONDS
+    ) {
+      throw new Error(
+        `DurationSeconds must be an integer in ${MIN_DURATION_SECONDS}..${MAX_DURATION_SECONDS}; got ${input.durationSeconds}`,
+      );
+    }
+    let response: Awaited<ReturnType<InstanceType<typeof Client>['assumeRole']>>;
+    try {
+      response = await withRetry(
+        () =>
+          client.assumeRole(
+            new Sts.AssumeRoleRequest({
+              roleArn: input.roleArn,
+              roleSessionName: input.sessionName,
+              durationSeconds: input.durationSeconds,
+              ...(input.policy !== undefined ? { policy: input.policy } : {}),
+            }),
+          ),
+        retry,
+      );
+    } catch (error) {
+      const failure = readSdkFailure(error);
+      const kind = failureKind(failure);
+      if (kind === 'denied' || kind === 'rejected') {
+        throw new MemberAccessDenied(input.accountId, input.roleArn, failure.code, failure.message);
+      }
+      throw new CloudApiError(
+        describeFailure(
+          'STS',
+          'AssumeRole',
+          options.callerAccountId,
+          error,
+          () => `The call was assuming ${input.roleArn} in member ${input.accountId}.`,
+        ),
+        error,
+      );
+    }
+    const credentials = response.body?.credentials;
+    if (!credentials?.accessKeyId || !credentials.accessKeySecret || !credentials.securityToken) {
+      throw new CloudApiError({
+        service: 'STS',
+        api: 'AssumeRole',
+        accountId: options.callerAccountId,
+        kind: 'failed',
+        cloudCode: 'UnexpectedResponse',
+        cloudMessage: `no credentials in the answer for ${input.roleArn}`,
+      });
+    }
+    const expiration = Date.parse(credentials.expiration ?? '');
+    return {
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      securityToken: credentials.securityToken,
+      expiresAt: Number.isNaN(expiration) ? now() + input.durationSeconds * 1000 : expiration,
+    };
+  };
+}

@@ -1,0 +1,87 @@
+// Reaching member accounts: AssumeRole into acs:ram::<member>:role/<MEMBER_ACCESS_ROLE>, with
+// credentials kept per member (and session policy) until shortly before expiry, and per-member
+// results so one member's refusal never fails the others.
+
+import { createHash } from 'node:crypto';
+import { CloudApiError, MemberAccessDenied } from '../../errors';
+import { mapWithConcurrency } from '../../runtime/concurrency';
+import {
+  type AssumeRole,
+  MAX_DURATION_SECONDS,
+  memberRoleArn,
+  type TemporaryCredentials,
+} from './assume-role';
+import type { CredentialCache } from './credential-cache';
+
+export interface MemberAccessOptions {
+  /** RAM role assumed in every member (MEMBER_ACCESS_ROLE). */
+  roleName: string;
+  /** AssumeRole bound to this invocation's caller credentials. */
+  assumeRole: AssumeRole;
+  /** Process-wide: outlives the invocation so warm instances reuse credentials. */
+  cache: CredentialCache<TemporaryCredentials>;
+  /** Identifies function and request (see roleSessionName). */
+  sessionName: string;
+  /** Default 3600 (the maximum for a role session). */
+  durationSeconds?: number;
+  /** AssumeRole calls in flight at once in forMembers. Default 10. */
+  concurrency?: number;
+}
+
+export type MemberAccessResult =
+  | { accountId: string; ok: true; credentials: TemporaryCredentials }
+  | { accountId: string; ok: false; error: MemberAccessDenied | CloudApiError };
+
+export interface SessionOptions {
+  /** Session policy (JSON) narrowing the member role to what the call needs. */
+  policy?: string;
+}
+
+const ACCOUNT_ID = /^\d{1,32}$/;
+
+export class MemberAccess {
+  constructor(private readonly options: MemberAccessOptions) {}
+
+  roleArn(accountId: string): string {
+    return memberRoleArn(accountId, this.options.roleName);
+  }
+
+  /** Credentials in the member; throws MemberAccessDenied or CloudApiError. */
+  async credentialsFor(
+    accountId: string,
+    session: SessionOptions = {},
+  ): Promise<TemporaryCredentials> {
+    const roleArn = this.roleArn(accountId);
+    if (!ACCOUNT_ID.test(accountId)) {
+      throw new MemberAccessDenied(accountId, roleArn, 'InvalidAccountId', 'not an account id');
+    }
+    const policyKey =
+      session.policy === undefined ? '' : createHash('sha256').update(session.policy).digest('hex');
+    return this.options.cache.get(`${roleArn}\n${policyKey}`, () =>
+      this.options.assumeRole({
+        accountId,
+        roleArn,
+        sessionName: this.options.sessionName,
+        durationSeconds: this.options.durationSeconds ?? MAX_DURATION_SECONDS,
+        ...(session.policy !== undefined ? { policy: session.policy } : {}),
+      }),
+    );
+  }
+
+  /** Credentials for each member, in input order; failures are results, never thrown. */
+  async forMembers(
+    accountIds: readonly string[],
+    session: SessionOptions = {},
+  ): Promise<MemberAccessResult[]> {
+    return mapWithConcurrency(accountIds, this.options.concurrency ?? 10, async (accountId) => {
+      try {
+        return { accountId, ok: true, credentials: await this.credentialsFor(accountId, session) };
+      } catch (error) {
+        if (error instanceof MemberAccessDenied || error instanceof CloudApiError) {
+          return { accountId, ok: false, error };
+        }
+        throw error;
+      }
+    });
+  }
+}

@@ -1,0 +1,290 @@
+// Environment -> typed configuration, in one place.
+//
+// Each function parses only the sections it uses (`loadConfig(env, ['cloud', 'auth'])`), so a
+// function never demands variables it does not read. `readConfig` parses process.env once per
+// process (FC cold start) and keeps the result; a missing or invalid variable throws a
+// ConfigurationError whose message names the variable and what it should hold.
+
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type CloudProtocol = 'https' | 'http';
+
+/** One environment variable: how to parse it and, for error messages, what it should hold. */
+interface Variable<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  expected: string;
+}
+
+function variable<S extends z.ZodType>(schema: S, expected: string): Variable<S> {
+  return { schema, expected };
+}
+
+// host[:port] without scheme or path, as the OpenAPI SDKs take `endpoint`.
+const endpointSchema = z
+  .string()
+  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value), 'must not include a scheme')
+  .refine(
+    (value) => /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/.test(value),
+    'must be host or host:port',
+  );
+
+const httpUrlSchema = z
+  .string()
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    'must be an http(s) URL',
+  );
+
+function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+const jwksUrlSchema = httpUrlSchema.refine((value) => {
+  if (!URL.canParse(value)) return true; // reported by httpUrlSchema
+  const url = new URL(value);
+  return url.protocol === 'https:' || isLoopback(url);
+}, 'must use https (plain http only on loopback)');
+
+const jwksJsonSchema = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.object(
+      { keys: z.array(z.looseObject({ kty: z.string() })).min(1, 'must hold at least one key') },
+      'must be a JWKS object {"keys": [...]}',
+    ),
+  );
+
+const variables = {
+  CLOUD_PROTOCOL: variable(
+    z.enum(['https', 'http']).default('https'),
+    'https (default) or http (only for localcloud)',
+  ),
+  STS_ENDPOINT: variable(
+    endpointSchema,
+    'host[:port] of the STS API, e.g. sts-vpc.cn-hangzhou.aliyuncs.com',
+  ),
+  RESOURCEMANAGER_ENDPOINT: variable(
+    endpointSchema,
+    'host[:port] of the ResourceManager API, e.g. resourcemanager.aliyuncs.com',
+  ),
+  RAM_ENDPOINT: variable(endpointSchema, 'host[:port] of the RAM API, e.g. ram.aliyuncs.com'),
+  FC_ENDPOINT: variable(
+    endpointSchema,
+    'host[:port] of the Function Compute API, e.g. <account>.cn-hangzhou-internal.fc.aliyuncs.com',
+  ),
+  TABLESTORE_ENDPOINT: variable(
+    httpUrlSchema,
+    'full URL of the Tablestore instance, e.g. https://rdgov.cn-hangzhou.vpc.tablestore.aliyuncs.com',
+  ),
+  TABLESTORE_INSTANCE: variable(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z][A-Za-z0-9-]{1,14}[A-Za-z0-9]$/,
+        'must be 3-16 letters, digits or hyphens, starting with a letter',
+      ),
+    'the Tablestore instance name, e.g. rdgov',
+  ),
+  MEMBER_ACCESS_ROLE: variable(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,64}$/, 'must be a RAM role name (1-64 letters, digits, . or -)')
+      .default('ResourceDirectoryAccountAccessRole'),
+    'the RAM role name assumed in each member (default ResourceDirectoryAccountAccessRole)',
+  ),
+  AUTH_ISSUER: variable(z.string(), 'the JWT issuer (iss) the API accepts'),
+  AUTH_AUDIENCE: variable(z.string(), 'the JWT audience (aud) the API accepts'),
+  AUTH_JWKS_URL: variable(
+    jwksUrlSchema.optional(),
+    "https URL of the issuer's JWKS (set this or AUTH_JWKS)",
+  ),
+  AUTH_JWKS: variable(
+    jwksJsonSchema.optional(),
+    'inline JWKS JSON {"keys": [...]} (set this or AUTH_JWKS_URL)',
+  ),
+  AUTH_ROLES_CLAIM: variable(
+    z.string().default('roles'),
+    'the JWT claim holding the roles viewer/operator (default roles)',
+  ),
+  LOG_LEVEL: variable(z.enum(LOG_LEVELS).default('info'), 'debug, info (default), warn or error'),
+} satisfies Record<string, Variable>;
+
+type VariableName = keyof typeof variables;
+type Values<N extends VariableName> = { [K in N]: z.output<(typeof variables)[K]['schema']> };
+
+interface Section<N extends VariableName, R> {
+  variables: readonly N[];
+  /** Problems that involve more than one variable. */
+  check?: (values: Values<N>) => ConfigProblem[];
+  build: (values: Values<N>) => R;
+}
+
+function section<N extends VariableName, R>(definition: Section<N, R>): Section<N, R> {
+  return definition;
+}
+
+export type JwksSource =
+  | { kind: 'url'; url: string }
+  | { kind: 'inline'; jwks: { keys: object[] } };
+
+export interface AuthConfig {
+  issuer: string;
+  audience: string;
+  jwks: JwksSource;
+  rolesClaim: string;
+}
+
+const sections = {
+  cloud: section({
+    variables: ['CLOUD_PROTOCOL'],
+    build: (v): { protocol: CloudProtocol } => ({ protocol: v.CLOUD_PROTOCOL }),
+  }),
+  resourceManager: section({
+    variables: ['RESOURCEMANAGER_ENDPOINT'],
+    build: (v) => ({ endpoint: v.RESOURCEMANAGER_ENDPOINT }),
+  }),
+  sts: section({
+    variables: ['STS_ENDPOINT', 'MEMBER_ACCESS_ROLE'],
+    build: (v) => ({ endpoint: v.STS_ENDPOINT, memberAccessRole: v.MEMBER_ACCESS_ROLE }),
+  }),
+  ram: section({ variables: ['RAM_ENDPOINT'], build: (v) => ({ endpoint: v.RAM_ENDPOINT }) }),
+  fc: section({ variables: ['FC_ENDPOINT'], build: (v) => ({ endpoint: v.FC_ENDPOINT }) }),
+  tablestore: section({
+    variables: ['TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE'],
+    build: (v) => ({ endpoint: v.TABLESTORE_ENDPOINT, instance: v.TABLESTORE_INSTANCE }),
+  }),
+  auth: section({
+    variables: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_JWKS', 'AUTH_ROLES_CLAIM'],
+    check: (v) => {
+      if (v.AUTH_JWKS_URL !== undefined && v.AUTH_JWKS !== undefined) {
+        return [
+          {
+            variable: 'AUTH_JWKS_URL',
+            problem:
+              'AUTH_JWKS_URL and AUTH_JWKS are both set; set exactly one (AUTH_JWKS_URL in the cloud, AUTH_JWKS for an inline key set)',
+          },
+        ];
+      }
+      if (v.AUTH_JWKS_URL === undefined && v.AUTH_JWKS === undefined) {
+        return [
+          {
+            variable: 'AUTH_JWKS_URL',
+            problem: `AUTH_JWKS_URL or AUTH_JWKS is required (${variables.AUTH_JWKS_URL.expected}; or ${variables.AUTH_JWKS.expected})`,
+          },
+        ];
+      }
+      return [];
+    },
+    build: (v): AuthConfig => ({
+      issuer: v.AUTH_ISSUER,
+      audience: v.AUTH_AUDIENCE,
+      jwks:
+        v.AUTH_JWKS !== undefined
+          ? { kind: 'inline', jwks: v.AUTH_JWKS }
+          : { kind: 'url', url: v.AUTH_JWKS_URL ?? '' },
+      rolesClaim: v.AUTH_ROLES_CLAIM,
+    }),
+  }),
+  logging: section({
+    variables: ['LOG_LEVEL'],
+    build: (v): { level: LogLevel } => ({ level: v.LOG_LEVEL }),
+  }),
+};
+
+export type ConfigSectionName = keyof typeof sections;
+export type Config<N extends ConfigSectionName> = {
+  [K in N]: ReturnType<(typeof sections)[K]['build']>;
+};
+export type CloudConfig = Config<'cloud'>['cloud'];
+export type ResourceManagerConfig = Config<'resourceManager'>['resourceManager'];
+export type StsConfig = Config<'sts'>['sts'];
+
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `Configuration error: ${p.problem}`).join('\n'));
+  }
+
+  get variables(): string[] {
+    return this.problems.map((p) => p.variable);
+  }
+}
+
+function describeValue(value: string): string {
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return JSON.stringify(shown);
+}
+
+/**
+ * Parses the variables the named sections need. Pure: reads only `env`. An empty string counts
+ * as unset (Serverless Devs renders an unset `vars` entry as an empty string).
+ */
+export function loadConfig<const N extends ConfigSectionName>(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly N[],
+): Config<N> {
+  const problems: ConfigProblem[] = [];
+  const values: Partial<Record<VariableName, unknown>> = {};
+  const wanted = new Set<VariableName>();
+  for (const name of names) for (const v of sections[name].variables) wanted.add(v);
+
+  for (const name of wanted) {
+    const raw = env[name];
+    const input = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const { schema, expected } = variables[name];
+    const parsed = schema.safeParse(input);
+    if (parsed.success) {
+      values[name] = parsed.data;
+    } else if (input === undefined) {
+      problems.push({ variable: name, problem: `${name} is required (${expected})` });
+    } else {
+      const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+      problems.push({
+        variable: name,
+        problem: `${name} is invalid: ${reason}; got ${describeValue(input)} (expected ${expected})`,
+      });
+    }
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  const config: Partial<Record<ConfigSectionName, unknown>> = {};
+  for (const name of names) {
+    // The section's own variables were all parsed above; the cast restores their per-name types.
+    const sectionValues = values as Values<VariableName>;
+    const definition = sections[name] as Section<VariableName, unknown>;
+    const crossProblems = definition.check?.(sectionValues) ?? [];
+    problems.push(...crossProblems);
+    if (crossProblems.length === 0) config[name] = definition.build(sectionValues);
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config as Config<N>;
+}
+
+const parsedOnce = new Map<string, unknown>();
+
+/** `loadConfig(process.env, names)`, parsed once per process and kept (the FC cold start). */
+export function readConfig<const N extends ConfigSectionName>(names: readonly N[]): Config<N> {
+  const key = [...names].sort().join(',');
+  let config = parsedOnce.get(key) as Config<N> | undefined;
+  if (config === undefined) {
+    config = loadConfig(process.env, names);
+    parsedOnce.set(key, config);
+  }
+  return config;
+}

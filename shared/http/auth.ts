@@ -1,0 +1,216 @@
+// Bearer-token authentication and role checks for every API route.
+//
+// Tokens are JWTs verified with jose against the configured issuer, audience and key set (a
+// remote JWKS URL in the cloud, fetched and cached by jose across invocations of a warm
+// instance; or an inline JWKS, which `npm start` generates). Roles come from one claim:
+// `viewer` may call read routes, `operator` write routes and, by implication, read routes.
+
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import type { AuthConfig } from '../config';
+import { AuthenticationUnavailable, Forbidden, Unauthenticated } from '../errors';
+
+export const ROLES = ['viewer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+/** Who may call a route: anyone, or a token granting the role. */
+export type Access = 'public' | Role;
+
+export interface Principal {
+  /** The token's `sub`. */
+  subject: string;
+  /** Effective roles (operator includes viewer). */
+  roles: Role[];
+}
+
+export interface TokenVerifier {
+  /** Resolves the principal, or throws Unauthenticated / AuthenticationUnavailable. */
+  verify(token: string): Promise<Principal>;
+}
+
+// Asymmetric algorithms only: a key set never holds the API's own secret, and refusing HS*
+// rules out algorithm-confusion attacks with a public key used as an HMAC secret.
+const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+export interface TokenVerifierOptions {
+  /** The clock tokens are checked against (tests move it). */
+  now?: () => Date;
+  clockToleranceSeconds?: number;
+  /** Timeout for fetching a remote JWKS. */
+  jwksTimeoutMs?: number;
+}
+
+function keySetFor(config: AuthConfig, options: TokenVerifierOptions): JWTVerifyGetKey {
+  if (config.jwks.kind === 'inline') {
+    return createLocalJWKSet(config.jwks.jwks as JSONWebKeySet);
+  }
+  return createRemoteJWKSet(new URL(config.jwks.url), {
+    timeoutDuration: options.jwksTimeoutMs ?? 3000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: 10 * 60_000,
+  });
+}
+
+/**
+ * Reads roles from the claim: an array of strings or a space-separated string. A claim name that
+ * is not a top-level claim but contains dots is followed as a path (Keycloak's realm_access.roles).
+ */
+export function rolesFromClaims(payload: JWTPayload, claim: string): Role[] {
+  let value: unknown = payload[claim];
+  if (value === undefined && claim.includes('.')) {
+    value = claim.split('.').reduce<unknown>((node, key) => {
+      if (node !== null && typeof node === 'object' && key in node) {
+        return (node as Record<string, unknown>)[key];
+      }
+      return undefined;
+    }, payload);
+  }
+  const names =
+    typeof value === 'string'
+      ? value.split(/\s+/)
+      : Array.isArray(value)
+        ? value.filter((v): v is string => typeof v === 'string')
+        : [];
+  const granted = new Set<Role>();
+  for (const name of names) {
+    if (name === 'operator') {
+      granted.add('operator');
+      granted.add('viewer');
+    } else if (name === 'viewer') {
+      granted.add('viewer');
+    }
+  }
+  return ROLES.filter((role) => granted.has(role));
+}
+
+function refusal(error: unknown): Unauthenticated | AuthenticationUnavailable {
+  if (error instanceof errors.JWTExpired) {
+    return new Unauthenticated('The bearer token has expired', 'token expired');
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const claim = error.claim;
+    const what =
+      claim === 'aud'
+        ? 'is not for this API (audience)'
+        : claim === 'iss'
+          ? 'is not from the accepted issuer'
+          : claim === 'nbf'
+            ? 'is not valid yet'
+            : `has an unacceptable "${claim}" claim`;
+    return new Unauthenticated(`The bearer token ${what}`, `token ${what}`);
+  }
+  if (
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return new Unauthenticated(
+      "The bearer token's signature does not verify against the issuer's keys",
+      'signature invalid',
+    );
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new Unauthenticated(
+      'The bearer token is signed with an algorithm this API does not accept',
+      'algorithm not accepted',
+    );
+  }
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return new AuthenticationUnavailable(
+      "The issuer's key set could not be loaded; try again later",
+    );
+  }
+  if (error instanceof errors.JOSEError) {
+    return new Unauthenticated('The bearer token is malformed', 'malformed token');
+  }
+  // fetch failures of a remote JWKS: the issuer is unreachable, not the caller's fault.
+  return new AuthenticationUnavailable(
+    "The issuer's key set could not be loaded; try again later",
+    {
+      cause: error,
+    },
+  );
+}
+
+export function createTokenVerifier(
+  config: AuthConfig,
+  options: TokenVerifierOptions = {},
+): TokenVerifier {
+  const keySet = keySetFor(config, options);
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, keySet, {
+          issuer: config.issuer,
+          audience: config.audience,
+          algorithms: ALGORITHMS,
+          requiredClaims: ['exp'],
+          clockTolerance: options.clockToleranceSeconds ?? 30,
+          ...(options.now ? { currentDate: options.now() } : {}),
+        });
+        return {
+          subject: typeof payload.sub === 'string' ? payload.sub : 'unknown',
+          roles: rolesFromClaims(payload, config.rolesClaim),
+        };
+      } catch (error) {
+        throw refusal(error);
+      }
+    },
+  };
+}
+
+/** The token of an `Authorization: Bearer <token>` header; throws when absent or another scheme. */
+export function bearerToken(authorization: string | undefined): string {
+  if (authorization === undefined || authorization.trim() === '') {
+    throw new Unauthenticated('This route requires an Authorization: Bearer <token> header');
+  }
+  const match = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization);
+  if (!match?.[1]) {
+    throw new Unauthenticated(
+      'The Authorization header must use the Bearer scheme with a token',
+      'Authorization is not a Bearer token',
+    );
+  }
+  return match[1];
+}
+
+/** Whether roles satisfy the access a route requires. */
+export function permits(roles: readonly Role[], access: Access): boolean {
+  return access === 'public' || roles.includes(access);
+}
+
+/** Authenticates the request (unless public) and checks its role; returns the principal. */
+export async function authorize(
+  verifier: TokenVerifier,
+  access: Access,
+  authorization: string | undefined,
+): Promise<Principal | undefined> {
+  if (access === 'public') return undefined;
+  const principal = await verifier.verify(bearerToken(authorization));
+  if (!permits(principal.roles, access)) {
+    const granted = principal.roles.length > 0 ? principal.roles.join(', ') : 'no role';
+    throw new Forbidden(`This route requires the ${access} role; the token grants ${granted}`, {
+      requiredRole: access,
+      grantedRoles: principal.roles,
+    });
+  }
+  return principal;
+}

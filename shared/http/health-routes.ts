@@ -1,0 +1,20 @@
+// GET /v1/health: answers without a token. Liveness probes and uptime checks carry no
+// credentials, and the answer says only that the function started (configuration parsed, app
+// built): no version, no dependency state, nothing from the directory.
+
+import { z } from 'zod';
+import type { RouteDefinition } from './app';
+import { jsonResponse } from './validation';
+
+export const healthResponseSchema = z.strictObject({ status: z.literal('ok') });
+
+export function healthRoutes(): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/health',
+      access: 'public',
+      handle: () => jsonResponse('GET /v1/health', healthResponseSchema, { status: 'ok' }),
+    },
+  ];
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeCloudEvents,
+  decodeTimerEvent,
+  MalformedTriggerEvent,
+} from '../../../shared/runtime/trigger-events';
+
+const cloudEvent = {
+  specversion: '1.0',
+  id: '45ef4dewdwe1-7c35-447a-bd93-fab****',
+  source: 'acs.actiontrail',
+  type: 'actiontrail:ResourceManager:ApiCall',
+  time: '2024-01-01T00:00:00Z',
+  aliyunaccountid: '1000000000000001',
+  data: { eventName: 'CreateResourceAccount' },
+};
+
+describe('timer events', () => {
+  it('decodes the FC timer payload from a Buffer', () => {
+    const event = decodeTimerEvent(
+      Buffer.from(
+        JSON.stringify({
+          triggerTime: '2024-01-01T00:05:00Z',
+          triggerName: 'reconcile',
+          payload: '{"full":true}',
+        }),
+      ),
+    );
+    expect(event).toEqual({
+      triggerTime: '2024-01-01T00:05:00Z',
+      triggerName: 'reconcile',
+      payload: '{"full":true}',
+    });
+  });
+
+  it('refuses a malformed timer event, naming the field', () => {
+    expect(() => decodeTimerEvent(Buffer.from('{"triggerName":"x"}'))).toThrow(/triggerTime/);
+    expect(() => decodeTimerEvent(Buffer.from('x'))).toThrow(MalformedTriggerEvent);
+  });
+});
+
+describe('EventBridge CloudEvents', () => {
+  it('decodes a single event as a one-element array', () => {
+    const events = decodeCloudEvents(Buffer.from(JSON.stringify(cloudEvent)));
+    expect(events).toHaveLength(1);
+    expect(events[0]?.data).toEqual({ eventName: 'CreateResourceAccount' });
+  });
+
+  it('decodes an event-streaming batch', () => {
+    const events = decodeCloudEvents(
+      Buffer.from(JSON.stringify([cloudEvent, { ...cloudEvent, id: 'b' }])),
+    );
+    expect(events.map((e) => e.id)).toEqual([cloudEvent.id, 'b']);
+  });
+
+  it('refuses empty batches and events without required attributes', () => {
+    expect(() => decodeCloudEvents(Buffer.from('[]'))).toThrow(MalformedTriggerEvent);
+    expect(() =>
+      decodeCloudEvents(Buffer.from(JSON.stringify({ ...cloudEvent, id: undefined }))),
+    ).toThrow(/id/);
+  });
+});
