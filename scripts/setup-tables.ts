@@ -1,0 +1,53 @@
+// Creates the store's Tablestore tables and indexes, idempotently: missing ones are created,
+// existing ones verified (a table whose primary key differs stops the setup, naming it).
+// Run by s.yaml's post-deploy action on `s deploy`, and by the local function host on
+// `npm start`, with the deployer's credentials in ALIBABA_CLOUD_ACCESS_KEY_ID /
+// ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials).
+
+import { createTablestoreClient } from '../shared/cloud/tablestore';
+import { ConfigurationError, loadConfig } from '../shared/config';
+import { ensureStoreTables } from '../shared/store';
+
+function credentialsFromEnvironment() {
+  const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
+  const accessKeySecret = process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET?.trim();
+  if (!accessKeyId || !accessKeySecret) {
+    throw new ConfigurationError([
+      {
+        variable: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+        problem:
+          'ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are required (an AccessKey allowed to create tables in the instance)',
+      },
+    ]);
+  }
+  const securityToken = process.env.ALIBABA_CLOUD_SECURITY_TOKEN?.trim();
+  return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+}
+
+async function main(): Promise<void> {
+  const { tablestore } = loadConfig(process.env, ['tablestore']);
+  const credentials = credentialsFromEnvironment();
+  const client = createTablestoreClient({
+    endpoint: tablestore.endpoint,
+    instanceName: tablestore.instance,
+    credentials: () => credentials,
+  });
+  const report = await ensureStoreTables(client);
+  const parts = [
+    `created ${report.created.length}${report.created.length ? ` (${report.created.join(', ')})` : ''}`,
+    `verified ${report.verified.length}`,
+    ...(report.indexesCreated.length
+      ? [`indexes created: ${report.indexesCreated.join(', ')}`]
+      : []),
+    ...(report.optionsUpdated.length
+      ? [`options updated: ${report.optionsUpdated.join(', ')}`]
+      : []),
+  ];
+  process.stdout.write(`setup-tables: instance ${tablestore.instance}: ${parts.join('; ')}\n`);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`setup-tables failed: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+// Tablestore adapter: the only code that touches the `tablestore` SDK (through sdk.ts).
+// Repositories (shared/store) use these exports; capability folders use the repositories.
+
+export {
+  BATCH_GET_MAX_ROWS,
+  BATCH_WRITE_LIMITS,
+  estimateWriteBytes,
+  splitIntoBatches,
+} from './batch';
+export {
+  assertBatchSucceeded,
+  BatchWriteError,
+  createTablestoreClient,
+  type RangeOptions,
+  type RetryEvent,
+  type RowWriteResult,
+  type TablestoreClient,
+  type TablestoreClientOptions,
+  type TablestoreCredentials,
+} from './client';
+export {
+  type Column,
+  type ColumnsOf,
+  type ColumnsSpec,
+  type ColumnsSpecOf,
+  column,
+  defineTable,
+  type KeyOf,
+  type PrimaryKeySpec,
+  type PrimaryKeySpecOf,
+  RowDecodeError,
+  type RowOf,
+  TypedTable,
+} from './codec';
+export { type EnsureTablesReport, ensureTables, TableSchemaMismatch } from './ensure-tables';
+export {
+  type FailureClass,
+  isTablestoreError,
+  TablestoreError,
+  type TablestoreErrorCode,
+} from './errors';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+export * from './types';

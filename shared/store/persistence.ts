@@ -1,0 +1,279 @@
+// The persistence logic every repository shares, so that each repository is a small mapping
+// between its domain record and its table row (the idea of Powertools' BasePersistenceLayer:
+// the base owns the protocol, subclasses adapt one table).
+//
+// Concurrency rule: every write is conditional. Creating expects the row absent; updating
+// and deleting expect the version that was read (`version = n`, and the update writes n + 1);
+// observations that may arrive out of order are written only if newer. Nothing here reads a
+// row, changes it and writes it back without a condition.
+
+import {
+  type Column,
+  type ColumnsSpec,
+  isTablestoreError,
+  type KeyOf,
+  type PrimaryKey,
+  type PrimaryKeySpec,
+  type RangeKey,
+  type RowOf,
+  type TablestoreClient,
+  type TypedTable,
+} from '../cloud/tablestore';
+import { type Clock, systemClock } from './clock';
+import { decodeCursor, encodeCursor } from './cursor';
+import { ConcurrentModification, RecordAlreadyExists } from './errors';
+
+export interface PageRequest {
+  /** Most rows to return (1 to 1,000). */
+  limit: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export const MAX_PAGE_SIZE = 1_000;
+
+export abstract class BasePersistence<P extends PrimaryKeySpec, C extends ColumnsSpec> {
+  protected readonly clock: Clock;
+
+  constructor(
+    protected readonly client: TablestoreClient,
+    protected readonly table: TypedTable<P, C>,
+    clock: Clock = systemClock,
+  ) {
+    this.clock = clock;
+  }
+
+  protected async readRow(key: KeyOf<P>): Promise<RowOf<P, C> | undefined> {
+    const row = await this.client.getRow(this.table.name, this.table.key(key));
+    return row ? this.table.decode(row) : undefined;
+  }
+
+  /** Writes a row that must not exist yet. */
+  protected async insertRow(row: RowOf<P, C>, what: string): Promise<void> {
+    const { primaryKey, columns } = this.table.encode(row);
+    try {
+      await this.client.putRow(this.table.name, primaryKey, columns, {
+        condition: { row: 'expect-not-exist' },
+      });
+    } catch (err) {
+      if (isTablestoreError(err, 'OTSConditionCheckFail')) throw new RecordAlreadyExists(what);
+      throw err;
+    }
+  }
+
+  /**
+   * Replaces a whole row (columns left undefined are removed) if its `versionColumn` still holds
+   * `expected`.
+   */
+  protected async replaceRowIfVersion(
+    row: RowOf<P, C>,
+    versionColumn: string,
+    expected: bigint,
+    what: string,
+  ): Promise<void> {
+    const { primaryKey, columns } = this.table.encode(row);
+    try {
+      await this.client.putRow(this.table.name, primaryKey, columns, {
+        condition: {
+          row: 'expect-exist',
+          columns: { column: versionColumn, is: '=', value: expected },
+        },
+      });
+    } catch (err) {
+      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
+        throw new ConcurrentModification(what, expected);
+      }
+      throw err;
+    }
+  }
+
+  protected async deleteRowIfVersion(
+    key: KeyOf<P>,
+    versionColumn: string,
+    expected: bigint,
+    what: string,
+  ): Promise<void> {
+    try {
+      await this.client.deleteRow(this.table.name, this.table.key(key), {
+        condition: {
+          row: 'expect-exist',
+          columns: { column: versionColumn, is: '=', value: expected },
+        },
+      });
+    } catch (err) {
+      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
+        throw new ConcurrentModification(what, expected);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Puts a row unless the stored one is at least as new (its `orderColumn` >= this row's).
+   * For observations that may be written out of order. Returns false when superseded.
+   */
+  protected async putRowIfNewer(row: RowOf<P, C>, orderColumn: string): Promise<boolean> {
+    const { primaryKey, columns } = this.table.encode(row);
+    const value = columns[orderColumn];
+    if (value === undefined) throw new TypeError(`${this.table.name}: ${orderColumn} is required`);
+    try {
+      await this.client.putRow(this.table.name, primaryKey, columns, {
+        condition: {
+          row: 'ignore',
+          columns: { column: orderColumn, is: '<', value, ifMissing: 'pass' },
+        },
+      });
+      return true;
+    } catch (err) {
+      if (isTablestoreError(err, 'OTSConditionCheckFail')) return false;
+      throw err;
+    }
+  }
+
+  /** Every row whose key starts with `prefix` (the whole table when empty), in key order. */
+  protected async *scanRows(
+    prefix: Partial<KeyOf<P>> = {},
+    direction: 'forward' | 'backward' = 'forward',
+  ): AsyncGenerator<RowOf<P, C>> {
+    const { start, end } = this.table.prefixRange(prefix, direction);
+    for await (const row of this.client.iterateRange({
+      table: this.table.name,
+      start,
+      end,
+      direction,
+    })) {
+      yield this.table.decode(row);
+    }
+  }
+
+  /**
+   * One page of a range. The cursor carries the next start key and is bound to `binding` (the
+   * query it belongs to), so a cursor from another query is refused rather than misread.
+   */
+  protected async pageRows(
+    range: { start: RangeKey; end: RangeKey; direction: 'forward' | 'backward' },
+    page: PageRequest,
+    binding: string,
+  ): Promise<{ rows: Array<RowOf<P, C>>; nextCursor?: string }> {
+    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.limit)));
+    let start: RangeKey | undefined = page.cursor
+      ? decodeCursor(page.cursor, binding, this.table.primaryKeyNames)
+      : range.start;
+    const rows: Array<RowOf<P, C>> = [];
+    while (start !== undefined && rows.length < limit) {
+      const result = await this.client.getRange({
+        table: this.table.name,
+        start,
+        end: range.end,
+        direction: range.direction,
+        limit: limit - rows.length,
+      });
+      for (const row of result.rows) rows.push(this.table.decode(row));
+      start = result.next;
+    }
+    return start === undefined
+      ? { rows }
+      : { rows, nextCursor: encodeCursor(start as PrimaryKey, binding) };
+  }
+}
+
+/** What every versioned record carries. */
+export interface Versioned {
+  /** Incremented by each successful write; pass back the one read to update or delete. */
+  version: number;
+  /** ISO 8601, set by the repository on create. */
+  createdAt: string;
+  /** ISO 8601, set by the repository on every write. */
+  updatedAt: string;
+}
+
+/** A record as handed to `create`: the repository fills in version and timestamps. */
+export type NewRecord<Entity extends Versioned> = Omit<
+  Entity,
+  'version' | 'createdAt' | 'updatedAt'
+>;
+
+type VersionedColumns = ColumnsSpec & { version: Column<bigint> };
+
+/**
+ * A repository of versioned records: create (version 1), update (only from the version read,
+ * writes version + 1), delete (only at the version read). Subclasses supply the mapping.
+ */
+export abstract class VersionedRepository<
+  P extends PrimaryKeySpec,
+  C extends VersionedColumns,
+  Entity extends Versioned,
+  Key,
+> extends BasePersistence<P, C> {
+  /** The table key of a record key. */
+  protected abstract keyOf(key: Key): KeyOf<P>;
+  /** The record key of an entity. */
+  protected abstract entityKey(entity: Entity): Key;
+  /** Names the record in errors: e.g. "member 123456789012". */
+  protected abstract describe(key: Key): string;
+  protected abstract toRow(entity: Entity): RowOf<P, C>;
+  protected abstract fromRow(row: RowOf<P, C>): Entity;
+
+  async get(key: Key): Promise<Entity | undefined> {
+    const row = await this.readRow(this.keyOf(key));
+    return row ? this.fromRow(row) : undefined;
+  }
+
+  /** Stores a new record at version 1; RecordAlreadyExists if its key is taken. */
+  async create(entity: NewRecord<Entity>): Promise<Entity> {
+    const now = new Date(this.clock.now()).toISOString();
+    const created = { ...entity, version: 1, createdAt: now, updatedAt: now } as Entity;
+    await this.insertRow(this.toRow(created), this.describe(this.entityKey(created)));
+    return created;
+  }
+
+  /**
+   * Stores `entity` over the version it was read at (`entity.version`) and returns it at the
+   * next version. ConcurrentModification if the stored record moved on or was removed.
+   */
+  async update(entity: Entity): Promise<Entity> {
+    const updatedAt = new Date(this.clock.now()).toISOString();
+    const next = { ...entity, version: entity.version + 1, updatedAt };
+    await this.replaceRowIfVersion(
+      this.toRow(next),
+      'version',
+      BigInt(entity.version),
+      this.describe(this.entityKey(entity)),
+    );
+    return next;
+  }
+
+  /** Removes the record if it is still at `version`. */
+  async delete(key: Key, version: number): Promise<void> {
+    await this.deleteRowIfVersion(this.keyOf(key), 'version', BigInt(version), this.describe(key));
+  }
+
+  async *all(): AsyncGenerator<Entity> {
+    for await (const row of this.scanRows()) yield this.fromRow(row);
+  }
+
+  async list(): Promise<Entity[]> {
+    const out: Entity[] = [];
+    for await (const entity of this.all()) out.push(entity);
+    return out;
+  }
+}
+
+/** ISO 8601 from an int64 milliseconds column. */
+export function isoFromMillis(ms: bigint): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+/** int64 milliseconds from an ISO 8601 time; RangeError naming the field if it is not one. */
+export function millisFromIso(iso: string, field: string): bigint {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms))
+    throw new RangeError(`${field}: ${JSON.stringify(iso)} is not an ISO 8601 time`);
+  return BigInt(ms);
+}

@@ -1,0 +1,101 @@
+// Role checks: per member and role, whether the role was present, missing, or could not be
+// checked, and when. Checks are observations that sweeps and onboarding may write out of order,
+// so a check is stored only if it is newer than the one already kept.
+
+import {
+  assertBatchSucceeded,
+  type ColumnsSpecOf,
+  type PrimaryKeySpecOf,
+  type RowWrite,
+  type TablestoreClient,
+} from '../cloud/tablestore';
+import type { Clock } from './clock';
+import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
+import type { ROLE_CHECK_STATES, StoreTables } from './tables';
+
+export type RoleCheckState = (typeof ROLE_CHECK_STATES)[number];
+
+export interface RoleCheck {
+  accountId: string;
+  roleName: string;
+  /** The service that needs the role, e.g. rd.sas.aliyuncs.com. */
+  service?: string;
+  state: RoleCheckState;
+  /** Why the state is `missing` or `error` (the cloud's message). */
+  reason?: string;
+  /** ISO 8601. */
+  checkedAt: string;
+}
+
+type RoleChecksTable = StoreTables['roleChecks'];
+type Row = ReturnType<RoleChecksTable['decode']>;
+
+export class RoleCheckRepository extends BasePersistence<
+  PrimaryKeySpecOf<RoleChecksTable>,
+  ColumnsSpecOf<RoleChecksTable>
+> {
+  constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
+    super(client, tables.roleChecks, clock);
+  }
+
+  /**
+   * Keeps `check` unless a check of the same member and role at the same time or later is
+   * already stored. Returns 'superseded' in that case.
+   */
+  async record(check: RoleCheck): Promise<'recorded' | 'superseded'> {
+    return (await this.putRowIfNewer(toRow(check), 'checkedAt')) ? 'recorded' : 'superseded';
+  }
+
+  async get(accountId: string, roleName: string): Promise<RoleCheck | undefined> {
+    const row = await this.readRow({ accountId, roleName });
+    return row ? fromRow(row) : undefined;
+  }
+
+  async listForMember(accountId: string): Promise<RoleCheck[]> {
+    const out: RoleCheck[] = [];
+    for await (const row of this.scanRows({ accountId })) out.push(fromRow(row));
+    return out;
+  }
+
+  async *all(): AsyncGenerator<RoleCheck> {
+    for await (const row of this.scanRows()) yield fromRow(row);
+  }
+
+  /** Removes every check kept for a member (on offboarding). Returns how many were removed. */
+  async clearMember(accountId: string): Promise<number> {
+    const writes: RowWrite[] = [];
+    for await (const row of this.scanRows({ accountId })) {
+      writes.push({
+        type: 'delete',
+        table: this.table.name,
+        primaryKey: this.table.key({ accountId: row.accountId, roleName: row.roleName }),
+      });
+    }
+    if (writes.length === 0) return 0;
+    assertBatchSucceeded(writes, await this.client.batchWriteRows(writes));
+    return writes.length;
+  }
+}
+
+function toRow(c: RoleCheck): Row {
+  return {
+    accountId: c.accountId,
+    roleName: c.roleName,
+    service: c.service,
+    state: c.state,
+    reason: c.reason,
+    checkedAt: millisFromIso(c.checkedAt, 'checkedAt'),
+  };
+}
+
+function fromRow(row: Row): RoleCheck {
+  const check: RoleCheck = {
+    accountId: row.accountId,
+    roleName: row.roleName,
+    state: row.state,
+    checkedAt: isoFromMillis(row.checkedAt),
+  };
+  if (row.service !== undefined) check.service = row.service;
+  if (row.reason !== undefined) check.reason = row.reason;
+  return check;
+}

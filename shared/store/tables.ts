@@ -1,0 +1,194 @@
+// Every table the application keeps, as typed schemas. The schemas are the single source for the
+// rows repositories read and write and for the tables `ensureStoreTables` creates.
+//
+// Times are int64 milliseconds since the epoch; versions and fencing tokens are int64.
+
+import {
+  column,
+  defineTable,
+  type EnsureTablesReport,
+  ensureTables,
+  type TableDefinition,
+  type TablestoreClient,
+} from '../cloud/tablestore';
+
+export const DEFAULT_TABLE_PREFIX = 'rdg_';
+
+/**
+ * Idempotency records live at most this long: the table's TTL removes them afterwards, so a
+ * record's own `ttlSeconds` may not exceed it.
+ */
+export const IDEMPOTENCY_TABLE_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface FolderRef {
+  id: string;
+  name: string;
+}
+
+export interface MemberFailure {
+  /** What went wrong, for an operator: e.g. the STS refusal. */
+  reason: string;
+  /** The role that could not be assumed, when access was the problem. */
+  roleArn?: string;
+  /** The cloud's error code, e.g. NoPermission. */
+  code?: string;
+  /** When it was observed (ISO 8601). */
+  at: string;
+}
+
+export type ActivityCause =
+  | { kind: 'user'; identity: string }
+  | { kind: 'event'; eventId: string; eventName?: string }
+  | { kind: 'timer'; trigger?: string };
+
+export interface ActivityTarget {
+  type: string;
+  id: string;
+}
+
+export const SCOPE_KINDS = ['account', 'folder', 'directory'] as const;
+export const MEMBER_STATUSES = ['onboarding', 'managed', 'unreachable', 'offboarding'] as const;
+export const JOIN_METHODS = ['invited', 'created'] as const;
+export const ROLE_CHECK_STATES = ['present', 'missing', 'error'] as const;
+export const ACTIVITY_OUTCOMES = ['succeeded', 'failed', 'refused'] as const;
+
+function stringArray(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new TypeError('expected an array of strings');
+  }
+  return value;
+}
+
+function folderPath(value: unknown): FolderRef[] {
+  if (
+    !Array.isArray(value) ||
+    !value.every((f) => typeof f?.id === 'string' && typeof f?.name === 'string')
+  ) {
+    throw new TypeError('expected an array of {id, name}');
+  }
+  return value;
+}
+
+function objectWith<T>(keys: string[]): (value: unknown) => T {
+  return (value) => {
+    if (typeof value !== 'object' || value === null) throw new TypeError('expected an object');
+    for (const key of keys) {
+      if (!(key in value)) throw new TypeError(`expected a ${key} field`);
+    }
+    return value as T;
+  };
+}
+
+export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
+  return {
+    scopes: defineTable({
+      name: `${prefix}scopes`,
+      primaryKey: [['scopeId', 'string']],
+      columns: {
+        kind: column.oneOf(SCOPE_KINDS),
+        targetId: column.string(),
+        services: column.json(stringArray),
+        createdBy: column.string(),
+        createdAt: column.int64(),
+        updatedAt: column.int64(),
+        version: column.int64(),
+      },
+    }),
+
+    members: defineTable({
+      name: `${prefix}members`,
+      primaryKey: [['accountId', 'string']],
+      columns: {
+        displayName: column.string().optional(),
+        status: column.oneOf(MEMBER_STATUSES),
+        scopeIds: column.json(stringArray),
+        folderId: column.string().optional(),
+        folderPath: column.json(folderPath).optional(),
+        joinMethod: column.oneOf(JOIN_METHODS).optional(),
+        lastReconcileAt: column.int64().optional(),
+        failure: column.json(objectWith<MemberFailure>(['reason', 'at'])).optional(),
+        createdAt: column.int64(),
+        updatedAt: column.int64(),
+        version: column.int64(),
+      },
+    }),
+
+    roleChecks: defineTable({
+      name: `${prefix}role_checks`,
+      primaryKey: [
+        ['accountId', 'string'],
+        ['roleName', 'string'],
+      ],
+      columns: {
+        service: column.string().optional(),
+        state: column.oneOf(ROLE_CHECK_STATES),
+        reason: column.string().optional(),
+        checkedAt: column.int64(),
+      },
+    }),
+
+    // Each entry is written twice: under stream `global` and under `account:<id>` when it
+    // concerns an account, so both timelines are one GetRange each, newest first.
+    activity: defineTable({
+      name: `${prefix}activity`,
+      primaryKey: [
+        ['stream', 'string'],
+        ['at', 'int64'],
+        ['entryId', 'string'],
+      ],
+      columns: {
+        accountId: column.string().optional(),
+        cause: column.json(objectWith<ActivityCause>(['kind'])),
+        action: column.string(),
+        target: column.json(objectWith<ActivityTarget>(['type', 'id'])).optional(),
+        outcome: column.oneOf(ACTIVITY_OUTCOMES),
+        detail: column.string().optional(),
+        requestId: column.string().optional(),
+      },
+    }),
+
+    idempotency: defineTable({
+      name: `${prefix}idempotency`,
+      primaryKey: [['recordKey', 'string']],
+      columns: {
+        status: column.oneOf(['in_progress', 'completed'] as const),
+        lockToken: column.string(),
+        lockExpiresAt: column.int64(),
+        expiresAt: column.int64(),
+        payloadHash: column.string(),
+        /** JSON text of the stored result; absent while in progress. */
+        result: column.string().optional(),
+        startedAt: column.int64(),
+      },
+      timeToLiveSeconds: IDEMPOTENCY_TABLE_TTL_SECONDS,
+    }),
+
+    leases: defineTable({
+      name: `${prefix}leases`,
+      primaryKey: [['leaseName', 'string']],
+      columns: {
+        owner: column.string(),
+        token: column.int64(),
+        expiresAt: column.int64(),
+        acquiredAt: column.int64(),
+      },
+    }),
+  };
+}
+
+export type StoreTables = ReturnType<typeof storeTables>;
+
+export function storeTableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): TableDefinition[] {
+  return Object.values(storeTables(prefix)).map((table) => table.definition);
+}
+
+/**
+ * Creates the application's tables where missing and verifies the rest. Call at deployment
+ * setup and at local start; safe to call concurrently and repeatedly.
+ */
+export function ensureStoreTables(
+  client: TablestoreClient,
+  options: { prefix?: string } = {},
+): Promise<EnsureTablesReport> {
+  return ensureTables(client, storeTableDefinitions(options.prefix));
+}
