@@ -1,0 +1,99 @@
+// The whole system on one machine: the local cloud plus the function host running the repo's
+// s.yaml against it. Writes `.localcloud/env.json` with the API's URL and tokens filled in, so
+// any client (curl, a test, another tool) finds everything in one file.
+
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalCloudEnv } from './core/contracts';
+import { runDeployActions } from './host/deploy-actions';
+import { type FunctionHost, type FunctionHostOptions, startFunctionHost } from './host/index';
+import { loadServerlessSpec } from './host/s-yaml';
+import { type LocalCloud, startLocalCloud } from './index';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_S_YAML = join(REPO_ROOT, 's.yaml');
+export const DEFAULT_ENV_FILE = join(REPO_ROOT, '.localcloud', 'env.json');
+
+type LocalCloudOptions = NonNullable<Parameters<typeof startLocalCloud>[0]>;
+
+export interface LocalSystemOptions {
+  /** Organization fixture (object or YAML path); the local cloud's default when absent. */
+  organization?: LocalCloudOptions['organization'];
+  /** Durable data directory; absent = in memory. */
+  dataDir?: string;
+  /** Port of the local cloud (0/absent = ephemeral). */
+  port?: number;
+  /** Port of the API's HTTP trigger (0/absent = ephemeral). */
+  apiPort?: number;
+  /** s.yaml to run (default: the repo's). */
+  sYamlPath?: string;
+  /** Where env.json goes (default .localcloud/env.json); false writes none. */
+  envFile?: string | false;
+  /** Rebuild functions when their sources change (npm start). Default false. */
+  watch?: boolean;
+  /** Run s.yaml's post-deploy `run` actions (e.g. table setup) before the functions serve, as
+   *  `s deploy` does after a deployment (npm start). Default false. */
+  deployActions?: boolean;
+  /** Where deploy actions' output goes (default stdout). */
+  log?: (line: string) => void;
+  /** Passed through to the function host. */
+  host?: Omit<FunctionHostOptions, 'sYamlPath' | 'cloud' | 'port' | 'watch' | 'now'>;
+}
+
+export interface LocalSystem {
+  cloud: LocalCloud;
+  host: FunctionHost;
+  /** The local cloud's env with `api` filled in (what env.json holds). */
+  readonly env: LocalCloudEnv;
+  envFile: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const envFile = options.envFile === false ? undefined : (options.envFile ?? DEFAULT_ENV_FILE);
+  const cloud = await startLocalCloud({
+    port: options.port ?? 0,
+    ...(options.organization !== undefined ? { organization: options.organization } : {}),
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(envFile !== undefined ? { envFile } : {}),
+  });
+  const sYamlPath = options.sYamlPath ?? DEFAULT_S_YAML;
+  let host: FunctionHost;
+  try {
+    if (options.deployActions) {
+      const spec = loadServerlessSpec(sYamlPath, {
+        config: { AccountID: cloud.env.managementAccountId },
+      });
+      await runDeployActions(spec.deployActions, 'post-deploy', cloud.env, {
+        ...(options.log ? { log: options.log } : {}),
+      });
+    }
+    host = await startFunctionHost({
+      ...options.host,
+      sYamlPath,
+      cloud: cloud.env,
+      port: options.apiPort ?? 0,
+      watch: options.watch ?? false,
+      // STS tokens expire against the local cloud's clock, which tests may move forward.
+      now: () => cloud.clock.now(),
+    });
+  } catch (error) {
+    await cloud.stop();
+    throw error;
+  }
+  const api = { url: host.apiUrl, token: host.tokens.operator, viewerToken: host.tokens.viewer };
+  // The local cloud writes env.json (and serves it at /__localcloud/env) with the API filled in.
+  cloud.publishApi(api);
+  return {
+    cloud,
+    host,
+    get env() {
+      return cloud.env;
+    },
+    envFile,
+    stop: async () => {
+      await host.stop();
+      await cloud.stop();
+    },
+  };
+}
