@@ -13,6 +13,7 @@ import { DEFAULT_TABLESTORE_INSTANCE } from './core/defaults';
 import { FaultInjector } from './core/faults';
 import { popRequestId } from './core/ids';
 import { NonceRegistry } from './core/pop';
+import { type ActionTrailEntry, type ActionTrailListener, ActionTrailLog } from './org/actiontrail';
 import {
   loadOrganizationFixture,
   type OrganizationFixture,
@@ -32,6 +33,14 @@ export type { EnvAccount, LocalCloudControl, RoleView } from './core/control';
 export type { LocalCredentialStore } from './core/credentials';
 export { DEFAULT_TABLESTORE_INSTANCE } from './core/defaults';
 export type { FaultKind, FaultRule, NewFaultRule } from './core/faults';
+export type {
+  ActionTrailCloudEvent,
+  ActionTrailEntry,
+  ActionTrailListener,
+  ActionTrailRecord,
+  ActionTrailUserIdentity,
+} from './org/actiontrail';
+export { ACTIONTRAIL_API_CALL_TYPE, ACTIONTRAIL_SOURCE } from './org/actiontrail';
 export { buildOrganization, FUNCTION_ROLE_NAME } from './org/builder';
 export type { OrganizationFixture } from './org/fixture';
 export { loadOrganizationFixture } from './org/fixture';
@@ -81,6 +90,11 @@ export interface LocalCloud {
   addService(service: LocalService): void;
   /** Publishes the API URL and tokens in env.json (the function host calls this). */
   publishApi(api: NonNullable<LocalCloudEnv['api']>): void;
+  /** The ActionTrail CloudEvents (as EventBridge delivers them) that the controls' directory
+   *  changes caused, with seq greater than `since` (all kept when absent), oldest first. */
+  events(since?: number): ActionTrailEntry[];
+  /** Calls `listener` with each such event as it happens; returns the unsubscribe. */
+  onEvent(listener: ActionTrailListener): () => void;
   stop(): Promise<void>;
 }
 
@@ -135,7 +149,8 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
   let url = '';
   let api: LocalCloudEnv['api'];
   const currentEnv = () => buildEnv(organization, url, api);
-  const control = createControl({ organization, clock, faults, calls, env: currentEnv });
+  const trail = new ActionTrailLog(organization, () => clock.now());
+  const control = createControl({ organization, clock, faults, calls, env: currentEnv, trail });
 
   const tablestore = createTablestoreService({
     clock,
@@ -194,6 +209,8 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
     credentials,
     tablestore,
     addService: (service) => server.addService(service),
+    events: (since) => trail.list(since),
+    onEvent: (listener) => trail.onEvent(listener),
     publishApi(published) {
       api = published;
       if (envFile) writeEnvFile(envFile, currentEnv());

@@ -38,6 +38,11 @@ export interface LocalSystemOptions {
   log?: (line: string) => void;
   /** Passed through to the function host. */
   host?: Omit<FunctionHostOptions, 'sYamlPath' | 'cloud' | 'port' | 'watch' | 'now'>;
+  /** Publish the ActionTrail events of the local cloud's directory changes to the function host
+   *  as EventBridge would (each reaches the functions whose EventBridge trigger matches it, in
+   *  order; a failed delivery is logged as one line). Default true; tests that deliver events
+   *  themselves pass false. */
+  forwardDirectoryEvents?: boolean;
 }
 
 export interface LocalSystem {
@@ -81,6 +86,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await cloud.stop();
     throw error;
   }
+  const stopForwarding =
+    options.forwardDirectoryEvents === false
+      ? async () => {}
+      : forwardEvents(cloud, host, options.host?.log ?? options.log ?? defaultLog);
   const api = { url: host.apiUrl, token: host.tokens.operator, viewerToken: host.tokens.viewer };
   // The local cloud writes env.json (and serves it at /__localcloud/env) with the API filled in.
   cloud.publishApi(api);
@@ -92,8 +101,44 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     },
     envFile,
     stop: async () => {
+      await stopForwarding();
       await host.stop();
       await cloud.stop();
     },
+  };
+}
+
+function defaultLog(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Subscribes the host to the cloud's ActionTrail events; returns a stop that unsubscribes and
+ *  waits for deliveries under way. Deliveries run one after another, in the order of the events. */
+function forwardEvents(
+  cloud: LocalCloud,
+  host: FunctionHost,
+  log: (line: string) => void,
+): () => Promise<void> {
+  let queue: Promise<void> = Promise.resolve();
+  const unsubscribe = cloud.onEvent((event) => {
+    const name = `${event.data.eventName} ${event.id}`;
+    queue = queue
+      .then(() =>
+        host.publishEvent(event).then(
+          ({ delivered }) => {
+            if (delivered.length > 0) log(`[eventbridge] ${name} -> ${delivered.join(', ')}`);
+          },
+          (error: unknown) =>
+            log(
+              `[eventbridge] ${name} not delivered: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+            ),
+        ),
+      )
+      // Whatever happens (even a failing log), the next event is still delivered.
+      .catch(() => undefined);
+  });
+  return async () => {
+    unsubscribe();
+    await queue;
   };
 }

@@ -1,6 +1,7 @@
 // Test controls: the typed `control` object on the LocalCloud handle, and the same operations as
 // JSON under /__localcloud/ on the server (no signature, loopback only).
 
+import type { ActionTrailEntry, ActionTrailLog } from '../org/actiontrail';
 import type {
   Account,
   NewRole,
@@ -66,6 +67,9 @@ export interface LocalCloudControl {
     trustPolicy: string | Record<string, unknown>,
   ): RoleView;
   organization(): OrganizationSnapshot;
+  /** The ActionTrail CloudEvents the directory changes above caused, with seq > `since`. */
+  events(since?: number): ActionTrailEntry[];
+  clearEvents(): void;
 }
 
 export function envAccount(organization: Organization, account: Account): EnvAccount {
@@ -104,8 +108,19 @@ export function createControl(deps: {
   faults: FaultInjector;
   calls: CallLog;
   env: () => LocalCloudEnv;
+  /** Records the ActionTrail events of directory changes (absent = none recorded). */
+  trail?: ActionTrailLog;
 }): LocalCloudControl {
-  const { organization, clock, faults, calls } = deps;
+  const { organization, clock, faults, calls, trail } = deps;
+  // A refused move or removal is an API call that failed: ActionTrail records it too.
+  const recordingFailure = <T>(change: () => T, recordFailure: (error: unknown) => void): T => {
+    try {
+      return change();
+    } catch (error) {
+      if (error instanceof OrganizationError) recordFailure(error);
+      throw error;
+    }
+  };
   return {
     env: deps.env,
     calls: (filter) => calls.query(filter),
@@ -118,11 +133,32 @@ export function createControl(deps: {
       return { now: isoSeconds(clock.now()), offsetSeconds: clock.offsetSeconds };
     },
     now: () => clock.now(),
-    createMember: (input) => envAccount(organization, organization.createMember(input)),
-    inviteMember: (input) => envAccount(organization, organization.inviteMember(input)),
-    moveMember: (accountId, folderId) =>
-      envAccount(organization, organization.moveMember(accountId, folderId)),
-    removeMember: (accountId) => envAccount(organization, organization.removeMember(accountId)),
+    createMember(input) {
+      const account = organization.createMember(input);
+      trail?.memberCreated(account);
+      return envAccount(organization, account);
+    },
+    inviteMember(input) {
+      const account = organization.inviteMember(input);
+      trail?.memberInvited(account);
+      return envAccount(organization, account);
+    },
+    moveMember(accountId, folderId) {
+      const account = recordingFailure(
+        () => organization.moveMember(accountId, folderId),
+        (error) => trail?.memberMoved(accountId, folderId, error),
+      );
+      trail?.memberMoved(account.id, folderId);
+      return envAccount(organization, account);
+    },
+    removeMember(accountId) {
+      const account = recordingFailure(
+        () => organization.removeMember(accountId),
+        (error) => trail?.memberRemoved(accountId, error),
+      );
+      trail?.memberRemoved(account.id);
+      return envAccount(organization, account);
+    },
     registerDelegatedAdministrator(accountId, servicePrincipal) {
       organization.registerDelegatedAdministrator(accountId, servicePrincipal);
     },
@@ -140,6 +176,8 @@ export function createControl(deps: {
       );
     },
     organization: () => organization.snapshot(),
+    events: (since) => trail?.list(since) ?? [],
+    clearEvents: () => trail?.clear(),
   };
 }
 
@@ -256,6 +294,20 @@ function route(control: LocalCloudControl, req: LocalRequest): LocalResponse {
     }
     if (method === 'DELETE') {
       control.clearCalls();
+      return json(200, { cleared: true });
+    }
+  }
+  if (first === 'events' && segments.length === 1) {
+    if (method === 'GET') {
+      const since = req.url.searchParams.get('since');
+      if (since === null || since === '') return json(200, { events: control.events() });
+      const value = Number(since);
+      if (!Number.isInteger(value))
+        throw new ControlError(400, 'InvalidParameter', 'since must be an integer seq');
+      return json(200, { events: control.events(value) });
+    }
+    if (method === 'DELETE') {
+      control.clearEvents();
       return json(200, { cleared: true });
     }
   }

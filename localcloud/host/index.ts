@@ -80,6 +80,11 @@ export interface FunctionHost {
     cloudEventOrArray: unknown,
     triggerName?: string,
   ): Promise<unknown>;
+  /** Publishes one CloudEvent to the event bus, as EventBridge routes it: every enabled
+   *  EventBridge trigger whose eventRuleFilterPattern matches delivers it to its function (a
+   *  function with no matching trigger is not invoked). Resolves with the functions it reached;
+   *  rejects, after every delivery has settled, when one of them failed. */
+  publishEvent(cloudEvent: unknown): Promise<{ delivered: string[] }>;
   /** When each scheduled timer fires next, keyed `<function>/<trigger>`. */
   nextTimerFires(): Record<string, Date>;
   stop(): Promise<void>;
@@ -93,6 +98,23 @@ export class TriggerNotFoundError extends Error {
         : `function ${functionName} has no ${kind} trigger`,
     );
     this.name = 'TriggerNotFoundError';
+  }
+}
+
+export class EventPublishError extends Error {
+  constructor(
+    readonly delivered: string[],
+    readonly failures: Array<{ functionName: string; error: unknown }>,
+  ) {
+    super(
+      `event delivery failed for ${failures
+        .map(
+          (f) =>
+            `${f.functionName} (${f.error instanceof Error ? f.error.message : String(f.error)})`,
+        )
+        .join(', ')}`,
+    );
+    this.name = 'EventPublishError';
   }
 }
 
@@ -385,6 +407,34 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
         payload = cloudEventOrArray;
       }
       return invokeValue(functionName, encodePayload(payload));
+    },
+    publishEvent: async (cloudEvent) => {
+      if (typeof cloudEvent !== 'object' || cloudEvent === null || Array.isArray(cloudEvent)) {
+        throw new TypeError('publishEvent takes one CloudEvent object');
+      }
+      const targets = spec.functions.flatMap((fn) =>
+        fn.triggers
+          .filter(
+            (t): t is EventBridgeTriggerSpec =>
+              t.type === 'eventbridge' &&
+              t.enable &&
+              matchesEventPattern(t.filterPattern, cloudEvent),
+          )
+          .map(() => fn.name),
+      );
+      const payload = encodePayload(cloudEvent);
+      const outcomes = await Promise.allSettled(
+        targets.map((functionName) => invokeValue(functionName, payload)),
+      );
+      const delivered: string[] = [];
+      const failures: Array<{ functionName: string; error: unknown }> = [];
+      outcomes.forEach((outcome, index) => {
+        const functionName = targets[index] as string;
+        if (outcome.status === 'rejected') failures.push({ functionName, error: outcome.reason });
+        else if (!delivered.includes(functionName)) delivered.push(functionName);
+      });
+      if (failures.length > 0) throw new EventPublishError(delivered, failures);
+      return { delivered };
     },
     nextTimerFires: () => scheduler.nextFireTimes(),
     stop,
