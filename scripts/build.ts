@@ -11,10 +11,11 @@
 
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { createLocalIssuer } from '../localcloud/host/auth';
 import { functionEnvironment } from '../localcloud/host/environment';
 import { type FunctionSpec, loadServerlessSpec } from '../localcloud/host/s-yaml';
@@ -26,6 +27,27 @@ export const NATIVE_EXTERNALS = ['lz4-napi', '*.node'];
 // Aliased import so it cannot collide with a bundled module's own `createRequire` binding.
 export const CREATE_REQUIRE_BANNER =
   "import { createRequire as __rdgCreateRequire } from 'node:module'; const require = __rdgCreateRequire(import.meta.url);";
+
+/**
+ * The tablestore SDK assigns variables it never declares (`for (pro in ...)` in filter.js,
+ * `size = ...` in plian_buffer_builder.js, ...): harmless in sloppy CommonJS, a ReferenceError
+ * once bundled into a strict ES module. Declaring them at the top of each of its files keeps
+ * them local to that file, as the SDK intends. test/unit/app/tablestore-bundle.test.ts finds
+ * them with the TypeScript checker, so an SDK upgrade that adds one fails the tests.
+ */
+export const TABLESTORE_UNDECLARED = ['cell_type', 'combinator', 'key', 'pro', 'size', 'sub'];
+const declareSdkLoopVariables: Plugin = {
+  name: 'declare-tablestore-loop-variables',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/]tablestore[\\/]lib[\\/].*\.js$/ },
+      async (args) => ({
+        contents: `var ${TABLESTORE_UNDECLARED.join(', ')};\n${await readFile(args.path, 'utf8')}`,
+        loader: 'js',
+      }),
+    );
+  },
+};
 
 /** The one recipe for a function bundle: `npm run build` and the local host both use it. */
 export function functionBundleOptions(entry: string, outfile: string): BuildOptions {
@@ -41,6 +63,7 @@ export function functionBundleOptions(entry: string, outfile: string): BuildOpti
     metafile: true,
     external: NATIVE_EXTERNALS,
     banner: { js: CREATE_REQUIRE_BANNER },
+    plugins: [declareSdkLoopVariables],
     legalComments: 'none',
     logLevel: 'silent',
   };

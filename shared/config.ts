@@ -117,6 +117,20 @@ const variables = {
     z.string().default('roles'),
     'the JWT claim holding the roles viewer/operator (default roles)',
   ),
+  DELEGATED_SERVICE_PRINCIPAL: variable(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9.-]+\.aliyuncs\.com$/,
+        'must be a service principal such as cloudfw.aliyuncs.com',
+      )
+      .optional(),
+    'when deployed in a delegated administrator account: the service principal it holds',
+  ),
+  RECONCILE_CONCURRENCY: variable(
+    z.coerce.number().int().min(1).max(64).default(16),
+    'members onboarded at once by a reconcile (1-64, default 16)',
+  ),
   LOG_LEVEL: variable(z.enum(LOG_LEVELS).default('info'), 'debug, info (default), warn or error'),
 } satisfies Record<string, Variable>;
 
@@ -194,6 +208,13 @@ const sections = {
           ? { kind: 'inline', jwks: v.AUTH_JWKS }
           : { kind: 'url', url: v.AUTH_JWKS_URL ?? '' },
       rolesClaim: v.AUTH_ROLES_CLAIM,
+    }),
+  }),
+  membership: section({
+    variables: ['DELEGATED_SERVICE_PRINCIPAL', 'RECONCILE_CONCURRENCY'],
+    build: (v) => ({
+      delegatedServicePrincipal: v.DELEGATED_SERVICE_PRINCIPAL,
+      reconcileConcurrency: v.RECONCILE_CONCURRENCY,
     }),
   }),
   logging: section({

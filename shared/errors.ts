@@ -77,6 +77,18 @@ export class NotFound extends AppError {
   readonly code = 'NotFound';
 }
 
+/** The request conflicts with the state it would change (the message says which record). */
+export class Conflict extends AppError {
+  readonly status = 409;
+  constructor(
+    readonly code: string,
+    message: string,
+    details: ErrorDetails | null = null,
+  ) {
+    super(message, { details });
+  }
+}
+
 export class MethodNotAllowed extends AppError {
   readonly status = 405;
   readonly code = 'MethodNotAllowed';

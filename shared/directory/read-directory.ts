@@ -16,7 +16,7 @@ export interface ReadDirectoryOptions {
 }
 
 export async function readDirectory(
-  source: DirectorySource,
+  source: Pick<DirectorySource, 'readSnapshot'>,
   options: ReadDirectoryOptions = {},
 ): Promise<Directory> {
   const attempts = Math.max(1, options.attempts ?? 2);

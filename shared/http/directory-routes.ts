@@ -60,7 +60,7 @@ export type DirectoryResponse = z.infer<typeof directoryResponseSchema>;
 
 export interface DirectoryRouteDependencies {
   /** The directory as seen with this invocation's credentials. */
-  directorySource(invocation: Invocation): DirectorySource;
+  directorySource(invocation: Invocation): Pick<DirectorySource, 'readSnapshot'>;
 }
 
 export function directoryRoutes(deps: DirectoryRouteDependencies): RouteDefinition[] {

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from './clock';
 import { IdempotencyStore } from './idempotency';
 import { LeaseStore } from './lease';
 import { MemberRepository } from './members';
+import { ReconcileRunLog } from './reconcile-runs';
 import { RoleCheckRepository } from './role-checks';
 import { ScopeRepository } from './scopes';
 import { DEFAULT_TABLE_PREFIX, storeTables } from './tables';
@@ -16,14 +17,25 @@ export * from './clock';
 export * from './errors';
 export * from './idempotency';
 export * from './lease';
+export * from './lease-runner';
 export * from './members';
-export type { NewRecord, Page, PageRequest, Versioned } from './persistence';
+export {
+  MAX_PAGE_SIZE,
+  type NewRecord,
+  type Page,
+  type PageRequest,
+  type Versioned,
+} from './persistence';
+export * from './reconcile-runs';
 export * from './role-checks';
 export * from './scopes';
 export {
   DEFAULT_TABLE_PREFIX,
   ensureStoreTables,
   IDEMPOTENCY_TABLE_TTL_SECONDS,
+  MEMBER_STATUSES,
+  RECONCILE_RUNS_TTL_SECONDS,
+  SCOPE_KINDS,
   type StoreTables,
   storeTableDefinitions,
   storeTables,
@@ -36,6 +48,7 @@ export interface Store {
   activity: ActivityLog;
   idempotency: IdempotencyStore;
   leases: LeaseStore;
+  reconcileRuns: ReconcileRunLog;
 }
 
 export function createStore(options: {
@@ -54,5 +67,6 @@ export function createStore(options: {
     activity: new ActivityLog(client, tables, clock),
     idempotency: new IdempotencyStore(client, tables, clock),
     leases: new LeaseStore(client, tables, clock),
+    reconcileRuns: new ReconcileRunLog(client, tables, clock),
   };
 }

@@ -20,6 +20,9 @@ export const DEFAULT_TABLE_PREFIX = 'rdg_';
  */
 export const IDEMPOTENCY_TABLE_TTL_SECONDS = 7 * 24 * 3600;
 
+/** Reconcile summaries are kept this long (90 days). */
+export const RECONCILE_RUNS_TTL_SECONDS = 90 * 24 * 3600;
+
 export interface FolderRef {
   id: string;
   name: string;
@@ -161,6 +164,22 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
         startedAt: column.int64(),
       },
       timeToLiveSeconds: IDEMPOTENCY_TABLE_TTL_SECONDS,
+    }),
+
+    // Summaries of reconcile runs, newest last in key order: read backward for the latest.
+    reconcileRuns: defineTable({
+      name: `${prefix}reconcile_runs`,
+      primaryKey: [
+        ['kind', 'string'],
+        ['startedAt', 'int64'],
+        ['runId', 'string'],
+      ],
+      columns: {
+        finishedAt: column.int64(),
+        /** JSON text of the summary. */
+        summary: column.string(),
+      },
+      timeToLiveSeconds: RECONCILE_RUNS_TTL_SECONDS,
     }),
 
     leases: defineTable({

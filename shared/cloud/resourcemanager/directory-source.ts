@@ -1,7 +1,8 @@
 // The Resource Directory read through the ResourceManager 2020-03-31 API with the official SDK:
 // GetResourceDirectory, GetFolder (the root's name), ListFoldersForParent (walked from the root,
-// every page), ListAccounts and ListDelegatedAdministrators (every page). Failures become
-// CloudApiError naming the API and the account whose credentials made the call.
+// every page), ListAccounts and ListDelegatedAdministrators (every page); one account's place by
+// GetAccount (its ResourceDirectoryPath names every folder above it) and GetFolder. Failures
+// become CloudApiError naming the API and the account whose credentials made the call.
 
 import * as ResourceManager from '@alicloud/resourcemanager20200331';
 import type {
@@ -10,8 +11,8 @@ import type {
   FolderRecord,
   MemberRecord,
 } from '../../directory/model';
-import type { DirectorySource } from '../../directory/ports';
-import { CloudApiError } from '../../errors';
+import type { AccountPlacement, DirectoryRoot, DirectorySource } from '../../directory/ports';
+import { CloudApiError, DirectoryChanging } from '../../errors';
 import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { CloudCredentials } from '../../runtime/context';
 import {
@@ -191,16 +192,102 @@ export function createResourceManagerDirectory(
     );
   }
 
+  async function resourceDirectory() {
+    const response = await call('GetResourceDirectory', () => client.getResourceDirectory());
+    const rd = response.body?.resourceDirectory;
+    if (!rd?.resourceDirectoryId || !rd.rootFolderId || !rd.masterAccountId) {
+      throw unexpected(
+        'GetResourceDirectory',
+        'no ResourceDirectoryId, RootFolderId or MasterAccountId in the answer',
+      );
+    }
+    return {
+      resourceDirectoryId: rd.resourceDirectoryId,
+      rootFolderId: rd.rootFolderId,
+      masterAccountId: rd.masterAccountId,
+      masterAccountName: rd.masterAccountName,
+    };
+  }
+
+  /** undefined for EntityNotExists.<entity>: the thing is not in the directory. */
+  async function unlessMissing<T>(entity: string, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof CloudApiError && error.failure.cloudCode === `EntityNotExists.${entity}`)
+        return undefined;
+      throw error;
+    }
+  }
+
+  async function folder(folderId: string): Promise<FolderRecord | undefined> {
+    return unlessMissing('Folder', async () => {
+      const response = await call('GetFolder', () =>
+        client.getFolder(new ResourceManager.GetFolderRequest({ folderId })),
+      );
+      const found = response.body?.folder;
+      if (!found?.folderId) throw unexpected('GetFolder', 'a folder without FolderId');
+      return {
+        id: found.folderId,
+        name: found.folderName ?? found.folderId,
+        parentId: found.parentFolderId ?? null,
+      };
+    });
+  }
+
   return {
-    async readSnapshot(): Promise<DirectorySnapshot> {
-      const response = await call('GetResourceDirectory', () => client.getResourceDirectory());
-      const rd = response.body?.resourceDirectory;
-      if (!rd?.resourceDirectoryId || !rd.rootFolderId || !rd.masterAccountId) {
-        throw unexpected(
-          'GetResourceDirectory',
-          'no ResourceDirectoryId, RootFolderId or MasterAccountId in the answer',
+    async readRoot(): Promise<DirectoryRoot> {
+      const [rd, delegationRecords] = await Promise.all([resourceDirectory(), delegations()]);
+      return {
+        resourceDirectoryId: rd.resourceDirectoryId,
+        managementAccountId: rd.masterAccountId,
+        rootFolderId: rd.rootFolderId,
+        delegations: delegationRecords,
+      };
+    },
+
+    readFolder: folder,
+
+    async readAccount(accountId: string): Promise<AccountPlacement | undefined> {
+      const account = await unlessMissing('Account', async () => {
+        const response = await call('GetAccount', () =>
+          client.getAccount(new ResourceManager.GetAccountRequest({ accountId })),
+        );
+        return response.body?.account;
+      });
+      if (!account) return undefined;
+      if (!account.accountId || !account.folderId) {
+        throw unexpected('GetAccount', 'an account without AccountId or FolderId');
+      }
+      // rd-xxx/r-xxx/fd-a/fd-b/<accountId>: the folder ids from the root down.
+      const path = (account.resourceDirectoryPath ?? '').split('/');
+      const folderIds = path.filter((part) => /^(r|fd)-/.test(part));
+      if (folderIds[folderIds.length - 1] !== account.folderId) folderIds.push(account.folderId);
+      const folders = await mapWithConcurrency(folderIds, options.concurrency ?? 4, folder);
+      if (folders.some((f) => f === undefined)) {
+        // A folder above the account vanished between the two reads: the caller retries.
+        throw new DirectoryChanging(
+          `The folders above account ${accountId} changed while they were read; retry`,
+          { accountId },
         );
       }
+      return {
+        member: {
+          accountId: account.accountId,
+          displayName: account.displayName ?? account.accountId,
+          folderId: account.folderId,
+          joinMethod: account.joinMethod ?? 'unknown',
+          type: account.type ?? 'unknown',
+          status: account.status ?? 'unknown',
+          joinTime: account.joinTime ?? null,
+          modifyTime: account.modifyTime ?? null,
+        },
+        folders: folders as FolderRecord[],
+      };
+    },
+
+    async readSnapshot(): Promise<DirectorySnapshot> {
+      const rd = await resourceDirectory();
       const rootFolderId = rd.rootFolderId;
       const rootName = call('GetFolder', async () => {
         const folder = await client.getFolder(

@@ -46,3 +46,4 @@ export function memberAccessFor(
     }),
   });
 }
+export * from './member-probe';

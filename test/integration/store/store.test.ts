@@ -53,7 +53,7 @@ describe('tables', () => {
     );
     const second = await ensureStoreTables(local.client, { prefix });
     expect(second.created).toEqual([]);
-    expect(second.verified).toHaveLength(6);
+    expect(second.verified).toHaveLength(storeTableDefinitions(prefix).length);
     expect(second.optionsUpdated).toEqual([]);
     const idempotency = await local.client.describeTable(`${prefix}idempotency`);
     expect(idempotency.timeToLiveSeconds).toBe(7 * 24 * 3600);

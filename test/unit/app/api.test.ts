@@ -10,7 +10,7 @@ import { bindings } from './support/invocation';
 import { createTestIssuer, type TestIssuer } from './support/tokens';
 
 let issuer: TestIssuer;
-let source: DirectorySource;
+let source: Pick<DirectorySource, 'readSnapshot'>;
 let app: HttpApplication;
 let viewer: string;
 
@@ -19,13 +19,21 @@ beforeAll(async () => {
   const config: ApiConfig = {
     cloud: { protocol: 'http' },
     resourceManager: { endpoint: '127.0.0.1:1' },
+    sts: { endpoint: '127.0.0.1:1', memberAccessRole: 'ResourceDirectoryAccountAccessRole' },
+    tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
+    membership: { delegatedServicePrincipal: undefined, reconcileConcurrency: 16 },
     auth: issuer.config,
     logging: { level: 'info' },
   };
   source = { readSnapshot: async () => sampleSnapshot() };
   app = createApi(config, {
     verifier: createTokenVerifier(issuer.config),
-    ports: { directorySource: () => source },
+    ports: {
+      directorySource: () => source,
+      membership: () => {
+        throw new Error('these tests call only the directory routes');
+      },
+    },
   });
   viewer = await issuer.mint({ roles: ['viewer'] });
 });

@@ -6,6 +6,9 @@ const saved = { ...process.env };
 const API_VARIABLES = [
   'CLOUD_PROTOCOL',
   'RESOURCEMANAGER_ENDPOINT',
+  'STS_ENDPOINT',
+  'TABLESTORE_ENDPOINT',
+  'TABLESTORE_INSTANCE',
   'AUTH_ISSUER',
   'AUTH_AUDIENCE',
   'AUTH_JWKS_URL',
@@ -41,6 +44,9 @@ describe('api function cold start', () => {
   it('starts and answers when the configuration is complete', async () => {
     setEnv({
       RESOURCEMANAGER_ENDPOINT: '127.0.0.1:1',
+      STS_ENDPOINT: '127.0.0.1:1',
+      TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
+      TABLESTORE_INSTANCE: 'rdgov',
       CLOUD_PROTOCOL: 'http',
       AUTH_ISSUER: 'https://idp.test/',
       AUTH_AUDIENCE: 'api',

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../shared/config';
 import { API_CONFIG_SECTIONS } from '../../../shared/http/api';
+import { MEMBERSHIP_CONFIG_SECTIONS } from '../../../shared/wiring/membership';
 
 const root = new URL('../../../', import.meta.url);
 const schema = JSON.parse(
@@ -28,6 +29,8 @@ const representativeConfig: Record<string, string> = { AccountID: '1234567890123
 /** The variables each function reads, by its config sections (kept in step with functions/). */
 const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1][number][]> = {
   api: API_CONFIG_SECTIONS,
+  'directory-events': MEMBERSHIP_CONFIG_SECTIONS,
+  reconcile: MEMBERSHIP_CONFIG_SECTIONS,
 };
 
 function evaluate(expression: string, vars: Record<string, unknown>): unknown {

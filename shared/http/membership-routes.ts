@@ -1,0 +1,392 @@
+// The management scope over HTTP: prerequisites, scopes, managed members, reconcile, the
+// delegated-administrator guard and the activity log. Reads need the viewer role, changes the
+// operator role. Handlers validate, call a use case, and render its result; nothing else.
+
+import { z } from 'zod';
+import { NotFound } from '../errors';
+import { delegatedAdministratorRemovable } from '../onboarding/delegated-administrator';
+import { NotAManagedMember } from '../onboarding/errors';
+import type { Caller } from '../onboarding/membership';
+import { checkPrerequisites } from '../onboarding/prerequisites';
+import { MANAGED_SERVICES, managedServiceSchema } from '../onboarding/services';
+import type { Invocation } from '../runtime/context';
+import type { Logger } from '../runtime/logger';
+import { MAX_PAGE_SIZE, MEMBER_STATUSES, SCOPE_KINDS } from '../store';
+import type { MembershipInvocation } from '../wiring/membership';
+import type { ApiContext, RouteDefinition } from './app';
+import { FOLDER_ID } from './directory-routes';
+import { jsonResponse, parseJsonBody, parseParams, parseQuery } from './validation';
+
+export const ACCOUNT_ID = /^\d{16}$/;
+const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
+const SCOPE_ID =
+  /^(account:\d{16}|folder:(r|fd)-[A-Za-z0-9]{1,64}|directory:rd-[A-Za-z0-9]{1,64})$/;
+
+const accountIdSchema = z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id');
+
+export const scopeInputSchema = z
+  .strictObject({
+    kind: z.enum(SCOPE_KINDS, { error: () => `must be one of ${SCOPE_KINDS.join(', ')}` }),
+    targetId: z.string().max(128, 'must be at most 128 characters').optional(),
+    services: z
+      .array(managedServiceSchema)
+      .min(1, 'name at least one service')
+      .max(MANAGED_SERVICES.length, `at most ${MANAGED_SERVICES.length} services`)
+      .refine((list) => new Set(list).size === list.length, 'must not repeat a service'),
+  })
+  .superRefine((input, ctx) => {
+    const issue = (message: string) =>
+      ctx.addIssue({ code: 'custom', path: ['targetId'], message });
+    if (input.kind === 'account') {
+      if (input.targetId === undefined) issue('required for an account scope: the account id');
+      else if (!ACCOUNT_ID.test(input.targetId)) issue('must be a 16-digit account id');
+    } else if (input.kind === 'folder') {
+      if (input.targetId === undefined) issue('required for a folder scope: the folder id');
+      else if (!FOLDER_ID.test(input.targetId))
+        issue('must be a folder id such as fd-3G8sQ2lMmj or r-Wm0UXc');
+    } else if (input.targetId !== undefined && !RESOURCE_DIRECTORY_ID.test(input.targetId)) {
+      issue('must be the Resource Directory id (rd-...) or left out');
+    }
+  });
+
+const causeSchema = z.union([
+  z.strictObject({ kind: z.literal('user'), identity: z.string() }),
+  z.strictObject({
+    kind: z.literal('event'),
+    eventId: z.string(),
+    eventName: z.string().optional(),
+  }),
+  z.strictObject({ kind: z.literal('timer'), trigger: z.string().optional() }),
+]);
+
+const scopeSchema = z.strictObject({
+  id: z.string(),
+  kind: z.enum(SCOPE_KINDS),
+  targetId: z.string(),
+  services: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+});
+
+const failureSchema = z.strictObject({
+  reason: z.string(),
+  roleArn: z.string().optional(),
+  code: z.string().optional(),
+  at: z.string(),
+});
+
+const memberSchema = z.strictObject({
+  accountId: z.string(),
+  displayName: z.string().optional(),
+  status: z.enum(MEMBER_STATUSES),
+  scopeIds: z.array(z.string()),
+  folderId: z.string().optional(),
+  folderPath: z.array(z.strictObject({ id: z.string(), name: z.string() })).optional(),
+  joinMethod: z.enum(['created', 'invited']).optional(),
+  lastReconcileAt: z.string().optional(),
+  failure: failureSchema.optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+});
+
+export const reconcileSummarySchema = z.strictObject({
+  runId: z.string(),
+  kind: z.enum(['full', 'accounts']),
+  cause: causeSchema,
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  added: z.array(z.string()),
+  removed: z.array(z.strictObject({ accountId: z.string(), reason: z.string() })),
+  moved: z.array(
+    z.strictObject({
+      accountId: z.string(),
+      fromFolderId: z.string().nullable(),
+      toFolderId: z.string(),
+    }),
+  ),
+  updated: z.array(z.string()),
+  unchanged: z.number().int(),
+  failed: z.array(
+    z.strictObject({
+      accountId: z.string(),
+      reason: z.string(),
+      roleArn: z.string().optional(),
+      code: z.string().optional(),
+    }),
+  ),
+  skipped: z.array(z.strictObject({ accountId: z.string(), reason: z.string() })),
+  note: z.string().optional(),
+});
+
+export const prerequisitesResponseSchema = z.strictObject({
+  ok: z.boolean(),
+  checks: z.array(
+    z.strictObject({
+      name: z.string(),
+      ok: z.boolean(),
+      message: z.string(),
+      fix: z.string().optional(),
+    }),
+  ),
+});
+
+export const scopeChangeResponseSchema = z.strictObject({
+  scope: scopeSchema,
+  created: z.boolean().optional(),
+  summary: reconcileSummarySchema,
+});
+
+export const memberResponseSchema = z.strictObject({
+  member: memberSchema,
+  scopes: z.array(scopeSchema),
+});
+
+export const activityResponseSchema = z.strictObject({
+  items: z.array(
+    z.strictObject({
+      id: z.string(),
+      at: z.string(),
+      accountId: z.string().optional(),
+      cause: causeSchema,
+      action: z.string(),
+      target: z.strictObject({ type: z.string(), id: z.string() }).optional(),
+      outcome: z.enum(['succeeded', 'failed', 'refused']),
+      detail: z.string().optional(),
+      requestId: z.string().optional(),
+    }),
+  ),
+  nextCursor: z.string().optional(),
+});
+
+export const removableResponseSchema = z.strictObject({
+  accountId: z.string(),
+  delegatedAdministrator: z.boolean(),
+  servicePrincipals: z.array(z.string()),
+  removable: z.boolean(),
+  reason: z.string(),
+  managedMembers: z.array(
+    z.strictObject({
+      accountId: z.string(),
+      displayName: z.string().optional(),
+      status: z.string(),
+    }),
+  ),
+});
+
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+
+const activityQuerySchema = z.strictObject({
+  accountId: accountIdSchema.optional(),
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  order: z.enum(['newest-first', 'oldest-first']).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  cursor: z.string().max(4096).optional(),
+});
+
+const memberQuerySchema = z.strictObject({
+  status: z.enum(MEMBER_STATUSES).optional(),
+  scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
+});
+
+export interface MembershipRouteDependencies {
+  membership(invocation: Invocation, logger: Logger): MembershipInvocation;
+}
+
+function callerOf(c: ApiContext): Caller {
+  const principal = c.get('principal');
+  return {
+    cause: { kind: 'user', identity: principal?.subject ?? 'anonymous' },
+    requestId: c.env.invocation.requestId,
+  };
+}
+
+export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefinition[] {
+  const use = (c: ApiContext) => deps.membership(c.env.invocation, c.env.logger);
+  return [
+    {
+      method: 'GET',
+      path: '/v1/prerequisites',
+      access: 'viewer',
+      async handle(c) {
+        const { directory, settings } = use(c);
+        const { ok, checks } = await checkPrerequisites(directory, settings);
+        return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, { ok, checks });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/scopes',
+      access: 'viewer',
+      async handle(c) {
+        parseQuery(c.req.url, z.strictObject({}));
+        const scopes = await use(c).store.scopes.list();
+        return jsonResponse('GET /v1/scopes', z.strictObject({ scopes: z.array(scopeSchema) }), {
+          scopes,
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/scopes',
+      access: 'operator',
+      async handle(c) {
+        const input = await parseJsonBody(c.req.raw, scopeInputSchema);
+        const result = await use(c).membership.addScope(
+          {
+            kind: input.kind,
+            services: input.services,
+            ...(input.targetId !== undefined ? { targetId: input.targetId } : {}),
+          },
+          callerOf(c),
+        );
+        return jsonResponse(
+          'POST /v1/scopes',
+          scopeChangeResponseSchema,
+          result,
+          result.created ? 201 : 200,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/scopes/:scopeId',
+      access: 'viewer',
+      async handle(c) {
+        const { scopeId } = parseParams(c.req.param(), scopeParams);
+        const { store } = use(c);
+        const scope = await store.scopes.get(scopeId);
+        if (!scope) throw new NotFound(`There is no scope ${scopeId}`, { details: { scopeId } });
+        const members = await store.members.listCoveredBy(scopeId);
+        return jsonResponse(
+          'GET /v1/scopes/:scopeId',
+          z.strictObject({ scope: scopeSchema, members: z.array(z.string()) }),
+          { scope, members: members.map((m) => m.accountId) },
+        );
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/scopes/:scopeId',
+      access: 'operator',
+      async handle(c) {
+        const { scopeId } = parseParams(c.req.param(), scopeParams);
+        const result = await use(c).membership.removeScope(scopeId, callerOf(c));
+        return jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/members',
+      access: 'viewer',
+      async handle(c) {
+        const query = parseQuery(c.req.url, memberQuerySchema);
+        const all = await use(c).store.members.list();
+        const members = all.filter(
+          (m) =>
+            (query.status === undefined || m.status === query.status) &&
+            (query.scopeId === undefined || m.scopeIds.includes(query.scopeId)),
+        );
+        return jsonResponse('GET /v1/members', z.strictObject({ members: z.array(memberSchema) }), {
+          members,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/members/:accountId',
+      access: 'viewer',
+      async handle(c) {
+        const { accountId } = parseParams(c.req.param(), accountParams);
+        const { store } = use(c);
+        const member = await store.members.get(accountId);
+        if (!member) throw new NotAManagedMember(accountId);
+        const scopes = (
+          await Promise.all(member.scopeIds.map((id) => store.scopes.get(id)))
+        ).filter((s) => s !== undefined);
+        return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, { member, scopes });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/members/:accountId',
+      access: 'operator',
+      async handle(c) {
+        const { accountId } = parseParams(c.req.param(), accountParams);
+        const result = await use(c).membership.removeMember(accountId, callerOf(c));
+        return jsonResponse('DELETE /v1/members/:accountId', scopeChangeResponseSchema, result);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/reconcile',
+      access: 'operator',
+      async handle(c) {
+        parseQuery(c.req.url, z.strictObject({}));
+        const summary = await use(c).membership.reconcile(callerOf(c));
+        return jsonResponse('POST /v1/reconcile', reconcileSummarySchema, summary);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/reconcile/runs',
+      access: 'viewer',
+      async handle(c) {
+        const query = parseQuery(
+          c.req.url,
+          z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
+        );
+        const runs = await use(c).store.reconcileRuns.latest('reconcile', query.limit);
+        return jsonResponse(
+          'GET /v1/reconcile/runs',
+          z.strictObject({ runs: z.array(reconcileSummarySchema) }),
+          { runs: runs.map((r) => r.summary as z.input<typeof reconcileSummarySchema>) },
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/delegated-administrator/removable',
+      access: 'viewer',
+      async handle(c) {
+        parseQuery(c.req.url, z.strictObject({}));
+        const { directory, store } = use(c);
+        const answer = await delegatedAdministratorRemovable(
+          directory,
+          store.members,
+          c.env.invocation.accountId,
+        );
+        return jsonResponse(
+          'GET /v1/delegated-administrator/removable',
+          removableResponseSchema,
+          answer,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/activity',
+      access: 'viewer',
+      async handle(c) {
+        const query = parseQuery(c.req.url, activityQuerySchema);
+        const page = await use(c).store.activity.list({
+          limit: query.limit,
+          ...(query.accountId ? { accountId: query.accountId } : {}),
+          ...(query.from ? { from: query.from } : {}),
+          ...(query.to ? { to: query.to } : {}),
+          ...(query.order ? { order: query.order } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return jsonResponse('GET /v1/activity', activityResponseSchema, page);
+      },
+    },
+  ];
+}
+
+const scopeParams = z.strictObject({
+  scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj'),
+});
+const accountParams = z.strictObject({ accountId: accountIdSchema });

@@ -1,0 +1,655 @@
+// Use cases of the management scope: add and remove scopes, remove a member, reconcile all or
+// some accounts against the directory. Every one of them runs under the `membership` lease, so
+// a scope change, a directory event and a reconcile never decide from each other's half-written
+// state; and every one ends in the same pure rules (coverage.ts), which is why duplicated and
+// reordered events converge to what a full reconcile produces.
+
+import { randomUUID } from 'node:crypto';
+import type { AccountPlacement, DirectoryRoot, DirectorySource } from '../directory/ports';
+import { InvalidRequest, NotFound } from '../errors';
+import { mapWithConcurrency } from '../runtime/concurrency';
+import type { Logger } from '../runtime/logger';
+import {
+  type ActivityCause,
+  type Clock,
+  ConcurrentModification,
+  type LeaseGuard,
+  LeaseLost,
+  type Member,
+  type MemberFailure,
+  type MemberStatus,
+  RecordAlreadyExists,
+  runUnderLease,
+  type Scope,
+  type ScopeKind,
+  type Store,
+  scopeIdFor,
+  systemClock,
+} from '../store';
+import {
+  type AccountPlan,
+  type Administration,
+  coveringScopes,
+  type DesiredMember,
+  desiredState,
+  ineligibility,
+  placeAll,
+  planAccount,
+  type ScopeRule,
+  sameFailure,
+} from './coverage';
+import { ManagedByScope, NotAManagedMember } from './errors';
+import type { MemberProbe, OnboardingStep } from './ports';
+import {
+  checkPrerequisites,
+  type PrerequisiteSettings,
+  PrerequisitesNotMet,
+} from './prerequisites';
+
+export const MEMBERSHIP_LEASE = 'membership';
+/** Above this many accounts a reconcile lists the whole directory instead of reading each. */
+export const PARTIAL_READ_LIMIT = 25;
+export const DATA_SOURCES_KEPT =
+  'Data sources of offboarded members are kept until they are deleted explicitly.';
+
+export interface MembershipDeps {
+  store: Pick<Store, 'scopes' | 'members' | 'roleChecks' | 'activity' | 'leases' | 'reconcileRuns'>;
+  directory: DirectorySource;
+  probe: MemberProbe;
+  settings: PrerequisiteSettings;
+  steps?: readonly OnboardingStep[];
+  /** Members onboarded at once. Default 16. */
+  concurrency?: number;
+  /** Lease TTL and how long a caller waits for a running change. */
+  lease?: { ttlMs?: number; waitMs?: number };
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Who or what asked, and the request id for the activity log. */
+export interface Caller {
+  cause: ActivityCause;
+  requestId?: string;
+}
+
+export interface FailedMember {
+  accountId: string;
+  reason: string;
+  roleArn?: string;
+  code?: string;
+}
+
+export interface ReconcileSummary {
+  runId: string;
+  /** full: every scope against the whole directory; accounts: only the accounts named. */
+  kind: 'full' | 'accounts';
+  cause: ActivityCause;
+  startedAt: string;
+  finishedAt: string;
+  /** Newly recorded members (whatever their status; see failed). */
+  added: string[];
+  removed: Array<{ accountId: string; reason: string }>;
+  moved: Array<{ accountId: string; fromFolderId: string | null; toFolderId: string }>;
+  /** Records changed otherwise (covering scopes, name). */
+  updated: string[];
+  unchanged: number;
+  failed: FailedMember[];
+  /** Accounts a scope covers that can never be members (management, delegated admins). */
+  skipped: Array<{ accountId: string; reason: string }>;
+  /** Present when members were removed. */
+  note?: string;
+}
+
+export interface ScopeInput {
+  kind: ScopeKind;
+  /** Account or folder id; the Resource Directory id (or nothing) for kind directory. */
+  targetId?: string;
+  services: string[];
+}
+
+type Target = { kind: 'full' } | { kind: 'accounts'; accountIds: string[] };
+
+type Outcome =
+  | { kind: 'added'; failure?: FailedMember }
+  | { kind: 'updated'; moved?: { fromFolderId: string | null; toFolderId: string } }
+  | { kind: 'removed'; reason: string }
+  | { kind: 'unchanged' }
+  | { kind: 'failed'; failure: FailedMember };
+
+export class Membership {
+  private readonly clock: Clock;
+  private readonly steps: readonly OnboardingStep[];
+
+  constructor(private readonly deps: MembershipDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.steps = deps.steps ?? [];
+  }
+
+  /** Every scope against the whole directory (timer, POST /v1/reconcile). */
+  reconcile(caller: Caller, options: { waitMs?: number } = {}): Promise<ReconcileSummary> {
+    return this.underLease('A reconcile', options.waitMs, (guard) =>
+      this.reconcileTarget(guard, caller, { kind: 'full' }, true),
+    );
+  }
+
+  /** Only the named accounts (a directory event); no ids = every account. */
+  reconcileAccounts(caller: Caller, accountIds: readonly string[]): Promise<ReconcileSummary> {
+    const target: Target =
+      accountIds.length === 0
+        ? { kind: 'full' }
+        : { kind: 'accounts', accountIds: [...new Set(accountIds)] };
+    return this.underLease('A membership change', undefined, (guard) =>
+      this.reconcileTarget(guard, caller, target, target.kind === 'full'),
+    );
+  }
+
+  async addScope(
+    input: ScopeInput,
+    caller: Caller,
+  ): Promise<{ scope: Scope; created: boolean; summary: ReconcileSummary }> {
+    return this.underLease('A membership change', undefined, async (guard) => {
+      const root = await this.requirePrerequisites();
+      const targetId = await this.resolveTarget(input, root);
+      const id = scopeIdFor(input.kind, targetId);
+      const services = [...new Set(input.services)].sort();
+      const existing = await this.deps.store.scopes.get(id);
+      let scope: Scope;
+      let created = false;
+      guard.stillHeld();
+      if (!existing) {
+        scope = await this.deps.store.scopes.create({
+          id,
+          kind: input.kind,
+          targetId,
+          services,
+          createdBy: describeCause(caller.cause),
+        });
+        created = true;
+        await this.log(
+          caller,
+          'scope.added',
+          { scope: id },
+          'succeeded',
+          `services: ${services.join(', ')}`,
+        );
+      } else if (existing.services.join() !== services.join()) {
+        scope = await this.deps.store.scopes.update({ ...existing, services });
+        await this.log(
+          caller,
+          'scope.updated',
+          { scope: id },
+          'succeeded',
+          `services: ${services.join(', ')}`,
+        );
+      } else {
+        scope = existing;
+      }
+      const target: Target =
+        input.kind === 'account' ? { kind: 'accounts', accountIds: [targetId] } : { kind: 'full' };
+      const summary = await this.reconcileTarget(guard, caller, target, false);
+      return { scope, created, summary };
+    });
+  }
+
+  async removeScope(
+    scopeId: string,
+    caller: Caller,
+  ): Promise<{ scope: Scope; summary: ReconcileSummary }> {
+    return this.underLease('A membership change', undefined, async (guard) => {
+      await this.requirePrerequisites();
+      return this.removeScopeHeld(guard, scopeId, caller);
+    });
+  }
+
+  /**
+   * Removes one member from management. Refused with 409 when a folder or directory scope covers
+   * it (change that scope instead); otherwise its account scope goes, and with it the member.
+   */
+  async removeMember(
+    accountId: string,
+    caller: Caller,
+  ): Promise<{ scope: Scope; summary: ReconcileSummary }> {
+    return this.underLease('A membership change', undefined, async (guard) => {
+      await this.requirePrerequisites();
+      const member = await this.deps.store.members.get(accountId);
+      if (!member) throw new NotAManagedMember(accountId);
+      const scopes = await Promise.all(member.scopeIds.map((id) => this.deps.store.scopes.get(id)));
+      const wide = scopes.filter((s): s is Scope => s !== undefined && s.kind !== 'account');
+      if (wide.length > 0) {
+        await this.log(
+          caller,
+          'member.remove',
+          { member: accountId },
+          'refused',
+          `managed through ${wide.map((s) => s.id).join(', ')}`,
+          accountId,
+        );
+        throw new ManagedByScope(accountId, wide);
+      }
+      const own = scopeIdFor('account', accountId);
+      return this.removeScopeHeld(guard, own, caller);
+    });
+  }
+
+  private async removeScopeHeld(guard: LeaseGuard, scopeId: string, caller: Caller) {
+    const scope = await this.deps.store.scopes.get(scopeId);
+    if (!scope) throw new NotFound(`There is no scope ${scopeId}`, { details: { scopeId } });
+    const covered = await this.deps.store.members.listCoveredBy(scopeId);
+    guard.stillHeld();
+    await this.deps.store.scopes.delete(scopeId, scope.version);
+    await this.log(caller, 'scope.removed', { scope: scopeId }, 'succeeded');
+    const summary = await this.reconcileTarget(
+      guard,
+      caller,
+      { kind: 'accounts', accountIds: covered.map((m) => m.accountId) },
+      false,
+    );
+    return { scope, summary };
+  }
+
+  private async requirePrerequisites(): Promise<DirectoryRoot> {
+    const report = await checkPrerequisites(this.deps.directory, this.deps.settings);
+    if (!report.ok || !report.root) throw new PrerequisitesNotMet(report);
+    return report.root;
+  }
+
+  /** The scope's target as stored; 404 for what is not in the directory, 400 for admins. */
+  private async resolveTarget(input: ScopeInput, root: DirectoryRoot): Promise<string> {
+    const field = [{ location: 'body' as const, field: 'targetId' }];
+    switch (input.kind) {
+      case 'directory':
+        if (input.targetId !== undefined && input.targetId !== root.resourceDirectoryId) {
+          throw new NotFound(
+            `Resource directory ${input.targetId} is not this deployment's directory (${root.resourceDirectoryId})`,
+            { details: { targetId: input.targetId } },
+          );
+        }
+        return root.resourceDirectoryId;
+      case 'folder': {
+        const folderId = input.targetId ?? '';
+        const folder = await this.deps.directory.readFolder(folderId);
+        if (!folder) {
+          throw new NotFound(
+            `Folder ${folderId} does not exist in resource directory ${root.resourceDirectoryId}`,
+            { details: { folderId } },
+          );
+        }
+        return folder.id;
+      }
+      case 'account': {
+        const accountId = input.targetId ?? '';
+        const excluded = ineligibility(accountId, root);
+        if (excluded) {
+          throw new InvalidRequest(
+            `Account ${accountId} cannot be onboarded as a member: ${excluded}. Assets flow from members to the administrator, never back.`,
+            field.map((f) => ({ ...f, message: excluded })),
+          );
+        }
+        const placement = await this.deps.directory.readAccount(accountId);
+        if (!placement) {
+          throw new NotFound(
+            `Account ${accountId} is not a member of resource directory ${root.resourceDirectoryId}`,
+            { details: { accountId } },
+          );
+        }
+        return accountId;
+      }
+    }
+  }
+
+  private underLease<T>(
+    what: string,
+    waitMs: number | undefined,
+    work: (guard: LeaseGuard) => Promise<T>,
+  ): Promise<T> {
+    return runUnderLease(
+      this.deps.store.leases,
+      MEMBERSHIP_LEASE,
+      {
+        ownerPrefix: 'membership',
+        what,
+        ttlMs: this.deps.lease?.ttlMs ?? 60_000,
+        waitMs: waitMs ?? this.deps.lease?.waitMs ?? 20_000,
+      },
+      work,
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Reconcile
+
+  private async reconcileTarget(
+    guard: LeaseGuard,
+    caller: Caller,
+    target: Target,
+    keepSummary: boolean,
+  ): Promise<ReconcileSummary> {
+    const startedAt = this.isoNow();
+    const scopes: ScopeRule[] = await this.deps.store.scopes.list();
+    const view = await this.readView(target);
+    const plans = view.accountIds.map((accountId) =>
+      planAccount(
+        accountId,
+        desiredState(accountId, view.placements.get(accountId), scopes, view.admin),
+        view.current.get(accountId),
+      ),
+    );
+    const skipped = view.accountIds.flatMap((accountId) => {
+      const placement = view.placements.get(accountId);
+      const reason = ineligibility(accountId, view.admin);
+      return placement && reason && coveringScopes(scopes, placement).length > 0
+        ? [{ accountId, reason }]
+        : [];
+    });
+
+    const summary: ReconcileSummary = {
+      runId: randomUUID(),
+      kind: target.kind,
+      cause: caller.cause,
+      startedAt,
+      finishedAt: startedAt,
+      added: [],
+      removed: [],
+      moved: [],
+      updated: [],
+      unchanged: 0,
+      failed: [],
+      skipped,
+    };
+    const work = plans.filter((p) => p.action !== 'none');
+    const outcomes = await mapWithConcurrency(work, this.deps.concurrency ?? 16, (plan) =>
+      this.apply(guard, caller, plan),
+    );
+    outcomes.forEach((outcome, i) => {
+      const accountId = work[i]?.accountId ?? '';
+      switch (outcome.kind) {
+        case 'added':
+          summary.added.push(accountId);
+          if (outcome.failure) summary.failed.push(outcome.failure);
+          break;
+        case 'updated':
+          if (outcome.moved) summary.moved.push({ accountId, ...outcome.moved });
+          else summary.updated.push(accountId);
+          break;
+        case 'removed':
+          summary.removed.push({ accountId, reason: outcome.reason });
+          break;
+        case 'unchanged':
+          summary.unchanged++;
+          break;
+        case 'failed':
+          summary.failed.push(outcome.failure);
+          break;
+      }
+    });
+    if (summary.removed.length > 0) summary.note = DATA_SOURCES_KEPT;
+    summary.finishedAt = this.isoNow();
+    if (keepSummary) {
+      await this.deps.store.reconcileRuns.record('reconcile', {
+        runId: summary.runId,
+        startedAt: summary.startedAt,
+        finishedAt: summary.finishedAt,
+        summary,
+      });
+    }
+    this.deps.logger?.info('reconcile finished', {
+      kind: summary.kind,
+      added: summary.added.length,
+      removed: summary.removed.length,
+      moved: summary.moved.length,
+      updated: summary.updated.length,
+      unchanged: summary.unchanged,
+      failed: summary.failed.length,
+    });
+    return summary;
+  }
+
+  /** The directory and the records for the accounts a reconcile looks at. */
+  private async readView(target: Target): Promise<{
+    accountIds: string[];
+    admin: Administration;
+    placements: Map<string, AccountPlacement | undefined>;
+    current: Map<string, Member>;
+  }> {
+    const { directory, store } = this.deps;
+    if (target.kind === 'accounts' && target.accountIds.length <= PARTIAL_READ_LIMIT) {
+      const ids = target.accountIds;
+      const [root, placements, records] = await Promise.all([
+        directory.readRoot(),
+        mapWithConcurrency(ids, 8, (id) => directory.readAccount(id)),
+        mapWithConcurrency(ids, 8, (id) => store.members.get(id)),
+      ]);
+      return {
+        accountIds: ids,
+        admin: root,
+        placements: new Map(ids.map((id, i) => [id, placements[i]])),
+        current: new Map(
+          records.flatMap((m): Array<[string, Member]> => (m ? [[m.accountId, m]] : [])),
+        ),
+      };
+    }
+    const [snapshot, records] = await Promise.all([directory.readSnapshot(), store.members.list()]);
+    const admin: Administration = {
+      managementAccountId: snapshot.managementAccountId,
+      delegations: snapshot.delegations,
+    };
+    const placements: Map<string, AccountPlacement | undefined> = placeAll(
+      snapshot.folders,
+      snapshot.members,
+    );
+    const current = new Map(records.map((m) => [m.accountId, m]));
+    const accountIds =
+      target.kind === 'full'
+        ? [...new Set([...placements.keys(), ...current.keys()])].sort()
+        : target.accountIds;
+    return { accountIds, admin, placements, current };
+  }
+
+  private async apply(guard: LeaseGuard, caller: Caller, plan: AccountPlan): Promise<Outcome> {
+    try {
+      guard.stillHeld();
+      switch (plan.action) {
+        case 'none':
+        case 'unchanged':
+          return { kind: 'unchanged' };
+        case 'onboard':
+          return await this.onboard(caller, plan.desired);
+        case 'retry':
+          return await this.retry(caller, plan.desired, plan.current);
+        case 'update':
+          return await this.update(caller, plan.desired, plan.current, plan.moved);
+        case 'offboard':
+          return await this.offboard(caller, plan.current, plan.reason);
+      }
+    } catch (error) {
+      // The lease moved on: stop the whole run, a newer one owns the members now.
+      if (error instanceof LeaseLost) throw error;
+      const reason =
+        error instanceof ConcurrentModification || error instanceof RecordAlreadyExists
+          ? `its record changed while it was being ${plan.action === 'offboard' ? 'offboarded' : 'onboarded'}; the next reconcile takes it up again`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      this.deps.logger?.warn('member change failed', { accountId: plan.accountId, reason });
+      return { kind: 'failed', failure: { accountId: plan.accountId, reason } };
+    }
+  }
+
+  /** AssumeRole into the member, then the registered steps: the status it ends in. */
+  private async admit(
+    member: Member | DesiredMember,
+  ): Promise<{ status: MemberStatus; failure?: Omit<MemberFailure, 'at'> }> {
+    const probe = await this.deps.probe.probe(member.accountId);
+    if (!probe.ok) return { status: 'unreachable', failure: probe.failure };
+    for (const step of this.steps) {
+      try {
+        await step.onboard({ ...asMember(member), status: 'onboarding' });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return {
+          status: 'onboarding',
+          failure: { reason: `onboarding step ${step.name} failed: ${message}` },
+        };
+      }
+    }
+    return { status: 'managed' };
+  }
+
+  private async onboard(caller: Caller, desired: DesiredMember): Promise<Outcome> {
+    const { status, failure } = await this.admit(desired);
+    const now = this.isoNow();
+    await this.deps.store.members.create({
+      ...desired,
+      status,
+      lastReconcileAt: now,
+      ...(failure ? { failure: { ...failure, at: now } } : {}),
+    });
+    await this.log(
+      caller,
+      'member.onboarded',
+      { member: desired.accountId },
+      failure ? 'failed' : 'succeeded',
+      failure ? describeFailure(status, failure) : `scopes: ${desired.scopeIds.join(', ')}`,
+      desired.accountId,
+    );
+    return failure
+      ? { kind: 'added', failure: { accountId: desired.accountId, ...failure } }
+      : { kind: 'added' };
+  }
+
+  private async retry(caller: Caller, desired: DesiredMember, current: Member): Promise<Outcome> {
+    const { status, failure } = await this.admit(desired);
+    const now = this.isoNow();
+    const unchanged =
+      status === current.status &&
+      sameFailure(failure && { ...failure, at: now }, current.failure) &&
+      planAccount(
+        current.accountId,
+        { covered: true, member: desired },
+        {
+          ...current,
+          status: 'managed',
+        },
+      ).action === 'unchanged';
+    if (unchanged) {
+      // Still failing the same way: nothing to write, and no noise in the activity log.
+      return failure
+        ? { kind: 'failed', failure: { accountId: current.accountId, ...failure } }
+        : { kind: 'unchanged' };
+    }
+    const next: Member = {
+      ...current,
+      ...desired,
+      status,
+      lastReconcileAt: now,
+    };
+    if (failure) next.failure = { ...failure, at: now };
+    else delete next.failure;
+    await this.deps.store.members.update(next);
+    await this.log(
+      caller,
+      failure ? 'member.onboarding-failed' : 'member.onboarded',
+      { member: current.accountId },
+      failure ? 'failed' : 'succeeded',
+      failure ? describeFailure(status, failure) : `was ${current.status}`,
+      current.accountId,
+    );
+    return failure
+      ? { kind: 'failed', failure: { accountId: current.accountId, ...failure } }
+      : { kind: 'updated' };
+  }
+
+  private async update(
+    caller: Caller,
+    desired: DesiredMember,
+    current: Member,
+    moved: { fromFolderId: string | undefined; toFolderId: string } | undefined,
+  ): Promise<Outcome> {
+    const next: Member = { ...current, ...desired, lastReconcileAt: this.isoNow() };
+    if (desired.joinMethod === undefined) delete next.joinMethod;
+    await this.deps.store.members.update(next);
+    const from = moved?.fromFolderId ?? null;
+    await this.log(
+      caller,
+      moved ? 'member.moved' : 'member.updated',
+      { member: current.accountId },
+      'succeeded',
+      moved
+        ? `moved from ${from ?? 'an unknown folder'} to ${moved.toFolderId}; scopes: ${desired.scopeIds.join(', ')}`
+        : `scopes: ${desired.scopeIds.join(', ')}`,
+      current.accountId,
+    );
+    return moved
+      ? { kind: 'updated', moved: { fromFolderId: from, toFolderId: moved.toFolderId } }
+      : { kind: 'updated' };
+  }
+
+  /** Marks the member offboarding, clears what was kept for it, then removes its record. */
+  private async offboard(caller: Caller, current: Member, reason: string): Promise<Outcome> {
+    const { members, roleChecks } = this.deps.store;
+    const marked =
+      current.status === 'offboarding'
+        ? current
+        : await members.update({ ...current, status: 'offboarding' });
+    await roleChecks.clearMember(current.accountId);
+    for (const step of this.steps) await step.offboard?.(current.accountId);
+    await members.delete(current.accountId, marked.version);
+    await this.log(
+      caller,
+      'member.offboarded',
+      { member: current.accountId },
+      'succeeded',
+      `${reason}. ${DATA_SOURCES_KEPT}`,
+      current.accountId,
+    );
+    return { kind: 'removed', reason };
+  }
+
+  private async log(
+    caller: Caller,
+    action: string,
+    target: { scope: string } | { member: string },
+    outcome: 'succeeded' | 'failed' | 'refused',
+    detail?: string,
+    accountId?: string,
+  ): Promise<void> {
+    await this.deps.store.activity.append({
+      cause: caller.cause,
+      action,
+      target:
+        'scope' in target
+          ? { type: 'scope', id: target.scope }
+          : { type: 'member', id: target.member },
+      outcome,
+      ...(accountId ? { accountId } : {}),
+      ...(detail ? { detail } : {}),
+      ...(caller.requestId ? { requestId: caller.requestId } : {}),
+    });
+  }
+
+  private isoNow(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}
+
+function asMember(member: Member | DesiredMember): Member {
+  if ('version' in member) return member;
+  const now = new Date(0).toISOString();
+  return { ...member, status: 'onboarding', version: 0, createdAt: now, updatedAt: now };
+}
+
+function describeFailure(status: MemberStatus, failure: Omit<MemberFailure, 'at'>): string {
+  const role = failure.roleArn ? ` (role ${failure.roleArn})` : '';
+  return `${status}${role}: ${failure.code ? `${failure.code}: ` : ''}${failure.reason}`;
+}
+
+export function describeCause(cause: ActivityCause): string {
+  switch (cause.kind) {
+    case 'user':
+      return `user:${cause.identity}`;
+    case 'event':
+      return `event:${cause.eventId}`;
+    case 'timer':
+      return `timer:${cause.trigger ?? 'reconcile'}`;
+  }
+}

@@ -1,0 +1,101 @@
+// Runs work that one runner must own at a time: waits a bounded time for the lease, renews it
+// while the work runs, and releases it after. The work checks `stillHeld()` before each write,
+// so a run that lost its lease (paused past its expiry) stops instead of racing its successor.
+
+import { AppError } from '../errors';
+import { type Lease, LeaseLost, type LeaseStore, leaseOwnerId } from './lease';
+
+/** The lease is held by another run and did not come free in time. */
+export class LeaseBusy extends AppError {
+  readonly status = 503;
+  readonly code = 'Busy';
+  constructor(
+    readonly leaseName: string,
+    readonly holder: string,
+    waitedMs: number,
+    what: string,
+  ) {
+    super(
+      `${what} is already running (lease ${leaseName} held by ${holder}); waited ${Math.round(waitedMs / 1000)} s. Retry shortly.`,
+      { details: { lease: leaseName, holder }, headers: { 'Retry-After': '5' } },
+    );
+  }
+}
+
+export interface LeaseGuard {
+  readonly lease: Lease;
+  /** Throws LeaseLost when a renewal found the lease taken over. */
+  stillHeld(): void;
+}
+
+export interface RunUnderLeaseOptions {
+  /** Names the runner in lease records, e.g. `reconcile`. */
+  ownerPrefix: string;
+  /** What the work is, for the LeaseBusy message. */
+  what: string;
+  ttlMs: number;
+  /** How long to wait for a held lease before LeaseBusy. 0 = do not wait. */
+  waitMs: number;
+  /** Default: real timers. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function runUnderLease<T>(
+  leases: LeaseStore,
+  name: string,
+  options: RunUnderLeaseOptions,
+  work: (guard: LeaseGuard) => Promise<T>,
+): Promise<T> {
+  const sleep = options.sleep ?? realSleep;
+  const now = options.now ?? Date.now;
+  const owner = leaseOwnerId(options.ownerPrefix);
+  const started = now();
+  let delay = 50;
+  let lease: Lease;
+  for (;;) {
+    const attempt = await leases.acquire(name, owner, { ttlMs: options.ttlMs });
+    if (attempt.acquired) {
+      lease = attempt.lease;
+      break;
+    }
+    const waited = now() - started;
+    if (waited >= options.waitMs) throw new LeaseBusy(name, attempt.holder, waited, options.what);
+    await sleep(Math.min(delay, options.waitMs - waited));
+    delay = Math.min(delay * 2, 1000);
+  }
+
+  let lost: LeaseLost | undefined;
+  let current = lease;
+  const renewal = setInterval(
+    () => {
+      leases.renew(current, { ttlMs: options.ttlMs }).then(
+        (renewed) => {
+          current = renewed;
+        },
+        (error: unknown) => {
+          if (error instanceof LeaseLost) lost = error;
+          // Other failures (a throttled renewal) leave the lease to run on; the next tick retries.
+        },
+      );
+    },
+    Math.max(100, Math.floor(options.ttlMs / 3)),
+  );
+  renewal.unref?.();
+  const guard: LeaseGuard = {
+    get lease() {
+      return current;
+    },
+    stillHeld() {
+      if (lost) throw lost;
+    },
+  };
+  try {
+    return await work(guard);
+  } finally {
+    clearInterval(renewal);
+    if (!lost) await leases.release(current).catch(() => undefined);
+  }
+}

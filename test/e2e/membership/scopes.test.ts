@@ -1,0 +1,265 @@
+// Management scope end to end: the api, directory-events and reconcile functions of s.yaml run in
+// the local function host against localcloud; the tests act as a portal (HTTP), as localcloud's
+// operator (controls), as EventBridge (events recorded by localcloud) and as the timer.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_ROLE_NAME } from '../../../localcloud/index';
+import { folderOf, memberId, testOrganization } from '../../integration/app/organization';
+import { type MembershipSystem, startMembershipSystem } from './support';
+
+const MEMBERS = 20;
+let env: MembershipSystem;
+let folders: Map<string, string>;
+
+/** Member indexes whose folder is Production or below it (member 0, a delegated
+ *  administrator, never becomes a member). */
+const underProduction = Array.from({ length: MEMBERS }, (_, i) => i).filter(
+  (i) => i !== 0 && folderOf(i).startsWith('Production'),
+);
+
+beforeAll(async () => {
+  env = await startMembershipSystem(testOrganization({ members: MEMBERS }));
+  const snapshot = env.system.cloud.organization.snapshot();
+  folders = new Map(snapshot.folders.map((f) => [f.path, f.id]));
+}, 60_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+function folderId(path: string): string {
+  const id = folders.get(path) ?? folders.get(`/${path}`) ?? folders.get(`Root/${path}`);
+  if (!id) throw new Error(`no folder ${path} among ${[...folders.keys()].join(', ')}`);
+  return id;
+}
+
+async function managedIds(): Promise<string[]> {
+  return (await env.store.members.list()).map((m) => m.accountId).sort();
+}
+
+async function deliverNewEvents(since: number): Promise<number> {
+  const events = env.system.cloud.events(since);
+  for (const { event } of events) await env.system.host.publishEvent(event);
+  return events.at(-1)?.seq ?? since;
+}
+
+describe('management scope through the function host', () => {
+  it('refuses bad input with 400/404 and field details, writing nothing', async () => {
+    const cases: Array<{ body?: unknown; rawBody?: string; status: number; field?: string }> = [
+      {
+        body: { kind: 'account', targetId: '12ab', services: ['bdrc'] },
+        status: 400,
+        field: 'targetId',
+      },
+      {
+        body: { kind: 'folder', targetId: 'folder-1', services: ['bdrc'] },
+        status: 400,
+        field: 'targetId',
+      },
+      {
+        body: { kind: 'folder', targetId: 'fd-abc', services: ['no-such'] },
+        status: 400,
+        field: 'services.0',
+      },
+      { body: { kind: 'galaxy', services: ['bdrc'] }, status: 400, field: 'kind' },
+      { body: { kind: 'directory', services: [] }, status: 400, field: 'services' },
+      { body: { kind: 'directory', services: ['bdrc'], extra: 1 }, status: 400, field: 'extra' },
+      {
+        body: { kind: 'folder', targetId: `fd-${'x'.repeat(200)}`, services: ['bdrc'] },
+        status: 400,
+        field: 'targetId',
+      },
+      { rawBody: '', status: 400, field: '' },
+      { rawBody: '{not json', status: 400, field: '' },
+    ];
+    for (const c of cases) {
+      const res = await env.call('POST', '/v1/scopes', {
+        ...(c.body !== undefined ? { body: c.body } : { rawBody: c.rawBody ?? '' }),
+      });
+      expect(res.status, JSON.stringify(c)).toBe(c.status);
+      expect(res.json.code).toBe('InvalidRequest');
+      const issues = (res.json.details as { issues: Array<{ field: string }> }).issues;
+      expect(issues.map((i) => i.field)).toContain(c.field);
+    }
+    const missing = await env.call('POST', '/v1/scopes', {
+      body: { kind: 'folder', targetId: 'fd-doesnotexist1', services: ['bdrc'] },
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.json.message).toContain('fd-doesnotexist1');
+    const oversized = await env.call('POST', '/v1/scopes', {
+      rawBody: JSON.stringify({
+        kind: 'directory',
+        services: ['bdrc'],
+        pad: 'x'.repeat(2_000_000),
+      }),
+    });
+    expect(oversized.status).toBe(413);
+    expect(await env.store.scopes.list()).toEqual([]);
+    expect((await env.store.activity.list({ limit: 10 })).items).toEqual([]);
+  });
+
+  it('refuses the management account and a delegated administrator as members (400)', async () => {
+    for (const accountId of [env.managementAccountId, memberId(0)]) {
+      const res = await env.call('POST', '/v1/scopes', {
+        body: { kind: 'account', targetId: accountId, services: ['bdrc'] },
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.message).toContain(accountId);
+    }
+    expect(await env.store.scopes.list()).toEqual([]);
+  });
+
+  it('viewer tokens read but may not change scopes (403), no token gets 401', async () => {
+    const body = { kind: 'directory', services: ['bdrc'] };
+    const viewer = await env.call('POST', '/v1/scopes', {
+      body,
+      token: env.system.host.tokens.viewer,
+    });
+    expect(viewer.status).toBe(403);
+    expect(viewer.json.code).toBe('Forbidden');
+    expect((await env.call('POST', '/v1/scopes', { body, token: null })).status).toBe(401);
+    const read = await env.call('GET', '/v1/scopes', { token: env.system.host.tokens.viewer });
+    expect(read.status).toBe(200);
+  });
+
+  it('reports the prerequisites as passing', async () => {
+    const res = await env.call('GET', '/v1/prerequisites');
+    expect(res.status).toBe(200);
+    expect(res.json.ok).toBe(true);
+    expect((res.json.checks as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'resource-directory-enabled',
+      'administrator-account',
+      'member-access-role',
+    ]);
+  });
+
+  it('a folder scope brings in every member under it, nested folders included', async () => {
+    const res = await env.call('POST', '/v1/scopes', {
+      body: { kind: 'folder', targetId: folderId('Production'), services: ['security-center'] },
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const expected = underProduction.map(memberId).sort();
+    expect(await managedIds()).toEqual(expected);
+    const summary = res.json.summary as { added: string[]; failed: unknown[] };
+    expect([...summary.added].sort()).toEqual(expected);
+    expect(summary.failed).toEqual([]);
+    const one = await env.call('GET', `/v1/members/${expected[0]}`);
+    expect(one.status).toBe(200);
+    const member = one.json.member as { status: string; folderPath: Array<{ name: string }> };
+    expect(member.status).toBe('managed');
+    expect(member.folderPath[0]?.name).toBeDefined();
+    expect((one.json.scopes as Array<{ id: string }>).map((s) => s.id)).toEqual([
+      `folder:${folderId('Production')}`,
+    ]);
+  });
+
+  it('refuses to remove a folder-managed member on its own (409 naming the scope)', async () => {
+    const accountId = memberId(underProduction[0] ?? 0);
+    const res = await env.call('DELETE', `/v1/members/${accountId}`);
+    expect(res.status).toBe(409);
+    expect(res.json.code).toBe('ManagedByScope');
+    expect(res.json.message).toContain(`folder:${folderId('Production')}`);
+    expect(await managedIds()).toContain(accountId);
+  });
+
+  it('a member created in the folder is managed after its event', async () => {
+    let seq = env.system.cloud.events().at(-1)?.seq ?? 0;
+    const created = await env.control('POST', '/members', {
+      name: 'late-joiner',
+      folderId: folderId('Production/Retail'),
+    });
+    const accountId = String((created as { id?: string }).id ?? '');
+    expect(accountId).toMatch(/^\d{16}$/);
+    expect(await managedIds()).not.toContain(accountId);
+    seq = await deliverNewEvents(seq);
+    expect(await managedIds()).toContain(accountId);
+    const activity = await env.call('GET', `/v1/activity?accountId=${accountId}`);
+    const items = activity.json.items as Array<{ action: string; cause: { kind: string } }>;
+    expect(items[0]).toMatchObject({ action: 'member.onboarded', cause: { kind: 'event' } });
+  });
+
+  it('without the event, the next reconcile picks a new member up', async () => {
+    const created = await env.control('POST', '/members', {
+      name: 'quiet-joiner',
+      folderId: folderId('Production/Retail/Web'),
+    });
+    const accountId = String((created as { id?: string }).id ?? '');
+    expect(await managedIds()).not.toContain(accountId);
+    const result = (await env.system.host.fireTimer('reconcile')) as {
+      reconciled: { added: string[] };
+    };
+    expect(result.reconciled.added).toEqual([accountId]);
+    expect(await managedIds()).toContain(accountId);
+  });
+
+  it('a member moved out of the folder is offboarded and its records cleared', async () => {
+    const accountId = memberId(underProduction[1] ?? 1);
+    await env.store.roleChecks.record({
+      accountId,
+      roleName: 'AliyunServiceRoleForSasRd',
+      state: 'present',
+      checkedAt: new Date().toISOString(),
+    });
+    const seq = env.system.cloud.events().at(-1)?.seq ?? 0;
+    await env.control('POST', `/members/${accountId}/move`, { folderId: folderId('Sandbox') });
+    await deliverNewEvents(seq);
+    expect(await managedIds()).not.toContain(accountId);
+    expect(await env.store.roleChecks.listForMember(accountId)).toEqual([]);
+    const activity = await env.call('GET', `/v1/activity?accountId=${accountId}`);
+    const latest = (activity.json.items as Array<{ action: string; detail: string }>)[0];
+    expect(latest?.action).toBe('member.offboarded');
+    expect(latest?.detail).toContain('kept until they are deleted explicitly');
+  });
+
+  it('an unreachable member is reported with its role ARN and reason while the others onboard', async () => {
+    const broken = memberId(3); // Sandbox
+    await env.control('PUT', `/accounts/${broken}/roles/${ACCESS_ROLE_NAME}/trust`, {
+      Version: '1',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { RAM: ['acs:ram::1111111111111111:root'] },
+        },
+      ],
+    });
+    const res = await env.call('POST', '/v1/scopes', {
+      body: { kind: 'folder', targetId: folderId('Sandbox'), services: ['bdrc'] },
+    });
+    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    const summary = res.json.summary as {
+      failed: Array<{ accountId: string; roleArn: string; reason: string }>;
+    };
+    expect(summary.failed.map((f) => f.accountId)).toEqual([broken]);
+    expect(summary.failed[0]?.roleArn).toBe(`acs:ram::${broken}:role/${ACCESS_ROLE_NAME}`);
+    const member = await env.call('GET', `/v1/members/${broken}`);
+    expect(member.json.member).toMatchObject({
+      status: 'unreachable',
+      failure: { roleArn: `acs:ram::${broken}:role/${ACCESS_ROLE_NAME}` },
+    });
+    const others = (await env.store.members.list()).filter(
+      (m) => m.scopeIds.includes(`folder:${folderId('Sandbox')}`) && m.accountId !== broken,
+    );
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((m) => m.status === 'managed')).toBe(true);
+  });
+
+  it('the delegated administrator guard lists what the deployment manages', async () => {
+    const res = await env.call('GET', '/v1/delegated-administrator/removable');
+    expect(res.status).toBe(200);
+    expect(res.json.removable).toBe(false);
+    expect((res.json.managedMembers as unknown[]).length).toBe((await managedIds()).length);
+  });
+
+  it('removing a scope offboards the members only it covered', async () => {
+    const sandbox = `folder:${folderId('Sandbox')}`;
+    const covered = (await env.store.members.listCoveredBy(sandbox)).map((m) => m.accountId);
+    expect(covered.length).toBeGreaterThan(0);
+    const res = await env.call('DELETE', `/v1/scopes/${sandbox}`);
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    const summary = res.json.summary as { removed: Array<{ accountId: string }>; note: string };
+    expect(summary.removed.map((r) => r.accountId).sort()).toEqual([...covered].sort());
+    expect(summary.note).toContain('kept until they are deleted explicitly');
+    const remaining = await managedIds();
+    for (const id of covered) expect(remaining).not.toContain(id);
+  });
+});
