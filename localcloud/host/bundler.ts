@@ -64,6 +64,7 @@ export class FunctionBuilder {
     this.ctx = await context({
       ...options,
       plugins: [
+        ...(options.plugins ?? []),
         {
           name: 'localcloud-host-reload',
           setup: (b) => {

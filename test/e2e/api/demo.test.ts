@@ -1,4 +1,5 @@
-// What `npm start` serves: the demo organization through the api function.
+// What `npm start` serves: the demo organization through the functions, set up as `npm start`
+// does (post-deploy table setup, functions bundled in watch mode).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
@@ -6,8 +7,15 @@ import { directoryResponseSchema } from '../../../shared/http/directory-routes';
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
 
 beforeAll(async () => {
-  system = await startLocalSystem({ port: 0, envFile: false });
-}, 60_000);
+  system = await startLocalSystem({
+    port: 0,
+    envFile: false,
+    watch: true,
+    deployActions: true,
+    log: () => {},
+    host: { schedule: false, log: () => {} },
+  });
+}, 90_000);
 afterAll(async () => {
   await system?.stop();
 });
@@ -31,5 +39,35 @@ describe('the demo organization', () => {
       new Set(['created', 'invited']),
     );
     expect(directory.delegatedAdministrators.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the demo organization under management', () => {
+  it('a directory scope onboards every member; sandbox-bob is unreachable with its role ARN', async () => {
+    const headers = {
+      authorization: `Bearer ${system.host.tokens.operator}`,
+      'content-type': 'application/json',
+    };
+    const added = await fetch(new URL('/v1/scopes', system.host.apiUrl), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ kind: 'directory', services: ['security-center'] }),
+    });
+    expect(added.status).toBe(201);
+    const members = await fetch(new URL('/v1/members', system.host.apiUrl), { headers });
+    const body = (await members.json()) as {
+      members: Array<{
+        accountId: string;
+        displayName?: string;
+        status: string;
+        failure?: { roleArn?: string };
+      }>;
+    };
+    expect(body.members.length).toBeGreaterThanOrEqual(20);
+    const unreachable = body.members.filter((m) => m.status !== 'managed');
+    expect(unreachable.map((m) => m.displayName)).toEqual(['Sandbox Bob']);
+    expect(unreachable[0]?.failure?.roleArn).toMatch(
+      /^acs:ram::\d{16}:role\/ResourceDirectoryAccountAccessRole$/,
+    );
   });
 });
