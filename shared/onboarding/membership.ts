@@ -147,9 +147,10 @@ export class Membership {
     input: ScopeInput,
     caller: Caller,
   ): Promise<{ scope: Scope; created: boolean; summary: ReconcileSummary }> {
+    // Checked before the lease is taken: a refused request writes nothing at all.
+    const root = await this.requirePrerequisites();
+    const targetId = await this.resolveTarget(input, root);
     return this.underLease('A membership change', undefined, async (guard) => {
-      const root = await this.requirePrerequisites();
-      const targetId = await this.resolveTarget(input, root);
       const id = scopeIdFor(input.kind, targetId);
       const services = [...new Set(input.services)].sort();
       const existing = await this.deps.store.scopes.get(id);

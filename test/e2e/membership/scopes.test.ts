@@ -95,6 +95,8 @@ describe('management scope through the function host', () => {
     expect(oversized.status).toBe(413);
     expect(await env.store.scopes.list()).toEqual([]);
     expect((await env.store.activity.list({ limit: 10 })).items).toEqual([]);
+    // Not even the lease: refused requests are turned away before it is taken.
+    expect(await env.store.leases.current('membership')).toBeUndefined();
   });
 
   it('refuses the management account and a delegated administrator as members (400)', async () => {
