@@ -19,7 +19,8 @@ export class CallLog {
   record(entry: Omit<CallRecord, 'seq'>): CallRecord {
     const record = { seq: ++this.seq, ...entry };
     this.records.push(record);
-    if (this.records.length > this.capacity)
+    // Trimmed in steps of a quarter of the capacity: one copy per capacity/4 calls, not per call.
+    if (this.records.length >= this.capacity * 1.25)
       this.records.splice(0, this.records.length - this.capacity);
     return record;
   }
