@@ -46,6 +46,19 @@ export type { OrganizationFixture } from './org/fixture';
 export { loadOrganizationFixture } from './org/fixture';
 export { ACCESS_ROLE_NAME, Organization, OrganizationError } from './org/organization';
 export { SERVICE_LINKED_ROLES } from './org/service-linked-roles';
+export type {
+  AsyncInvocation,
+  AsyncInvocations,
+  FcService,
+  FcServiceOptions,
+  FunctionDispatcher,
+} from './services/fc';
+export {
+  createFcService,
+  FC_API_VERSION,
+  FC_ASYNC_PAYLOAD_LIMIT,
+  FC_SYNC_PAYLOAD_LIMIT,
+} from './services/fc';
 
 export const DEMO_ORGANIZATION_PATH = join(
   dirname(fileURLToPath(import.meta.url)),

@@ -1,5 +1,6 @@
 // The services the localcloud server hosts, in routing order (the first whose matches() is true
-// answers). Add a service with one line here.
+// answers). Add a service with one line here. FC (services/fc) is not here: it runs functions in
+// the local function host, so startLocalSystem adds it with `cloud.addService` once the host is up.
 
 import type { LocalClock } from './core/clock';
 import type { LocalService } from './core/contracts';

@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalCloudEnv } from './core/contracts';
+import { NonceRegistry } from './core/pop';
 import { runDeployActions } from './host/deploy-actions';
 import { type FunctionHost, type FunctionHostOptions, startFunctionHost } from './host/index';
 import { loadServerlessSpec } from './host/s-yaml';
 import { type LocalCloud, startLocalCloud } from './index';
+import { type AsyncInvocations, createFcService, type FcService } from './services/fc';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_S_YAML = join(REPO_ROOT, 's.yaml');
@@ -51,6 +53,11 @@ export interface LocalSystem {
   /** The local cloud's env with `api` filled in (what env.json holds). */
   readonly env: LocalCloudEnv;
   envFile: string | undefined;
+  /** FC async invocations (InvokeFunction with x-fc-invocation-type: Async) queued for the host:
+   *  `drain()` waits until every one (and any they queue in turn) has run. */
+  asyncInvocations: AsyncInvocations;
+  /** Cancels async invocations still waiting, stops the host (which ends running ones) and the
+   *  local cloud. */
   stop(): Promise<void>;
 }
 
@@ -86,6 +93,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     await cloud.stop();
     throw error;
   }
+  const log = options.host?.log ?? options.log ?? defaultLog;
+  // FC InvokeFunction is served by the host: functions fan out to each other through it.
+  const fc = createFc(cloud, host, options.host?.maxInstancesPerFunction ?? 4, log);
+  cloud.addService(fc);
   const stopForwarding =
     options.forwardDirectoryEvents === false
       ? async () => {}
@@ -100,12 +111,38 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       return cloud.env;
     },
     envFile,
+    asyncInvocations: fc.asyncInvocations,
     stop: async () => {
       await stopForwarding();
+      // No new async invocation is accepted and the waiting ones are cancelled; the running ones
+      // end when the host stops their instances.
+      const asyncSettled = fc.asyncInvocations.close();
       await host.stop();
+      await asyncSettled;
       await cloud.stop();
     },
   };
+}
+
+/** The FC service of the local cloud, dispatching to the host's functions by FC function name. */
+function createFc(
+  cloud: LocalCloud,
+  host: FunctionHost,
+  concurrencyPerFunction: number,
+  log: (line: string) => void,
+): FcService {
+  return createFcService({
+    dispatcher: {
+      invoke: (functionName, payload) => host.invoke(functionName, payload),
+      has: (functionName) => host.functions.some((fn) => fn.name === functionName),
+    },
+    accountId: cloud.env.managementAccountId,
+    region: cloud.env.region,
+    nonces: new NonceRegistry(),
+    wallNow: () => cloud.clock.wallNow(),
+    asyncConcurrencyPerFunction: concurrencyPerFunction,
+    log,
+  });
 }
 
 function defaultLog(line: string): void {
