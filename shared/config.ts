@@ -131,6 +131,21 @@ const variables = {
     z.coerce.number().int().min(1).max(64).default(16),
     'members onboarded at once by a reconcile (1-64, default 16)',
   ),
+  ROLE_REPAIR_POLICY: variable(
+    z.enum(['report', 'repair']).default('report'),
+    'what a role check does with a missing service-linked role: report (default) or repair',
+  ),
+  ROLE_CATALOG_EXTRA: variable(
+    z.string().optional(),
+    'JSON array of extra role catalog entries ({service, roleName, serviceName, source})',
+  ),
+  ROLE_CHECK_WORKER_FUNCTION: variable(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, 'must be an FC function name')
+      .default('rdgov-role-check-worker'),
+    'the FC function a role sweep fans out to (default rdgov-role-check-worker)',
+  ),
   LOG_LEVEL: variable(z.enum(LOG_LEVELS).default('info'), 'debug, info (default), warn or error'),
 } satisfies Record<string, Variable>;
 
@@ -215,6 +230,14 @@ const sections = {
     build: (v) => ({
       delegatedServicePrincipal: v.DELEGATED_SERVICE_PRINCIPAL,
       reconcileConcurrency: v.RECONCILE_CONCURRENCY,
+    }),
+  }),
+  roles: section({
+    variables: ['ROLE_REPAIR_POLICY', 'ROLE_CATALOG_EXTRA', 'ROLE_CHECK_WORKER_FUNCTION'],
+    build: (v) => ({
+      repairPolicy: v.ROLE_REPAIR_POLICY,
+      catalogExtra: v.ROLE_CATALOG_EXTRA,
+      workerFunction: v.ROLE_CHECK_WORKER_FUNCTION,
     }),
   }),
   logging: section({

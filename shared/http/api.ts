@@ -8,26 +8,19 @@ import { FunctionMisconfigured } from '../errors';
 import type { Invocation } from '../runtime/context';
 import type { HttpApplication } from '../runtime/http';
 import { createLogger, type Logger } from '../runtime/logger';
-import { membershipRuntime } from '../wiring/membership';
+import { MEMBERSHIP_CONFIG_SECTIONS, membershipRuntime } from '../wiring/membership';
 import { createHttpApp } from './app';
 import { createTokenVerifier, type TokenVerifier } from './auth';
 import { directoryRoutes } from './directory-routes';
 import { healthRoutes } from './health-routes';
 import { type MembershipRouteDependencies, membershipRoutes } from './membership-routes';
+import { type RoleRouteDependencies, roleRoutes } from './role-routes';
 
 /** The configuration sections the API function reads (and so the variables it requires). */
-export const API_CONFIG_SECTIONS = [
-  'cloud',
-  'resourceManager',
-  'sts',
-  'tablestore',
-  'membership',
-  'auth',
-  'logging',
-] as const;
+export const API_CONFIG_SECTIONS = [...MEMBERSHIP_CONFIG_SECTIONS, 'auth'] as const;
 export type ApiConfig = Config<(typeof API_CONFIG_SECTIONS)[number]>;
 
-export interface ApiPorts extends MembershipRouteDependencies {
+export interface ApiPorts extends MembershipRouteDependencies, RoleRouteDependencies {
   directorySource(invocation: Invocation): Pick<DirectorySource, 'readSnapshot'>;
 }
 
@@ -35,6 +28,7 @@ export function cloudPorts(config: ApiConfig): ApiPorts {
   const membership = membershipRuntime(config);
   return {
     membership: (invocation, logger) => membership.forInvocation(invocation, logger),
+    roles: (invocation, logger) => membership.forInvocation(invocation, logger),
     directorySource(invocation) {
       if (!invocation.credentials) {
         throw new FunctionMisconfigured(
@@ -58,7 +52,12 @@ export function createApi(
   const ports = overrides.ports ?? cloudPorts(config);
   return createHttpApp({
     verifier: overrides.verifier ?? createTokenVerifier(config.auth),
-    routes: [...healthRoutes(), ...directoryRoutes(ports), ...membershipRoutes(ports)],
+    routes: [
+      ...healthRoutes(),
+      ...directoryRoutes(ports),
+      ...membershipRoutes(ports),
+      ...roleRoutes(ports),
+    ],
   });
 }
 

@@ -18,7 +18,7 @@ export type RoleCheckState = (typeof ROLE_CHECK_STATES)[number];
 export interface RoleCheck {
   accountId: string;
   roleName: string;
-  /** The service that needs the role, e.g. rd.sas.aliyuncs.com. */
+  /** The services that need the role, comma-separated, e.g. security-center. */
   service?: string;
   state: RoleCheckState;
   /** Why the state is `missing` or `error` (the cloud's message). */
@@ -44,6 +44,37 @@ export class RoleCheckRepository extends BasePersistence<
    */
   async record(check: RoleCheck): Promise<'recorded' | 'superseded'> {
     return (await this.putRowIfNewer(toRow(check), 'checkedAt')) ? 'recorded' : 'superseded';
+  }
+
+  /** `record` for several checks in one BatchWriteRow per 200; each kept only if newer. */
+  async recordAll(checks: readonly RoleCheck[]): Promise<Array<'recorded' | 'superseded'>> {
+    if (checks.length === 0) return [];
+    const writes: RowWrite[] = checks.map((check) => {
+      const { primaryKey, columns } = this.table.encode(toRow(check));
+      const checkedAt = columns.checkedAt;
+      if (checkedAt === undefined) throw new TypeError(`${this.table.name}: checkedAt is required`);
+      return {
+        type: 'put',
+        table: this.table.name,
+        primaryKey,
+        columns,
+        condition: {
+          row: 'ignore',
+          columns: { column: 'checkedAt', is: '<', value: checkedAt, ifMissing: 'pass' },
+        },
+      };
+    });
+    const results = await this.client.batchWriteRows(writes);
+    const failed = results.flatMap((result, index) =>
+      !result.ok && result.error.code !== 'OTSConditionCheckFail' ? [index] : [],
+    );
+    if (failed.length > 0) {
+      assertBatchSucceeded(
+        failed.map((i) => writes[i] as RowWrite),
+        failed.map((i) => results[i] as (typeof results)[number]),
+      );
+    }
+    return results.map((result) => (result.ok ? 'recorded' : 'superseded'));
   }
 
   async get(accountId: string, roleName: string): Promise<RoleCheck | undefined> {

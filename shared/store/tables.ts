@@ -52,7 +52,8 @@ export interface ActivityTarget {
 export const SCOPE_KINDS = ['account', 'folder', 'directory'] as const;
 export const MEMBER_STATUSES = ['onboarding', 'managed', 'unreachable', 'offboarding'] as const;
 export const JOIN_METHODS = ['invited', 'created'] as const;
-export const ROLE_CHECK_STATES = ['present', 'missing', 'error'] as const;
+// unreachable: the member's access role could not be assumed, so the role was not read.
+export const ROLE_CHECK_STATES = ['present', 'missing', 'error', 'unreachable'] as const;
 export const ACTIVITY_OUTCOMES = ['succeeded', 'failed', 'refused'] as const;
 
 function stringArray(value: unknown): string[] {

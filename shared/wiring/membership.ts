@@ -1,16 +1,30 @@
-// Builds the management-scope use cases from configuration for one invocation: the process keeps
-// the Tablestore client and the member credential cache (warm instances reuse both); each
-// invocation brings the function role's current credentials and its request id.
+// Builds the management-scope and service-linked-role use cases from configuration for one
+// invocation: the process keeps the Tablestore client, the role catalog and the member
+// credential cache (warm instances reuse them); each invocation brings the function role's
+// current credentials and its request id.
 
+import { createFcInvoker } from '../cloud/fc/invoke';
+import { defaultRetryPolicy, type RetryPolicy } from '../cloud/openapi';
+import { createMemberRoles } from '../cloud/ram/member-roles';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
-import { createMemberCredentialCache, memberAccessFor, memberProbe } from '../cloud/sts';
+import {
+  createMemberCredentialCache,
+  type MemberAccess,
+  memberAccessFor,
+  memberProbe,
+} from '../cloud/sts';
 import { createTablestoreClient } from '../cloud/tablestore';
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
-import { FunctionMisconfigured } from '../errors';
+import { CloudApiError, FunctionMisconfigured, MemberAccessDenied } from '../errors';
+import type { RolesInvocation } from '../http/role-routes';
 import { Membership } from '../onboarding/membership';
 import type { OnboardingStep } from '../onboarding/ports';
 import type { PrerequisiteSettings } from '../onboarding/prerequisites';
+import { loadRoleCatalog, roleCatalogPort } from '../roles/catalog';
+import type { MemberRolesAccess } from '../roles/ports';
+import { ServiceLinkedRoles } from '../roles/service-linked-roles';
+import { startSweep } from '../roles/sweep';
 import type { CloudCredentials, Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import { createStore, type Store } from '../store';
@@ -19,13 +33,16 @@ export const MEMBERSHIP_CONFIG_SECTIONS = [
   'cloud',
   'resourceManager',
   'sts',
+  'ram',
+  'fc',
   'tablestore',
   'membership',
+  'roles',
   'logging',
 ] as const;
 export type MembershipConfig = Config<(typeof MEMBERSHIP_CONFIG_SECTIONS)[number]>;
 
-export interface MembershipInvocation {
+export interface MembershipInvocation extends RolesInvocation {
   membership: Membership;
   directory: DirectorySource;
   store: Store;
@@ -46,10 +63,62 @@ function requireCredentials(invocation: Invocation): CloudCredentials {
   return invocation.credentials;
 }
 
+/**
+ * Role reads and creations are idempotent, and a sweep's verdict should not hinge on a throttled
+ * call: more attempts than the default (six: a call failing one time in five still ends wrong
+ * less than once in 15,000).
+ */
+const MEMBER_ROLES_RETRY: RetryPolicy = { ...defaultRetryPolicy, attempts: 6 };
+
+/** Reaches a member's roles with credentials for its access role (cached per member). */
+function memberRolesAccess(config: MembershipConfig, access: MemberAccess): MemberRolesAccess {
+  return async (accountId) => {
+    try {
+      const credentials = await access.credentialsFor(accountId);
+      return {
+        ok: true,
+        roles: createMemberRoles({
+          ramEndpoint: config.ram.endpoint,
+          resourceManagerEndpoint: config.resourceManager.endpoint,
+          protocol: config.cloud.protocol,
+          credentials,
+          accountId,
+          retry: MEMBER_ROLES_RETRY,
+        }),
+      };
+    } catch (error) {
+      if (error instanceof MemberAccessDenied) {
+        return { ok: false, roleArn: error.roleArn, reason: error.reason, code: error.cloudCode };
+      }
+      if (error instanceof CloudApiError) {
+        return {
+          ok: false,
+          roleArn: access.roleArn(accountId),
+          reason: error.message,
+          code: error.failure.cloudCode,
+        };
+      }
+      throw error;
+    }
+  };
+}
+
+/** The role check every newly managed member gets (repairing per ROLE_REPAIR_POLICY). */
+function roleCheckStep(roles: ServiceLinkedRoles): OnboardingStep {
+  return {
+    name: 'role-check',
+    async onboard(member) {
+      await roles.checkMember(member, { cause: { kind: 'timer', trigger: 'onboarding' } });
+    },
+  };
+}
+
 export function membershipRuntime(
   config: MembershipConfig,
   options: { steps?: readonly OnboardingStep[] } = {},
 ): MembershipRuntime {
+  // A malformed ROLE_CATALOG_EXTRA stops the cold start, naming the entry and field.
+  const catalog = roleCatalogPort(loadRoleCatalog(config.roles.catalogExtra));
   let credentials: CloudCredentials | undefined;
   const client = createTablestoreClient({
     endpoint: config.tablestore.endpoint,
@@ -80,16 +149,41 @@ export function membershipRuntime(
           : {}),
       };
       const access = memberAccessFor(config, invocation, credentialCache);
+      const roles = new ServiceLinkedRoles({
+        store,
+        access: memberRolesAccess(config, access),
+        catalog,
+        policy: config.roles.repairPolicy,
+        logger,
+      });
       const membership = new Membership({
         store,
         directory,
         probe: memberProbe(access),
         settings,
+        steps: [roleCheckStep(roles), ...(options.steps ?? [])],
         concurrency: config.membership.reconcileConcurrency,
         logger,
-        ...(options.steps ? { steps: options.steps } : {}),
       });
-      return { membership, directory, store, settings };
+      const fanOut = createFcInvoker({
+        endpoint: config.fc.endpoint,
+        protocol: config.cloud.protocol,
+        credentials,
+        accountId: invocation.accountId,
+      });
+      return {
+        membership,
+        directory,
+        store,
+        settings,
+        roles,
+        catalog,
+        startSweep: (sweep) =>
+          startSweep(
+            { store, fanOut, workerFunction: config.roles.workerFunction },
+            sweep.repair === undefined ? {} : { repair: sweep.repair },
+          ),
+      };
     },
   };
 }

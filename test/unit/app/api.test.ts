@@ -21,7 +21,14 @@ beforeAll(async () => {
     resourceManager: { endpoint: '127.0.0.1:1' },
     sts: { endpoint: '127.0.0.1:1', memberAccessRole: 'ResourceDirectoryAccountAccessRole' },
     tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
+    ram: { endpoint: '127.0.0.1:1' },
+    fc: { endpoint: '127.0.0.1:1' },
     membership: { delegatedServicePrincipal: undefined, reconcileConcurrency: 16 },
+    roles: {
+      repairPolicy: 'report',
+      catalogExtra: undefined,
+      workerFunction: 'rdgov-role-check-worker',
+    },
     auth: issuer.config,
     logging: { level: 'info' },
   };
@@ -31,6 +38,9 @@ beforeAll(async () => {
     ports: {
       directorySource: () => source,
       membership: () => {
+        throw new Error('these tests call only the directory routes');
+      },
+      roles: () => {
         throw new Error('these tests call only the directory routes');
       },
     },

@@ -7,6 +7,8 @@ const API_VARIABLES = [
   'CLOUD_PROTOCOL',
   'RESOURCEMANAGER_ENDPOINT',
   'STS_ENDPOINT',
+  'RAM_ENDPOINT',
+  'FC_ENDPOINT',
   'TABLESTORE_ENDPOINT',
   'TABLESTORE_INSTANCE',
   'AUTH_ISSUER',
@@ -45,6 +47,8 @@ describe('api function cold start', () => {
     setEnv({
       RESOURCEMANAGER_ENDPOINT: '127.0.0.1:1',
       STS_ENDPOINT: '127.0.0.1:1',
+      RAM_ENDPOINT: '127.0.0.1:1',
+      FC_ENDPOINT: '127.0.0.1:1',
       TABLESTORE_ENDPOINT: 'http://127.0.0.1:1',
       TABLESTORE_INSTANCE: 'rdgov',
       CLOUD_PROTOCOL: 'http',

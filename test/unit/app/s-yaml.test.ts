@@ -31,6 +31,8 @@ const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1]
   api: API_CONFIG_SECTIONS,
   'directory-events': MEMBERSHIP_CONFIG_SECTIONS,
   reconcile: MEMBERSHIP_CONFIG_SECTIONS,
+  'role-sweep': MEMBERSHIP_CONFIG_SECTIONS,
+  'role-check-worker': MEMBERSHIP_CONFIG_SECTIONS,
 };
 
 function evaluate(expression: string, vars: Record<string, unknown>): unknown {

@@ -1,0 +1,222 @@
+// Service-linked roles over HTTP: one member's roles (read, check now, repair now), a sweep of
+// every member (fanned out asynchronously), and the organization-wide report as JSON or CSV.
+
+import { z } from 'zod';
+import { NotAManagedMember } from '../onboarding/errors';
+import type { RoleCatalogPort } from '../roles/ports';
+import { buildRoleReport, toCsv } from '../roles/report';
+import type { ServiceLinkedRoles } from '../roles/service-linked-roles';
+import type { SweepStarted } from '../roles/sweep';
+import type { Invocation } from '../runtime/context';
+import type { Logger } from '../runtime/logger';
+import type { Store } from '../store';
+import type { ApiContext, RouteDefinition } from './app';
+import { ACCOUNT_ID } from './membership-routes';
+import { jsonResponse, parseParams, parseQuery } from './validation';
+
+export interface RolesInvocation {
+  roles: ServiceLinkedRoles;
+  catalog: RoleCatalogPort;
+  store: Store;
+  startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
+}
+
+export interface RoleRouteDependencies {
+  roles(invocation: Invocation, logger: Logger): RolesInvocation;
+}
+
+const roleResultSchema = z.strictObject({
+  roleName: z.string(),
+  services: z.array(z.string()),
+  serviceName: z.string().nullable(),
+  state: z.enum(['present', 'missing', 'error', 'unreachable']),
+  reason: z.string().optional(),
+  repaired: z.boolean().optional(),
+  checkedAt: z.string(),
+});
+
+export const memberRoleReportSchema = z.strictObject({
+  accountId: z.string(),
+  reachable: z.boolean(),
+  roleArn: z.string().optional(),
+  reason: z.string().optional(),
+  roles: z.array(roleResultSchema),
+});
+
+const storedRolesSchema = z.strictObject({
+  accountId: z.string(),
+  needed: z.array(
+    z.strictObject({
+      roleName: z.string(),
+      serviceName: z.string().nullable(),
+      services: z.array(z.string()),
+    }),
+  ),
+  checks: z.array(
+    z.strictObject({
+      accountId: z.string(),
+      roleName: z.string(),
+      service: z.string().optional(),
+      state: z.enum(['present', 'missing', 'error', 'unreachable']),
+      reason: z.string().optional(),
+      checkedAt: z.string(),
+    }),
+  ),
+});
+
+export const roleReportSchema = z.strictObject({
+  generatedAt: z.string(),
+  entries: z.array(
+    z.strictObject({
+      service: z.string(),
+      roleName: z.string(),
+      serviceName: z.string().nullable(),
+      members: z.number().int(),
+      present: z.number().int(),
+      missing: z.array(z.string()),
+      unreachable: z.array(z.string()),
+      errors: z.array(z.strictObject({ accountId: z.string(), reason: z.string() })),
+      unchecked: z.array(z.string()),
+    }),
+  ),
+});
+
+const sweepSchema = z.strictObject({
+  sweepId: z.string(),
+  members: z.number().int(),
+  chunks: z.number().int(),
+  invoked: z.number().int(),
+  failed: z.array(z.strictObject({ chunk: z.number().int(), reason: z.string() })),
+});
+
+const accountParams = z.strictObject({
+  accountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
+});
+
+function caller(c: ApiContext) {
+  return {
+    cause: { kind: 'user' as const, identity: c.get('principal')?.subject ?? 'anonymous' },
+    requestId: c.env.invocation.requestId,
+  };
+}
+
+/** text/csv when the client asks for it (and not for JSON first). */
+function wantsCsv(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]?.trim().toLowerCase());
+  const csv = types.indexOf('text/csv');
+  const json = types.indexOf('application/json');
+  return csv >= 0 && (json < 0 || csv < json);
+}
+
+export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
+  const use = (c: ApiContext) => deps.roles(c.env.invocation, c.env.logger);
+  async function managed(c: ApiContext) {
+    const { accountId } = parseParams(c.req.param(), accountParams);
+    const ctx = use(c);
+    const member = await ctx.store.members.get(accountId);
+    if (!member) throw new NotAManagedMember(accountId);
+    return { ctx, member };
+  }
+  return [
+    {
+      method: 'GET',
+      path: '/v1/members/:accountId/roles',
+      access: 'viewer',
+      async handle(c) {
+        const { ctx, member } = await managed(c);
+        const [needed, checks] = await Promise.all([
+          ctx.roles.neededBy(member),
+          ctx.store.roleChecks.listForMember(member.accountId),
+        ]);
+        return jsonResponse('GET /v1/members/:accountId/roles', storedRolesSchema, {
+          accountId: member.accountId,
+          needed: needed.map(({ roleName, serviceName, services }) => ({
+            roleName,
+            serviceName,
+            services,
+          })),
+          checks,
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/members/:accountId/roles/check',
+      access: 'operator',
+      async handle(c) {
+        const { ctx, member } = await managed(c);
+        const report = await ctx.roles.checkMember(member, caller(c));
+        return jsonResponse(
+          'POST /v1/members/:accountId/roles/check',
+          memberRoleReportSchema,
+          report,
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/members/:accountId/roles/repair',
+      access: 'operator',
+      async handle(c) {
+        const { ctx, member } = await managed(c);
+        const report = await ctx.roles.checkMember(member, caller(c), { repair: true });
+        return jsonResponse(
+          'POST /v1/members/:accountId/roles/repair',
+          memberRoleReportSchema,
+          report,
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/roles/sweep',
+      access: 'operator',
+      async handle(c) {
+        const query = parseQuery(
+          c.req.url,
+          z.strictObject({ repair: z.enum(['true', 'false']).optional() }),
+        );
+        const started = await use(c).startSweep(
+          query.repair === undefined ? {} : { repair: query.repair === 'true' },
+        );
+        return jsonResponse('POST /v1/roles/sweep', sweepSchema, started, 202);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/roles/report',
+      access: 'viewer',
+      async handle(c) {
+        parseQuery(c.req.url, z.strictObject({}));
+        const ctx = use(c);
+        const [members, scopes, checks] = await Promise.all([
+          ctx.store.members.list(),
+          ctx.store.scopes.list(),
+          (async () => {
+            const out = [];
+            for await (const check of ctx.store.roleChecks.all()) out.push(check);
+            return out;
+          })(),
+        ]);
+        const { report, lines } = buildRoleReport(
+          members,
+          scopes,
+          checks,
+          ctx.catalog,
+          new Date().toISOString(),
+        );
+        if (wantsCsv(c.req.header('accept'))) {
+          return new Response(toCsv(lines), {
+            status: 200,
+            headers: {
+              'content-type': 'text/csv; charset=utf-8',
+              'content-disposition': 'attachment; filename="roles-report.csv"',
+            },
+          });
+        }
+        return jsonResponse('GET /v1/roles/report', roleReportSchema, report);
+      },
+    },
+  ];
+}

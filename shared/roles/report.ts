@@ -1,0 +1,104 @@
+// The organization-wide report: per service and role, how many managed members have it, which
+// miss it, which could not be reached or checked. Pure: built from the stored records.
+
+import type { Member, RoleCheck, Scope } from '../store';
+import type { RoleCatalogPort } from './ports';
+
+export interface RoleReportEntry {
+  service: string;
+  roleName: string;
+  serviceName: string | null;
+  /** Managed members whose scopes enable the service. */
+  members: number;
+  present: number;
+  missing: string[];
+  unreachable: string[];
+  errors: Array<{ accountId: string; reason: string }>;
+  /** Never checked yet. */
+  unchecked: string[];
+}
+
+export interface RoleReport {
+  generatedAt: string;
+  entries: RoleReportEntry[];
+}
+
+export interface RoleReportLine {
+  service: string;
+  roleName: string;
+  accountId: string;
+  state: RoleCheck['state'] | 'unchecked';
+  reason: string;
+  checkedAt: string;
+}
+
+export function buildRoleReport(
+  members: readonly Member[],
+  scopes: readonly Scope[],
+  checks: readonly RoleCheck[],
+  catalog: RoleCatalogPort,
+  now: string,
+): { report: RoleReport; lines: RoleReportLine[] } {
+  const scopeById = new Map(scopes.map((s) => [s.id, s]));
+  const checkOf = new Map(checks.map((c) => [`${c.accountId}\n${c.roleName}`, c]));
+  const services = [...new Set(scopes.flatMap((s) => s.services))].sort();
+  const entries: RoleReportEntry[] = [];
+  const lines: RoleReportLine[] = [];
+  for (const service of services) {
+    const needing = members
+      .filter((m) => m.scopeIds.some((id) => scopeById.get(id)?.services.includes(service)))
+      .sort((a, b) => a.accountId.localeCompare(b.accountId));
+    for (const role of catalog.rolesFor([service])) {
+      const entry: RoleReportEntry = {
+        service,
+        roleName: role.roleName,
+        serviceName: role.serviceName,
+        members: needing.length,
+        present: 0,
+        missing: [],
+        unreachable: [],
+        errors: [],
+        unchecked: [],
+      };
+      for (const member of needing) {
+        const check = checkOf.get(`${member.accountId}\n${role.roleName}`);
+        // A member onboarding found unreachable has had no role check: its roles could not be read.
+        const state =
+          check?.state ?? (member.status === 'unreachable' ? 'unreachable' : 'unchecked');
+        const reason =
+          check?.reason ??
+          (member.status === 'unreachable' && member.failure
+            ? `${member.failure.roleArn ?? 'access role'}: ${member.failure.reason}`
+            : '');
+        if (state === 'present') entry.present++;
+        else if (state === 'missing') entry.missing.push(member.accountId);
+        else if (state === 'unreachable') entry.unreachable.push(member.accountId);
+        else if (state === 'error')
+          entry.errors.push({ accountId: member.accountId, reason: check?.reason ?? '' });
+        else entry.unchecked.push(member.accountId);
+        lines.push({
+          service,
+          roleName: role.roleName,
+          accountId: member.accountId,
+          state,
+          reason,
+          checkedAt: check?.checkedAt ?? '',
+        });
+      }
+      entries.push(entry);
+    }
+  }
+  return { report: { generatedAt: now, entries }, lines };
+}
+
+const CSV_COLUMNS = ['service', 'roleName', 'accountId', 'state', 'reason', 'checkedAt'] as const;
+
+/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled. Cells that a
+ *  spreadsheet would run as a formula are prefixed with a quote. */
+export function toCsv(lines: readonly RoleReportLine[]): string {
+  const cell = (value: string) => {
+    const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  return `${[CSV_COLUMNS.join(','), ...lines.map((l) => CSV_COLUMNS.map((c) => cell(l[c])).join(','))].join('\r\n')}\r\n`;
+}

@@ -1,0 +1,187 @@
+// Use cases of service-linked roles: check a member's roles (those its enabled services need),
+// repair what is missing where policy allows, and report across the organization. Checks are
+// observations: they never delete a role, and a repair only ever creates one.
+
+import type { Caller } from '../onboarding/membership';
+import { mapWithConcurrency } from '../runtime/concurrency';
+import type { Logger } from '../runtime/logger';
+import {
+  type Clock,
+  type Member,
+  type RoleCheck,
+  type RoleCheckState,
+  type Scope,
+  type Store,
+  systemClock,
+} from '../store';
+import type { MemberRolesAccess, NeededRole, RoleCatalogPort } from './ports';
+
+export type RepairPolicy = 'report' | 'repair';
+
+export interface RoleResult {
+  roleName: string;
+  services: string[];
+  serviceName: string | null;
+  state: RoleCheckState;
+  reason?: string;
+  /** Set when this check created the role. */
+  repaired?: boolean;
+  checkedAt: string;
+}
+
+export interface MemberRoleReport {
+  accountId: string;
+  reachable: boolean;
+  /** When unreachable: the role that could not be assumed and why. */
+  roleArn?: string;
+  reason?: string;
+  roles: RoleResult[];
+}
+
+export interface ServiceLinkedRolesDeps {
+  store: Pick<Store, 'members' | 'scopes' | 'roleChecks' | 'activity'>;
+  access: MemberRolesAccess;
+  catalog: RoleCatalogPort;
+  /** What a check does with a missing role. */
+  policy: RepairPolicy;
+  /** Members checked at once. Default 8. */
+  concurrency?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class ServiceLinkedRoles {
+  private readonly clock: Clock;
+
+  constructor(private readonly deps: ServiceLinkedRolesDeps) {
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** The roles a member's covering scopes need. */
+  async neededBy(
+    member: Pick<Member, 'scopeIds'>,
+    scopes?: readonly Scope[],
+  ): Promise<NeededRole[]> {
+    const all = scopes ?? (await this.deps.store.scopes.list());
+    const services = new Set(
+      all.filter((s) => member.scopeIds.includes(s.id)).flatMap((s) => s.services),
+    );
+    return this.deps.catalog.rolesFor([...services].sort());
+  }
+
+  /**
+   * Checks one member and records the result per role. `repair` overrides the policy (on-demand
+   * repair); absent, the deployment's policy decides.
+   */
+  async checkMember(
+    member: Pick<Member, 'accountId' | 'scopeIds'>,
+    caller: Caller,
+    options: { repair?: boolean; scopes?: readonly Scope[] } = {},
+  ): Promise<MemberRoleReport> {
+    const needed = await this.neededBy(member, options.scopes);
+    const repair = options.repair ?? this.deps.policy === 'repair';
+    const access = await this.deps.access(member.accountId);
+    const checkedAt = new Date(this.clock.now()).toISOString();
+    let report: MemberRoleReport;
+    if (!access.ok) {
+      const reason = `${access.code ? `${access.code}: ` : ''}${access.reason}`;
+      report = {
+        accountId: member.accountId,
+        reachable: false,
+        roleArn: access.roleArn,
+        reason,
+        roles: needed.map((role) => ({
+          roleName: role.roleName,
+          services: role.services,
+          serviceName: role.serviceName,
+          state: 'unreachable',
+          reason: `AssumeRole into ${access.roleArn} was refused: ${reason}`,
+          checkedAt,
+        })),
+      };
+    } else {
+      const roles = await mapWithConcurrency(needed, 4, async (role): Promise<RoleResult> => {
+        const base = {
+          roleName: role.roleName,
+          services: role.services,
+          serviceName: role.serviceName,
+          checkedAt,
+        };
+        const lookup = await access.roles.getRole(role.roleName);
+        if (lookup.state === 'present') return { ...base, state: 'present' };
+        if (lookup.state === 'error') {
+          return { ...base, state: 'error', reason: describe(lookup.code, lookup.reason) };
+        }
+        if (!repair) return { ...base, state: 'missing', reason: 'not found in the member' };
+        if (role.serviceName === null) {
+          return {
+            ...base,
+            state: 'missing',
+            reason:
+              'not found in the member; no documented service name to create it with: enable the service in the member once, which creates it',
+          };
+        }
+        const created = await access.roles.createServiceLinkedRole(role.serviceName);
+        await this.deps.store.activity.append({
+          accountId: member.accountId,
+          cause: caller.cause,
+          action: 'role.repaired',
+          target: { type: 'role', id: `${member.accountId}/${role.roleName}` },
+          outcome: created.created ? 'succeeded' : 'failed',
+          detail: created.created
+            ? `CreateServiceLinkedRole ${role.serviceName} created ${role.roleName}`
+            : `CreateServiceLinkedRole ${role.serviceName} failed: ${describe(created.code, created.reason)}`,
+          ...(caller.requestId ? { requestId: caller.requestId } : {}),
+        });
+        return created.created
+          ? { ...base, state: 'present', repaired: true }
+          : {
+              ...base,
+              state: 'missing',
+              reason: `repair failed: ${describe(created.code, created.reason)}`,
+            };
+      });
+      report = { accountId: member.accountId, reachable: true, roles };
+    }
+    await this.deps.store.roleChecks.recordAll(
+      report.roles.map(
+        (role): RoleCheck => ({
+          accountId: member.accountId,
+          roleName: role.roleName,
+          service: role.services.join(','),
+          state: role.state,
+          checkedAt: role.checkedAt,
+          ...(role.reason ? { reason: role.reason } : {}),
+        }),
+      ),
+    );
+    return report;
+  }
+
+  /**
+   * Checks several members; one failing member never stops the rest (its error is its result).
+   * Members no longer managed are skipped.
+   */
+  async checkAccounts(
+    accountIds: readonly string[],
+    caller: Caller,
+    options: { repair?: boolean } = {},
+  ): Promise<Array<MemberRoleReport | { accountId: string; skipped: string }>> {
+    const scopes = await this.deps.store.scopes.list();
+    return mapWithConcurrency(accountIds, this.deps.concurrency ?? 8, async (accountId) => {
+      try {
+        const member = await this.deps.store.members.get(accountId);
+        if (!member) return { accountId, skipped: 'not a managed member' };
+        return await this.checkMember(member, caller, { ...options, scopes });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.deps.logger?.warn('role check failed', { accountId, reason });
+        return { accountId, skipped: `check failed: ${reason}` };
+      }
+    });
+  }
+}
+
+function describe(code: string | undefined, reason: string): string {
+  return code ? `${code}: ${reason}` : reason;
+}
