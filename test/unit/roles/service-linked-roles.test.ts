@@ -1,0 +1,204 @@
+// Checking and repairing one member's roles, on the in-memory store with scripted member roles;
+// and the report and its CSV built from what was recorded.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadRoleCatalog, roleCatalogPort } from '../../../shared/roles/catalog';
+import type { MemberRoles, MemberRolesAccess } from '../../../shared/roles/ports';
+import { buildRoleReport, toCsv } from '../../../shared/roles/report';
+import { ServiceLinkedRoles } from '../../../shared/roles/service-linked-roles';
+import { chunkMembers } from '../../../shared/roles/sweep';
+import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
+import { MemoryTablestore } from '../store/support/memory-tablestore';
+
+const A = '2000000000000001';
+const B = '2000000000000002';
+const caller = { cause: { kind: 'user' as const, identity: 'tester' } };
+const catalog = roleCatalogPort(loadRoleCatalog());
+
+/** Roles per account; created ones are added. `refuse` makes creation fail. */
+function scriptedAccess(held: Map<string, Set<string>>, refuse = false): MemberRolesAccess {
+  const created: Record<string, string> = {
+    'rd.sas.aliyuncs.com': 'AliyunServiceRoleForSasRd',
+    'cloudsiem.sas.aliyuncs.com': 'AliyunServiceRoleForSasCloudSiem',
+  };
+  return async (accountId) => {
+    const roles = held.get(accountId);
+    if (!roles) {
+      return {
+        ok: false,
+        roleArn: `acs:ram::${accountId}:role/ResourceDirectoryAccountAccessRole`,
+        reason: 'You are not authorized to do this action.',
+        code: 'NoPermission',
+      };
+    }
+    const memberRoles: MemberRoles = {
+      getRole: async (name) => (roles.has(name) ? { state: 'present' } : { state: 'missing' }),
+      createServiceLinkedRole: async (serviceName) => {
+        if (refuse) return { created: false, reason: 'denied', code: 'NoPermission' };
+        const name = created[serviceName];
+        if (!name) return { created: false, reason: 'unknown service', code: 'InvalidParameter' };
+        roles.add(name);
+        return { created: true, roleName: name };
+      },
+    };
+    return { ok: true, roles: memberRoles };
+  };
+}
+
+let store: Store;
+beforeEach(async () => {
+  const client = new MemoryTablestore();
+  await ensureStoreTables(client);
+  store = createStore({ client });
+  await store.scopes.create({
+    id: 'directory:rd-1',
+    kind: 'directory',
+    targetId: 'rd-1',
+    services: ['security-center', 'bdrc'],
+    createdBy: 'test',
+  });
+  for (const accountId of [A, B]) {
+    await store.members.create({ accountId, status: 'managed', scopeIds: ['directory:rd-1'] });
+  }
+});
+
+describe('ServiceLinkedRoles', () => {
+  it('reports missing roles without creating them under the report policy', async () => {
+    const held = new Map([[A, new Set(['AliyunServiceRoleForSasRd'])]]);
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(held),
+      catalog,
+      policy: 'report',
+    });
+    const report = await roles.checkMember({ accountId: A, scopeIds: ['directory:rd-1'] }, caller);
+    const states = Object.fromEntries(report.roles.map((r) => [r.roleName, r.state]));
+    expect(states).toEqual({
+      AliyunServiceRoleForSasRd: 'present',
+      AliyunServiceRoleForSasCloudSiem: 'missing',
+      AliyunServiceRoleForBdrcRd: 'missing',
+    });
+    expect(held.get(A)?.has('AliyunServiceRoleForSasCloudSiem')).toBe(false);
+    expect((await store.roleChecks.listForMember(A)).map((c) => c.state).sort()).toEqual([
+      'missing',
+      'missing',
+      'present',
+    ]);
+  });
+
+  it('repairs what has a service name, logs each repair, and never creates an undocumented one', async () => {
+    const held = new Map([[A, new Set<string>()]]);
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(held),
+      catalog,
+      policy: 'repair',
+    });
+    const report = await roles.checkMember({ accountId: A, scopeIds: ['directory:rd-1'] }, caller);
+    const byName = new Map(report.roles.map((r) => [r.roleName, r]));
+    expect(byName.get('AliyunServiceRoleForSasRd')).toMatchObject({
+      state: 'present',
+      repaired: true,
+    });
+    expect(byName.get('AliyunServiceRoleForBdrcRd')).toMatchObject({ state: 'missing' });
+    expect(byName.get('AliyunServiceRoleForBdrcRd')?.reason).toContain(
+      'no documented service name',
+    );
+    expect([...(held.get(A) ?? [])].sort()).toEqual([
+      'AliyunServiceRoleForSasCloudSiem',
+      'AliyunServiceRoleForSasRd',
+    ]);
+    const activity = await store.activity.list({ accountId: A, limit: 10 });
+    expect(activity.items.map((e) => [e.action, e.outcome])).toEqual([
+      ['role.repaired', 'succeeded'],
+      ['role.repaired', 'succeeded'],
+    ]);
+  });
+
+  it('a refused repair leaves the role missing with the reason, and says so in the log', async () => {
+    const held = new Map([[A, new Set<string>()]]);
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(held, true),
+      catalog,
+      policy: 'report',
+    });
+    const report = await roles.checkMember({ accountId: A, scopeIds: ['directory:rd-1'] }, caller, {
+      repair: true,
+    });
+    expect(report.roles.find((r) => r.roleName === 'AliyunServiceRoleForSasRd')).toMatchObject({
+      state: 'missing',
+      reason: 'repair failed: NoPermission: denied',
+    });
+    const activity = await store.activity.list({ accountId: A, limit: 10 });
+    expect(activity.items.every((e) => e.outcome === 'failed')).toBe(true);
+  });
+
+  it('an unreachable member is reported with the role ARN; the others are checked', async () => {
+    const held = new Map([[B, new Set(['AliyunServiceRoleForSasRd'])]]);
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(held),
+      catalog,
+      policy: 'report',
+    });
+    const results = await roles.checkAccounts([A, B], caller);
+    const a = results.find((r) => r.accountId === A);
+    expect(a).toMatchObject({
+      reachable: false,
+      roleArn: `acs:ram::${A}:role/ResourceDirectoryAccountAccessRole`,
+    });
+    expect(results.find((r) => r.accountId === B)).toMatchObject({ reachable: true });
+    const { report, lines } = buildRoleReport(
+      await store.members.list(),
+      await store.scopes.list(),
+      await (async () => {
+        const out = [];
+        for await (const c of store.roleChecks.all()) out.push(c);
+        return out;
+      })(),
+      catalog,
+      '2026-01-01T00:00:00.000Z',
+    );
+    const sasRd = report.entries.find((e) => e.roleName === 'AliyunServiceRoleForSasRd');
+    expect(sasRd).toMatchObject({ members: 2, present: 1, missing: [], unreachable: [A] });
+    expect(lines).toHaveLength(2 * 3);
+  });
+
+  it('skips accounts that are not managed members', async () => {
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(new Map()),
+      catalog,
+      policy: 'report',
+    });
+    expect(await roles.checkAccounts(['2000000000000099'], caller)).toEqual([
+      { accountId: '2000000000000099', skipped: 'not a managed member' },
+    ]);
+  });
+});
+
+describe('report CSV and chunks', () => {
+  it('quotes fields as RFC 4180 says and defuses spreadsheet formulas', () => {
+    const csv = toCsv([
+      {
+        service: 'bdrc',
+        roleName: 'R',
+        accountId: A,
+        state: 'error',
+        reason: '=HYPERLINK("x"), boom',
+        checkedAt: '',
+      },
+    ]);
+    expect(csv).toBe(
+      `service,roleName,accountId,state,reason,checkedAt\r\nbdrc,R,${A},error,"'=HYPERLINK(""x""), boom",\r\n`,
+    );
+  });
+
+  it('chunks members in account order, none lost or repeated', () => {
+    const ids = Array.from({ length: 123 }, (_, i) => String(3000000000000000 + ((i * 37) % 123)));
+    const chunks = chunkMembers(ids, 50);
+    expect(chunks.map((c) => c.length)).toEqual([50, 50, 23]);
+    expect(chunks.flat()).toEqual([...ids].sort());
+  });
+});
