@@ -1,6 +1,7 @@
 // The API function's application: configuration, logger, token verifier, routes and the
 // adapters they read through. Built once per process (FC cold start).
 
+import { createFcInvoker } from '../cloud/fc/invoke';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
 import { type Config, readConfig } from '../config';
 import type { DirectorySource } from '../directory/ports';
@@ -25,7 +26,7 @@ export interface ApiPorts extends MembershipRouteDependencies, RoleRouteDependen
 }
 
 export function cloudPorts(config: ApiConfig): ApiPorts {
-  const membership = membershipRuntime(config);
+  const membership = membershipRuntime(config, { fanOut: createFcInvoker });
   return {
     membership: (invocation, logger) => membership.forInvocation(invocation, logger),
     roles: (invocation, logger) => membership.forInvocation(invocation, logger),

@@ -3,7 +3,7 @@
 // credential cache (warm instances reuse them); each invocation brings the function role's
 // current credentials and its request id.
 
-import { createFcInvoker } from '../cloud/fc/invoke';
+import type { FcInvokerOptions } from '../cloud/fc/invoke';
 import { defaultRetryPolicy, type RetryPolicy } from '../cloud/openapi';
 import { createMemberRoles } from '../cloud/ram/member-roles';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
@@ -13,7 +13,6 @@ import {
   memberAccessFor,
   memberProbe,
 } from '../cloud/sts';
-import { createTablestoreClient } from '../cloud/tablestore';
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
 import { CloudApiError, FunctionMisconfigured, MemberAccessDenied } from '../errors';
@@ -22,12 +21,13 @@ import { Membership } from '../onboarding/membership';
 import type { OnboardingStep } from '../onboarding/ports';
 import type { PrerequisiteSettings } from '../onboarding/prerequisites';
 import { loadRoleCatalog, roleCatalogPort } from '../roles/catalog';
-import type { MemberRolesAccess } from '../roles/ports';
+import type { FanOut, MemberRolesAccess } from '../roles/ports';
 import { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import { startSweep } from '../roles/sweep';
-import type { CloudCredentials, Invocation } from '../runtime/context';
+import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { createStore, type Store } from '../store';
+import type { Store } from '../store';
+import { storeRuntime } from './store';
 
 export const MEMBERSHIP_CONFIG_SECTIONS = [
   'cloud',
@@ -52,15 +52,6 @@ export interface MembershipInvocation extends RolesInvocation {
 export interface MembershipRuntime {
   store: Store;
   forInvocation(invocation: Invocation, logger: Logger): MembershipInvocation;
-}
-
-function requireCredentials(invocation: Invocation): CloudCredentials {
-  if (!invocation.credentials) {
-    throw new FunctionMisconfigured(
-      `Function ${invocation.functionName} has no role credentials; set "role" in s.yaml to the role deploy/function-role-policy.json describes`,
-    );
-  }
-  return invocation.credentials;
 }
 
 /**
@@ -115,26 +106,23 @@ function roleCheckStep(roles: ServiceLinkedRoles): OnboardingStep {
 
 export function membershipRuntime(
   config: MembershipConfig,
-  options: { steps?: readonly OnboardingStep[] } = {},
+  options: {
+    steps?: readonly OnboardingStep[];
+    /**
+     * FC async invocation, for the functions that fan a sweep out (api, role-sweep). Passed in
+     * rather than imported here so that the other functions' bundles do not carry the FC SDK.
+     */
+    fanOut?: (options: FcInvokerOptions) => FanOut;
+  } = {},
 ): MembershipRuntime {
   // A malformed ROLE_CATALOG_EXTRA stops the cold start, naming the entry and field.
   const catalog = roleCatalogPort(loadRoleCatalog(config.roles.catalogExtra));
-  let credentials: CloudCredentials | undefined;
-  const client = createTablestoreClient({
-    endpoint: config.tablestore.endpoint,
-    instanceName: config.tablestore.instance,
-    credentials: () => {
-      if (!credentials)
-        throw new FunctionMisconfigured('No function role credentials for Tablestore');
-      return credentials;
-    },
-  });
-  const store = createStore({ client });
+  const { store, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
   return {
     store,
     forInvocation(invocation, logger) {
-      credentials = requireCredentials(invocation);
+      const credentials = useCredentialsOf(invocation);
       const directory = createResourceManagerDirectory({
         endpoint: config.resourceManager.endpoint,
         protocol: config.cloud.protocol,
@@ -165,12 +153,12 @@ export function membershipRuntime(
         concurrency: config.membership.reconcileConcurrency,
         logger,
       });
-      const fanOut = createFcInvoker({
+      const fanOutOptions: FcInvokerOptions = {
         endpoint: config.fc.endpoint,
         protocol: config.cloud.protocol,
         credentials,
         accountId: invocation.accountId,
-      });
+      };
       return {
         membership,
         directory,
@@ -178,11 +166,21 @@ export function membershipRuntime(
         settings,
         roles,
         catalog,
-        startSweep: (sweep) =>
-          startSweep(
-            { store, fanOut, workerFunction: config.roles.workerFunction },
+        startSweep: (sweep) => {
+          if (!options.fanOut) {
+            throw new FunctionMisconfigured(
+              `Function ${invocation.functionName} does not fan sweeps out; the api and role-sweep functions do`,
+            );
+          }
+          return startSweep(
+            {
+              store,
+              fanOut: options.fanOut(fanOutOptions),
+              workerFunction: config.roles.workerFunction,
+            },
             sweep.repair === undefined ? {} : { repair: sweep.repair },
-          ),
+          );
+        },
       };
     },
   };

@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { LocalCloudEnv } from '../../localcloud/core/contracts';
+import { DEFAULT_TABLESTORE_INSTANCE } from '../../localcloud/core/defaults';
 import { createLocalIssuer, type LocalIssuer } from '../../localcloud/host/auth';
 import {
   AssumeRoleFailedError,
@@ -31,6 +32,8 @@ import { fcTimestamp, toHttpTriggerEvent } from '../../localcloud/host/http-even
 import { type FunctionSpec, loadServerlessSpec } from '../../localcloud/host/s-yaml';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/index';
 import { buildFunctions, type FunctionBundle, functionBundleOptions } from '../../scripts/build';
+import { createTablestoreClient } from '../../shared/cloud/tablestore';
+import { ensureStoreTables } from '../../shared/store';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_RATIO = 0.8;
@@ -70,6 +73,13 @@ function median(values: number[]): number {
 /** The event a representative invocation of this function receives. */
 function representativeEvent(fn: FunctionSpec, cloud: LocalCloudEnv, token: string): Buffer {
   const trigger = fn.triggers[0];
+  if (fn.resourceName === 'role-check-worker') {
+    // Invoked by role-sweep with one chunk of members (FC async invocation).
+    const member = cloud.accounts.find((a) => a.kind === 'member');
+    return Buffer.from(
+      JSON.stringify({ sweepId: 'bench', chunk: 0, chunks: 1, accountIds: [member?.id ?? '1'] }),
+    );
+  }
   if (trigger?.type === 'timer') {
     return Buffer.from(
       JSON.stringify({
@@ -226,6 +236,19 @@ async function main(): Promise<void> {
     port: 0,
     organization: join(REPO, 'localcloud', 'fixtures', 'demo-organization.yaml'),
   });
+  // The store's tables, as s.yaml's post-deploy action creates them.
+  const management = cloud.env.accounts.find((a) => a.kind === 'management');
+  if (!management) throw new Error('localcloud published no management account');
+  await ensureStoreTables(
+    createTablestoreClient({
+      endpoint: cloud.url,
+      instanceName: DEFAULT_TABLESTORE_INSTANCE,
+      credentials: () => ({
+        accessKeyId: management.accessKeyId,
+        accessKeySecret: management.accessKeySecret,
+      }),
+    }),
+  );
   const issuer: LocalIssuer = await createLocalIssuer();
   const credentials = new RoleCredentialProvider({ cloud: cloud.env });
   const rows: Array<Record<string, string | number>> = [];

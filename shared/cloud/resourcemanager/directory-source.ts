@@ -90,19 +90,37 @@ export function createResourceManagerDirectory(
     });
   }
 
-  /** Pages through a PageNumber/PageSize listing until TotalCount items or an empty page. */
+  /**
+   * Every page of a PageNumber/PageSize listing. The first page's TotalCount says how many pages
+   * follow; those are fetched a few at a time (a 1,000-member directory is 10 pages: sequential
+   * round trips would dominate a reconcile). Pages that come back short, or a TotalCount that
+   * grew meanwhile, are followed one by one until an empty page or TotalCount.
+   */
   async function allPages<T>(
     api: string,
     fetchPage: (pageNumber: number) => Promise<{ items: T[]; totalCount: number }>,
   ): Promise<T[]> {
-    const items: T[] = [];
-    for (let pageNumber = 1; ; pageNumber++) {
-      const page = await call(api, () => fetchPage(pageNumber));
+    const first = await call(api, () => fetchPage(1));
+    const items: T[] = [...first.items];
+    if (first.items.length === 0 || items.length >= first.totalCount) return items;
+    const pages = Math.ceil(first.totalCount / pageSize);
+    const rest = await mapWithConcurrency(
+      Array.from({ length: pages - 1 }, (_, i) => i + 2),
+      options.concurrency ?? 4,
+      (pageNumber) => call(api, () => fetchPage(pageNumber)),
+    );
+    let totalCount = first.totalCount;
+    for (const page of rest) {
       items.push(...page.items);
-      if (page.items.length === 0 || items.length >= page.totalCount) {
-        return items;
-      }
+      totalCount = page.totalCount;
     }
+    for (let pageNumber = pages + 1; items.length < totalCount; pageNumber++) {
+      const page = await call(api, () => fetchPage(pageNumber));
+      if (page.items.length === 0) break;
+      items.push(...page.items);
+      totalCount = page.totalCount;
+    }
+    return items;
   }
 
   async function childFolders(parentId: string): Promise<FolderRecord[]> {

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../../shared/config';
 import { API_CONFIG_SECTIONS } from '../../../shared/http/api';
 import { MEMBERSHIP_CONFIG_SECTIONS } from '../../../shared/wiring/membership';
+import { SWEEP_CONFIG_SECTIONS } from '../../../shared/wiring/sweep';
 
 const root = new URL('../../../', import.meta.url);
 const schema = JSON.parse(
@@ -31,7 +32,7 @@ const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1]
   api: API_CONFIG_SECTIONS,
   'directory-events': MEMBERSHIP_CONFIG_SECTIONS,
   reconcile: MEMBERSHIP_CONFIG_SECTIONS,
-  'role-sweep': MEMBERSHIP_CONFIG_SECTIONS,
+  'role-sweep': SWEEP_CONFIG_SECTIONS,
   'role-check-worker': MEMBERSHIP_CONFIG_SECTIONS,
 };
 
