@@ -56,6 +56,29 @@ function hintFor(api: string) {
   };
 }
 
+/** An account as ListAccounts and GetAccount describe it, as the application keeps it. */
+function memberRecord(account: {
+  accountId: string;
+  folderId: string;
+  displayName?: string;
+  joinMethod?: string;
+  type?: string;
+  status?: string;
+  joinTime?: string;
+  modifyTime?: string;
+}): MemberRecord {
+  return {
+    accountId: account.accountId,
+    displayName: account.displayName ?? account.accountId,
+    folderId: account.folderId,
+    joinMethod: account.joinMethod ?? 'unknown',
+    type: account.type ?? 'unknown',
+    status: account.status ?? 'unknown',
+    joinTime: account.joinTime ?? null,
+    modifyTime: account.modifyTime ?? null,
+  };
+}
+
 export function createResourceManagerDirectory(
   options: ResourceManagerDirectoryOptions,
 ): DirectorySource {
@@ -175,16 +198,10 @@ export function createResourceManagerDirectory(
       if (!account.accountId || !account.folderId) {
         throw unexpected('ListAccounts', 'an account without AccountId or FolderId');
       }
-      byId.set(account.accountId, {
-        accountId: account.accountId,
-        displayName: account.displayName ?? account.accountId,
-        folderId: account.folderId,
-        joinMethod: account.joinMethod ?? 'unknown',
-        type: account.type ?? 'unknown',
-        status: account.status ?? 'unknown',
-        joinTime: account.joinTime ?? null,
-        modifyTime: account.modifyTime ?? null,
-      });
+      byId.set(
+        account.accountId,
+        memberRecord({ ...account, accountId: account.accountId, folderId: account.folderId }),
+      );
     }
     return [...byId.values()];
   }
@@ -290,16 +307,11 @@ export function createResourceManagerDirectory(
         );
       }
       return {
-        member: {
+        member: memberRecord({
+          ...account,
           accountId: account.accountId,
-          displayName: account.displayName ?? account.accountId,
           folderId: account.folderId,
-          joinMethod: account.joinMethod ?? 'unknown',
-          type: account.type ?? 'unknown',
-          status: account.status ?? 'unknown',
-          joinTime: account.joinTime ?? null,
-          modifyTime: account.modifyTime ?? null,
-        },
+        }),
         folders: folders as FolderRecord[],
       };
     },
