@@ -1,9 +1,8 @@
 // GET /v1/directory end to end: localcloud + the local function host running the api function
 // from s.yaml, called over HTTP like a portal would.
 //
-// The API of this issue has no operator route (every route reads), so "a viewer on an operator
-// route gets 403" is proven on the shared role middleware in test/unit/app/http-app.test.ts; here
-// the same 403 path runs on a real route: a valid token that grants no role on GET /v1/directory.
+// A token that grants no role gets 403 on this viewer route; a viewer token on an operator route
+// (POST /v1/scopes) gets 403 in test/e2e/membership/scopes.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
