@@ -55,9 +55,9 @@ export interface MembershipRuntime {
 }
 
 /**
- * Role reads and creations are idempotent, and a sweep's verdict should not hinge on a throttled
- * call: more attempts than the default (six: a call failing one time in five still ends wrong
- * less than once in 15,000).
+ * AssumeRole, role reads and creations are idempotent, and a verdict should not hinge on a
+ * throttled call: more attempts than the default (six: a call failing one time in five still
+ * ends wrong less than once in 15,000).
  */
 const MEMBER_ROLES_RETRY: RetryPolicy = { ...defaultRetryPolicy, attempts: 6 };
 
@@ -136,7 +136,11 @@ export function membershipRuntime(
           ? { servicePrincipal: config.membership.delegatedServicePrincipal }
           : {}),
       };
-      const access = memberAccessFor(config, invocation, credentialCache);
+      // STS allows 100 AssumeRole calls a second per account: a sweep's burst may be throttled,
+      // and a throttled member must not be reported unreachable.
+      const access = memberAccessFor(config, invocation, credentialCache, {
+        retry: MEMBER_ROLES_RETRY,
+      });
       const roles = new ServiceLinkedRoles({
         store,
         access: memberRolesAccess(config, access),
