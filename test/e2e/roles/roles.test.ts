@@ -125,6 +125,23 @@ describe('service-linked roles through the function host', () => {
     expect(lines).toHaveLength(1 + ROLES.length * managed.length);
   });
 
+  it('refuses bad input: malformed id 400, unmanaged account 404, viewer repair 403', async () => {
+    const malformed = await env.call('POST', '/v1/members/12ab/roles/repair');
+    expect(malformed.status).toBe(400);
+    expect((malformed.json.details as { issues: Array<{ field: string }> }).issues[0]?.field).toBe(
+      'accountId',
+    );
+    const unmanaged = await env.call('GET', '/v1/members/2999999999999999/roles');
+    expect(unmanaged.status).toBe(404);
+    expect(unmanaged.json.message).toContain('2999999999999999');
+    const viewer = await env.call('POST', `/v1/members/${managed[0]}/roles/repair`, {
+      token: env.system.host.tokens.viewer,
+    });
+    expect(viewer.status).toBe(403);
+    const sweep = await env.call('POST', '/v1/roles/sweep?repair=maybe');
+    expect(sweep.status).toBe(400);
+  });
+
   it('repair creates the missing roles, as localcloud itself shows', async () => {
     const target = managed.find((id) => !holds(id, SAS_RD) && id !== memberId(BROKEN)) ?? '';
     expect(target).not.toBe('');
