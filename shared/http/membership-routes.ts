@@ -188,6 +188,8 @@ const activityQuerySchema = z.strictObject({
 });
 
 const memberQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  cursor: z.string().max(4096).optional(),
   status: z.enum(MEMBER_STATUSES).optional(),
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
 });
@@ -284,15 +286,21 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         const query = parseQuery(c.req.url, memberQuerySchema);
-        const all = await use(c).store.members.list();
-        const members = all.filter(
+        const page = await use(c).store.members.page({
+          limit: query.limit,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        // Filters apply within the page: a page may hold fewer than `limit` members.
+        const members = page.items.filter(
           (m) =>
             (query.status === undefined || m.status === query.status) &&
             (query.scopeId === undefined || m.scopeIds.includes(query.scopeId)),
         );
-        return jsonResponse('GET /v1/members', z.strictObject({ members: z.array(memberSchema) }), {
-          members,
-        });
+        return jsonResponse(
+          'GET /v1/members',
+          z.strictObject({ members: z.array(memberSchema), nextCursor: z.string().optional() }),
+          page.nextCursor === undefined ? { members } : { members, nextCursor: page.nextCursor },
+        );
       },
     },
     {

@@ -3,7 +3,14 @@
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
 import type { Clock } from './clock';
-import { isoFromMillis, millisFromIso, type Versioned, VersionedRepository } from './persistence';
+import {
+  isoFromMillis,
+  millisFromIso,
+  type Page,
+  type PageRequest,
+  type Versioned,
+  VersionedRepository,
+} from './persistence';
 import type {
   FolderRef,
   JOIN_METHODS,
@@ -52,6 +59,18 @@ export class MemberRepository extends VersionedRepository<
     const out: Member[] = [];
     for await (const member of this.all()) if (member.scopeIds.includes(scopeId)) out.push(member);
     return out;
+  }
+
+  /** One page of members in account order; follow `nextCursor` until it is absent. */
+  async page(request: PageRequest): Promise<Page<Member>> {
+    const { start, end } = this.table.prefixRange({}, 'forward');
+    const { rows, nextCursor } = await this.pageRows(
+      { start, end, direction: 'forward' },
+      request,
+      'members',
+    );
+    const items = rows.map((row) => this.fromRow(row));
+    return nextCursor === undefined ? { items } : { items, nextCursor };
   }
 
   async listByStatus(status: MemberStatus): Promise<Member[]> {

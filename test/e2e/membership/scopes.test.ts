@@ -154,6 +154,26 @@ describe('management scope through the function host', () => {
     ]);
   });
 
+  it('pages through members with limit and cursor', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const query = `limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await env.call('GET', `/v1/members?${query}`);
+      expect(res.status).toBe(200);
+      const members = res.json.members as Array<{ accountId: string }>;
+      expect(members.length).toBeLessThanOrEqual(3);
+      seen.push(...members.map((m) => m.accountId));
+      cursor = res.json.nextCursor as string | undefined;
+      pages++;
+    } while (cursor && pages < 50);
+    expect(seen).toEqual(await managedIds());
+    expect(pages).toBeGreaterThan(1);
+    const bad = await env.call('GET', '/v1/members?cursor=not-a-cursor');
+    expect(bad.status).toBe(400);
+  });
+
   it('refuses to remove a folder-managed member on its own (409 naming the scope)', async () => {
     const accountId = memberId(underProduction[0] ?? 0);
     const res = await env.call('DELETE', `/v1/members/${accountId}`);
