@@ -43,7 +43,6 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseDocument } from 'yaml';
-import { DEFAULT_TABLESTORE_INSTANCE } from '../../localcloud/core/defaults';
 import type { CallRecord, OrganizationFixture } from '../../localcloud/index';
 import {
   DEFAULT_S_YAML,
@@ -51,11 +50,11 @@ import {
   REPO_ROOT,
   startLocalSystem,
 } from '../../localcloud/system';
-import { createTablestoreClient } from '../../shared/cloud/tablestore';
 import { type ChunkOutcome, decodeSweepChunk } from '../../shared/roles/handlers';
 import { DEFAULT_CHUNK_SIZE, type SweepStarted } from '../../shared/roles/sweep';
-import { createStore, ensureStoreTables, type Store } from '../../shared/store';
+import type { Store } from '../../shared/store';
 import { testOrganization } from '../integration/app/organization';
+import { managementStore } from '../support/local-store';
 
 const TARGET_RATIO = 1.5;
 const TARGET_ASSUME_ROLE_PER_MEMBER = 1;
@@ -284,18 +283,7 @@ async function startSystem(args: Args, sYamlPath: string, lines: string[]): Prom
 }
 
 async function storeOf(system: LocalSystem): Promise<Store> {
-  const management = system.env.accounts.find((a) => a.kind === 'management');
-  if (!management) throw new Error('no management account');
-  const client = createTablestoreClient({
-    endpoint: system.cloud.url,
-    instanceName: DEFAULT_TABLESTORE_INSTANCE,
-    credentials: () => ({
-      accessKeyId: management.accessKeyId,
-      accessKeySecret: management.accessKeySecret,
-    }),
-  });
-  await ensureStoreTables(client);
-  return createStore({ client });
+  return (await managementStore(system.env)).store;
 }
 
 async function onboard(system: LocalSystem): Promise<void> {

@@ -20,7 +20,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { LocalCloudEnv } from '../../localcloud/core/contracts';
-import { DEFAULT_TABLESTORE_INSTANCE } from '../../localcloud/core/defaults';
 import { createLocalIssuer, type LocalIssuer } from '../../localcloud/host/auth';
 import {
   AssumeRoleFailedError,
@@ -32,8 +31,7 @@ import { fcTimestamp, toHttpTriggerEvent } from '../../localcloud/host/http-even
 import { type FunctionSpec, loadServerlessSpec } from '../../localcloud/host/s-yaml';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/index';
 import { buildFunctions, type FunctionBundle, functionBundleOptions } from '../../scripts/build';
-import { createTablestoreClient } from '../../shared/cloud/tablestore';
-import { ensureStoreTables } from '../../shared/store';
+import { managementStore } from '../support/local-store';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_RATIO = 0.8;
@@ -237,18 +235,7 @@ async function main(): Promise<void> {
     organization: join(REPO, 'localcloud', 'fixtures', 'demo-organization.yaml'),
   });
   // The store's tables, as s.yaml's post-deploy action creates them.
-  const management = cloud.env.accounts.find((a) => a.kind === 'management');
-  if (!management) throw new Error('localcloud published no management account');
-  await ensureStoreTables(
-    createTablestoreClient({
-      endpoint: cloud.url,
-      instanceName: DEFAULT_TABLESTORE_INSTANCE,
-      credentials: () => ({
-        accessKeyId: management.accessKeyId,
-        accessKeySecret: management.accessKeySecret,
-      }),
-    }),
-  );
+  await managementStore(cloud.env);
   const issuer: LocalIssuer = await createLocalIssuer();
   const credentials = new RoleCredentialProvider({ cloud: cloud.env });
   const rows: Array<Record<string, string | number>> = [];

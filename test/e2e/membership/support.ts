@@ -3,11 +3,10 @@
 // post-deploy action would (directly, without spawning npm). Timers are not scheduled; tests
 // fire them. Directory events are delivered by the tests unless `forwardEvents` is set.
 
-import { DEFAULT_TABLESTORE_INSTANCE } from '../../../localcloud/core/defaults';
 import type { OrganizationFixture } from '../../../localcloud/index';
 import { type LocalSystem, startLocalSystem } from '../../../localcloud/system';
-import { createTablestoreClient } from '../../../shared/cloud/tablestore';
-import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
+import type { Store } from '../../../shared/store';
+import { managementStore } from '../../support/local-store';
 
 export interface MembershipSystem {
   system: LocalSystem;
@@ -40,16 +39,7 @@ export async function startMembershipSystem(
   });
   const management = system.env.accounts.find((a) => a.kind === 'management');
   if (!management) throw new Error('no management account');
-  const client = createTablestoreClient({
-    endpoint: system.cloud.url,
-    instanceName: DEFAULT_TABLESTORE_INSTANCE,
-    credentials: () => ({
-      accessKeyId: management.accessKeyId,
-      accessKeySecret: management.accessKeySecret,
-    }),
-  });
-  await ensureStoreTables(client);
-  const store = createStore({ client });
+  const { store } = await managementStore(system.env);
   const operator = system.host.tokens.operator;
   return {
     system,
