@@ -53,8 +53,24 @@ export interface ServiceLinkedRolesDeps {
 export class ServiceLinkedRoles {
   private readonly clock: Clock;
 
+  /** Read once per instance: an instance serves one invocation, whose onboarding of many
+   *  members would otherwise read the scopes once per member. */
+  private scopesRead: Promise<Scope[]> | undefined;
+
   constructor(private readonly deps: ServiceLinkedRolesDeps) {
     this.clock = deps.clock ?? systemClock;
+  }
+
+  private scopes(): Promise<Scope[]> {
+    if (!this.scopesRead) {
+      const read = this.deps.store.scopes.list();
+      this.scopesRead = read;
+      // A failed read is not kept: the next caller reads again.
+      read.catch(() => {
+        if (this.scopesRead === read) this.scopesRead = undefined;
+      });
+    }
+    return this.scopesRead;
   }
 
   /** The roles a member's covering scopes need. */
@@ -62,7 +78,7 @@ export class ServiceLinkedRoles {
     member: Pick<Member, 'scopeIds'>,
     scopes?: readonly Scope[],
   ): Promise<NeededRole[]> {
-    const all = scopes ?? (await this.deps.store.scopes.list());
+    const all = scopes ?? (await this.scopes());
     const services = new Set(
       all.filter((s) => member.scopeIds.includes(s.id)).flatMap((s) => s.services),
     );
@@ -167,7 +183,7 @@ export class ServiceLinkedRoles {
     caller: Caller,
     options: { repair?: boolean } = {},
   ): Promise<Array<MemberRoleReport | { accountId: string; skipped: string }>> {
-    const scopes = await this.deps.store.scopes.list();
+    const scopes = await this.scopes();
     return mapWithConcurrency(accountIds, this.deps.concurrency ?? 8, async (accountId) => {
       try {
         const member = await this.deps.store.members.get(accountId);
