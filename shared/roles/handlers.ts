@@ -2,26 +2,12 @@
 // their trigger.
 
 import type { Logger } from '../runtime/logger';
-import { MalformedTriggerEvent } from '../runtime/trigger-events';
+import { decodeJsonEvent } from '../runtime/trigger-events';
 import type { MemberRoleReport, ServiceLinkedRoles } from './service-linked-roles';
 import { type SweepChunk, type SweepStarted, sweepChunkSchema } from './sweep';
 
 export function decodeSweepChunk(event: unknown): SweepChunk {
-  let value: unknown = event;
-  if (Buffer.isBuffer(event) || typeof event === 'string') {
-    try {
-      value = JSON.parse(event.toString());
-    } catch {
-      throw new MalformedTriggerEvent('The role check chunk is not JSON');
-    }
-  }
-  const parsed = sweepChunkSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new MalformedTriggerEvent(
-      `The role check chunk is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'chunk'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return decodeJsonEvent(event, sweepChunkSchema, 'role check chunk');
 }
 
 export interface ChunkOutcome {

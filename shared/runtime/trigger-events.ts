@@ -32,14 +32,23 @@ export const timerEventSchema = z.looseObject({
 
 export type TimerEvent = z.infer<typeof timerEventSchema>;
 
-export function decodeTimerEvent(event: unknown): TimerEvent {
-  const parsed = timerEventSchema.safeParse(parseJson(event, 'timer'));
+/** A JSON event (bytes, text or parsed) checked against `schema`; `kind` names it in errors. */
+export function decodeJsonEvent<S extends z.ZodType>(
+  event: unknown,
+  schema: S,
+  kind: string,
+): z.output<S> {
+  const parsed = schema.safeParse(parseJson(event, kind));
   if (!parsed.success) {
     throw new MalformedTriggerEvent(
-      `The timer event is malformed: ${describeIssues(parsed.error)}`,
+      `The ${kind} event is malformed: ${describeIssues(parsed.error)}`,
     );
   }
   return parsed.data;
+}
+
+export function decodeTimerEvent(event: unknown): TimerEvent {
+  return decodeJsonEvent(event, timerEventSchema, 'timer');
 }
 
 export const cloudEventSchema = z.looseObject({

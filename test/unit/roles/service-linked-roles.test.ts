@@ -3,10 +3,12 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadRoleCatalog, roleCatalogPort } from '../../../shared/roles/catalog';
+import { decodeSweepChunk } from '../../../shared/roles/handlers';
 import type { MemberRoles, MemberRolesAccess } from '../../../shared/roles/ports';
 import { buildRoleReport, toCsv } from '../../../shared/roles/report';
 import { ServiceLinkedRoles } from '../../../shared/roles/service-linked-roles';
 import { chunkMembers } from '../../../shared/roles/sweep';
+import { MalformedTriggerEvent } from '../../../shared/runtime/trigger-events';
 import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
 import { MemoryTablestore } from '../store/support/memory-tablestore';
 
@@ -200,5 +202,14 @@ describe('report CSV and chunks', () => {
     const chunks = chunkMembers(ids, 50);
     expect(chunks.map((c) => c.length)).toEqual([50, 50, 23]);
     expect(chunks.flat()).toEqual([...ids].sort());
+  });
+});
+
+describe('decodeSweepChunk', () => {
+  it('takes a chunk as FC delivers it and refuses what is not one, naming the field', () => {
+    const chunk = { sweepId: 's', chunk: 0, chunks: 1, accountIds: [A] };
+    expect(decodeSweepChunk(Buffer.from(JSON.stringify(chunk)))).toEqual(chunk);
+    expect(() => decodeSweepChunk(Buffer.from('{nope'))).toThrow(MalformedTriggerEvent);
+    expect(() => decodeSweepChunk({ ...chunk, accountIds: [] })).toThrow(/accountIds/);
   });
 });
