@@ -8,6 +8,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '../cloud/openapi';
 import { createMemberRoles } from '../cloud/ram/member-roles';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
 import {
+  accessRefusal,
   createMemberCredentialCache,
   type MemberAccess,
   memberAccessFor,
@@ -15,7 +16,7 @@ import {
 } from '../cloud/sts';
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
-import { CloudApiError, FunctionMisconfigured, MemberAccessDenied } from '../errors';
+import { FunctionMisconfigured } from '../errors';
 import type { RolesInvocation } from '../http/role-routes';
 import { Membership } from '../onboarding/membership';
 import type { OnboardingStep } from '../onboarding/ports';
@@ -78,18 +79,9 @@ function memberRolesAccess(config: MembershipConfig, access: MemberAccess): Memb
         }),
       };
     } catch (error) {
-      if (error instanceof MemberAccessDenied) {
-        return { ok: false, roleArn: error.roleArn, reason: error.reason, code: error.cloudCode };
-      }
-      if (error instanceof CloudApiError) {
-        return {
-          ok: false,
-          roleArn: access.roleArn(accountId),
-          reason: error.message,
-          code: error.failure.cloudCode,
-        };
-      }
-      throw error;
+      const refusal = accessRefusal(access, accountId, error);
+      if (!refusal) throw error;
+      return { ok: false, ...refusal };
     }
   };
 }

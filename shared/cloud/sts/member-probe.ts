@@ -5,6 +5,34 @@ import { CloudApiError, MemberAccessDenied } from '../../errors';
 import type { MemberProbe } from '../../onboarding/ports';
 import type { MemberAccess } from './member-access';
 
+export interface AccessRefusal {
+  reason: string;
+  roleArn: string;
+  code: string;
+}
+
+/**
+ * Why credentials for a member could not be had, as a per-member result: STS's refusal, or the
+ * call failing after its retries. undefined for anything else (a bug, to be thrown).
+ */
+export function accessRefusal(
+  access: MemberAccess,
+  accountId: string,
+  error: unknown,
+): AccessRefusal | undefined {
+  if (error instanceof MemberAccessDenied) {
+    return { reason: error.reason, roleArn: error.roleArn, code: error.cloudCode };
+  }
+  if (error instanceof CloudApiError) {
+    return {
+      reason: error.message,
+      roleArn: access.roleArn(accountId),
+      code: error.failure.cloudCode,
+    };
+  }
+  return undefined;
+}
+
 export function memberProbe(access: MemberAccess): MemberProbe {
   return {
     roleArn: (accountId) => access.roleArn(accountId),
@@ -13,23 +41,9 @@ export function memberProbe(access: MemberAccess): MemberProbe {
         await access.credentialsFor(accountId);
         return { ok: true };
       } catch (error) {
-        if (error instanceof MemberAccessDenied) {
-          return {
-            ok: false,
-            failure: { reason: error.reason, roleArn: error.roleArn, code: error.cloudCode },
-          };
-        }
-        if (error instanceof CloudApiError) {
-          return {
-            ok: false,
-            failure: {
-              reason: error.message,
-              roleArn: access.roleArn(accountId),
-              code: error.failure.cloudCode,
-            },
-          };
-        }
-        throw error;
+        const failure = accessRefusal(access, accountId, error);
+        if (!failure) throw error;
+        return { ok: false, failure };
       }
     },
   };
