@@ -198,7 +198,8 @@ export interface MembershipRouteDependencies {
   membership(invocation: Invocation, logger: Logger): MembershipInvocation;
 }
 
-function callerOf(c: ApiContext): Caller {
+/** Who asked, for the activity log: the token's subject and the request id. */
+export function callerOf(c: ApiContext): Caller {
   const principal = c.get('principal');
   return {
     cause: { kind: 'user', identity: principal?.subject ?? 'anonymous' },

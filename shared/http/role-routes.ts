@@ -11,7 +11,7 @@ import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import type { Store } from '../store';
 import type { ApiContext, RouteDefinition } from './app';
-import { ACCOUNT_ID } from './membership-routes';
+import { ACCOUNT_ID, callerOf } from './membership-routes';
 import { jsonResponse, parseParams, parseQuery } from './validation';
 
 export interface RolesInvocation {
@@ -93,13 +93,6 @@ const accountParams = z.strictObject({
   accountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
 });
 
-function caller(c: ApiContext) {
-  return {
-    cause: { kind: 'user' as const, identity: c.get('principal')?.subject ?? 'anonymous' },
-    requestId: c.env.invocation.requestId,
-  };
-}
-
 /** text/csv when the client asks for it (and not for JSON first). */
 function wantsCsv(accept: string | undefined): boolean {
   if (!accept) return false;
@@ -146,7 +139,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       access: 'operator',
       async handle(c) {
         const { ctx, member } = await managed(c);
-        const report = await ctx.roles.checkMember(member, caller(c));
+        const report = await ctx.roles.checkMember(member, callerOf(c));
         return jsonResponse(
           'POST /v1/members/:accountId/roles/check',
           memberRoleReportSchema,
@@ -160,7 +153,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       access: 'operator',
       async handle(c) {
         const { ctx, member } = await managed(c);
-        const report = await ctx.roles.checkMember(member, caller(c), { repair: true });
+        const report = await ctx.roles.checkMember(member, callerOf(c), { repair: true });
         return jsonResponse(
           'POST /v1/members/:accountId/roles/repair',
           memberRoleReportSchema,
