@@ -10,6 +10,7 @@
 import {
   type Column,
   type ColumnsSpec,
+  type Condition,
   isTablestoreError,
   type KeyOf,
   type PrimaryKey,
@@ -119,21 +120,26 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
    * For observations that may be written out of order. Returns false when superseded.
    */
   protected async putRowIfNewer(row: RowOf<P, C>, orderColumn: string): Promise<boolean> {
-    const { primaryKey, columns } = this.table.encode(row);
-    const value = columns[orderColumn];
-    if (value === undefined) throw new TypeError(`${this.table.name}: ${orderColumn} is required`);
+    const { primaryKey, columns, condition } = this.newerRowWrite(row, orderColumn);
     try {
-      await this.client.putRow(this.table.name, primaryKey, columns, {
-        condition: {
-          row: 'ignore',
-          columns: { column: orderColumn, is: '<', value, ifMissing: 'pass' },
-        },
-      });
+      await this.client.putRow(this.table.name, primaryKey, columns, { condition });
       return true;
     } catch (err) {
       if (isTablestoreError(err, 'OTSConditionCheckFail')) return false;
       throw err;
     }
+  }
+
+  /** The row encoded, with the condition that keeps it only over an older `orderColumn`. */
+  protected newerRowWrite(row: RowOf<P, C>, orderColumn: string) {
+    const { primaryKey, columns } = this.table.encode(row);
+    const value = columns[orderColumn];
+    if (value === undefined) throw new TypeError(`${this.table.name}: ${orderColumn} is required`);
+    const condition: Condition = {
+      row: 'ignore',
+      columns: { column: orderColumn, is: '<', value, ifMissing: 'pass' },
+    };
+    return { primaryKey, columns, condition };
   }
 
   /** Every row whose key starts with `prefix` (the whole table when empty), in key order. */

@@ -49,21 +49,11 @@ export class RoleCheckRepository extends BasePersistence<
   /** `record` for several checks in one BatchWriteRow per 200; each kept only if newer. */
   async recordAll(checks: readonly RoleCheck[]): Promise<Array<'recorded' | 'superseded'>> {
     if (checks.length === 0) return [];
-    const writes: RowWrite[] = checks.map((check) => {
-      const { primaryKey, columns } = this.table.encode(toRow(check));
-      const checkedAt = columns.checkedAt;
-      if (checkedAt === undefined) throw new TypeError(`${this.table.name}: checkedAt is required`);
-      return {
-        type: 'put',
-        table: this.table.name,
-        primaryKey,
-        columns,
-        condition: {
-          row: 'ignore',
-          columns: { column: 'checkedAt', is: '<', value: checkedAt, ifMissing: 'pass' },
-        },
-      };
-    });
+    const writes: RowWrite[] = checks.map((check) => ({
+      type: 'put',
+      table: this.table.name,
+      ...this.newerRowWrite(toRow(check), 'checkedAt'),
+    }));
     const results = await this.client.batchWriteRows(writes);
     const failed = results.flatMap((result, index) =>
       !result.ok && result.error.code !== 'OTSConditionCheckFail' ? [index] : [],
