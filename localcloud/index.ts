@@ -24,6 +24,8 @@ import { Organization } from './org/organization';
 import { persistOrganization } from './org/persistence';
 import { LocalCloudServer } from './server';
 import { createServices } from './services';
+import { createLocalSls, type LocalSls } from './sls';
+import type { ShardQuotas } from './sls/model';
 import { createTablestoreService, type TablestoreService } from './tablestore';
 
 export type { CallFilter } from './core/call-log';
@@ -59,6 +61,7 @@ export {
   FC_ASYNC_PAYLOAD_LIMIT,
   FC_SYNC_PAYLOAD_LIMIT,
 } from './services/fc';
+export type { LocalSls, ProductLogEntry, ProductName, ShardQuotas } from './sls';
 
 export const DEMO_ORGANIZATION_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -82,6 +85,12 @@ export interface StartLocalCloudOptions {
   tablestoreInstances?: string[];
   /** Services hosted besides the built-in ones (routed after them). */
   extraServices?: LocalService[];
+  /** Per-shard SLS quotas (default: the cloud's); a bench scales them to hit them. */
+  slsQuotas?: Partial<ShardQuotas>;
+  /** 'live': the products' log generators tick every second (npm start); absent: they write only
+   *  when ticked (`cloud.sls.products.tick()`, `POST /__localcloud/sls/tick`), so tests control
+   *  time. */
+  productLogs?: 'live';
   /** Random source for fault rates (tests pass a fixed one). */
   random?: () => number;
   /** Reports failures inside services (default: console.error). */
@@ -99,6 +108,8 @@ export interface LocalCloud {
   credentials: LocalCredentialStore;
   /** The Tablestore emulator: create instances for any account, list them. */
   tablestore: TablestoreService;
+  /** The SLS emulator: its data model and the products that write logs. */
+  sls: LocalSls;
   /** Hosts another service on the same server (e.g. FC from the function host). */
   addService(service: LocalService): void;
   /** Publishes the API URL and tokens in env.json (the function host calls this). */
@@ -148,7 +159,8 @@ function writeEnvFile(path: string, env: LocalCloudEnv): void {
 
 export async function startLocalCloud(options: StartLocalCloudOptions = {}): Promise<LocalCloud> {
   const clock = new LocalClock();
-  const organization = new Organization(loadFixture(options.organization), () => clock.now());
+  const fixture = loadFixture(options.organization);
+  const organization = new Organization(fixture, () => clock.now());
   // With a data directory, organization changes survive a restart (STS tokens do not).
   const persistence = options.dataDir
     ? persistOrganization(organization, options.dataDir)
@@ -172,8 +184,25 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
   for (const instanceName of options.tablestoreInstances ?? [DEFAULT_TABLESTORE_INSTANCE]) {
     tablestore.createInstance(organization.managementAccountId, instanceName);
   }
+  const sls = createLocalSls({
+    clock,
+    region: organization.region,
+    seed: fixture.seed,
+    ...(options.slsQuotas ? { quotas: options.slsQuotas } : {}),
+    products: fixture.members.flatMap((member) => {
+      const account = organization.findAccount(member.name);
+      if (!account) return [];
+      return (member.logProducts ?? []).map((entry) =>
+        typeof entry === 'string'
+          ? { accountId: account.id, product: entry }
+          : { accountId: account.id, ...entry },
+      );
+    }),
+  });
+  if (options.productLogs === 'live') sls.products.start();
   const services = [
     ...createServices({
+      sls: sls.service,
       organization,
       credentials,
       clock,
@@ -221,6 +250,7 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
     clock,
     credentials,
     tablestore,
+    sls,
     addService: (service) => server.addService(service),
     events: (since) => trail.list(since),
     onEvent: (listener) => trail.onEvent(listener),

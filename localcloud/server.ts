@@ -15,7 +15,12 @@ import type {
   Principal,
   ServiceContext,
 } from './core/contracts';
-import { CONTROL_PREFIX, handleControlRequest, type LocalCloudControl } from './core/control';
+import {
+  CONTROL_PREFIX,
+  handleControlRequest,
+  isLoopback,
+  type LocalCloudControl,
+} from './core/control';
 import type { FaultInjector, FaultRule } from './core/faults';
 
 export const DEFAULT_FAULT_ERRORS: Record<'throttle' | 'error5xx', FaultError> = {
@@ -137,7 +142,7 @@ export class LocalCloudServer {
       local.url.pathname === CONTROL_PREFIX ||
       local.url.pathname.startsWith(`${CONTROL_PREFIX}/`)
     ) {
-      send(res, handleControlRequest(this.options.control, local));
+      send(res, this.serviceControl(local) ?? handleControlRequest(this.options.control, local));
       return;
     }
     const service = this.services.find((candidate) => candidate.matches(local));
@@ -189,6 +194,30 @@ export class LocalCloudServer {
     }
     log(outcome.response.status, outcome.result, fault !== undefined, outcome.caller);
     send(res, outcome.response);
+  }
+
+  /** A service's own controls (/__localcloud/<service>/...), or undefined for the common ones. */
+  private serviceControl(req: LocalRequest): LocalResponse | undefined {
+    const segments = req.url.pathname
+      .slice(CONTROL_PREFIX.length)
+      .split('/')
+      .filter((part) => part !== '')
+      .map((part) => {
+        try {
+          return decodeURIComponent(part);
+        } catch {
+          return part;
+        }
+      });
+    const service = this.services.find((candidate) => candidate.name === segments[0]);
+    if (!service?.control) return undefined;
+    if (!isLoopback(req.remoteAddress)) {
+      return plainJson(403, {
+        code: 'Forbidden',
+        message: 'the control plane answers loopback clients only',
+      });
+    }
+    return service.control(req, segments.slice(1));
   }
 
   /** Applies a fault; true when the fault answered (or dropped) the request itself. */

@@ -10,6 +10,7 @@ import type { Organization } from './org/organization';
 import { createRamService } from './services/ram';
 import { createResourceManagerService } from './services/resourcemanager';
 import { createStsService } from './services/sts';
+import type { SlsService } from './sls';
 import type { TablestoreService } from './tablestore';
 
 export interface ServiceDependencies {
@@ -21,6 +22,8 @@ export interface ServiceDependencies {
   dataDir?: string;
   /** Built by startLocalCloud, which keeps the handle to create instances and close it. */
   tablestore: TablestoreService;
+  /** Built by startLocalCloud (it keeps the product generators and controls). */
+  sls: SlsService;
 }
 
 export function createServices(deps: ServiceDependencies): LocalService[] {
@@ -31,5 +34,6 @@ export function createServices(deps: ServiceDependencies): LocalService[] {
     createResourceManagerService({ ...pop, organization }),
     createRamService({ ...pop, organization }),
     deps.tablestore,
+    deps.sls,
   ];
 }

@@ -104,6 +104,9 @@ export interface LocalService {
   faultErrors?: Partial<Record<'throttle' | 'error5xx', FaultError>>;
   /** Releases what the service holds (files, timers) when the server stops. */
   close?(): Promise<void>;
+  /** The service's own test controls, under /__localcloud/<service name>/ (loopback only);
+   *  `segments` are the decoded path parts after the service name. */
+  control?(req: LocalRequest, segments: string[]): LocalResponse;
 }
 
 export interface FaultError {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PRODUCTS } from '../sls/products';
 
 const roleFixture = z.object({
   name: z.string().min(1).max(64),
@@ -14,6 +15,14 @@ const roleFixture = z.object({
   trustedPrincipals: z.array(z.string()).optional(),
   trustedServices: z.array(z.string()).optional(),
   maxSessionDuration: z.number().int().min(3600).max(43200).optional(),
+});
+
+const productName = z.enum(PRODUCTS);
+const productLogFixture = z.object({
+  product: productName,
+  /** Records the product's generator appends per minute of localcloud's clock (default 60). */
+  logsPerMinute: z.number().min(0).max(600_000).optional(),
+  region: z.string().optional(),
 });
 
 const folderFixture: z.ZodType<FolderFixture> = z.lazy(() =>
@@ -45,6 +54,9 @@ const memberFixture = z.object({
   roles: z.array(roleFixture).optional(),
   /** Leave out ResourceDirectoryAccountAccessRole (every member has it unless this is true). */
   withoutAccessRole: z.boolean().optional(),
+  /** Cloud products that write logs into this member's SLS (their projects and Logstores exist
+   *  from the start): a product name, or {product, logsPerMinute, region}. */
+  logProducts: z.array(z.union([productName, productLogFixture])).optional(),
 });
 
 export const organizationFixtureSchema = z.object({
