@@ -132,6 +132,7 @@ async function start(flags: Flags): Promise<void> {
     envFile: resolve(flags.values.get('env-json') ?? DEFAULT_ENV_FILE),
     watch: !flags.switches.has('no-watch'),
     deployActions: true,
+    productLogs: 'live',
     ...(flags.values.has('s-yaml') ? { sYamlPath: resolve(flags.values.get('s-yaml') ?? '') } : {}),
   });
   const control = await startHostControl(system.host);

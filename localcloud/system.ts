@@ -45,6 +45,9 @@ export interface LocalSystemOptions {
    *  order; a failed delivery is logged as one line). Default true; tests that deliver events
    *  themselves pass false. */
   forwardDirectoryEvents?: boolean;
+  /** 'live': the members' products write logs every second (npm start); absent: only when
+   *  ticked (`cloud.sls.products.tick()`), so tests control time. */
+  productLogs?: 'live';
 }
 
 export interface LocalSystem {
@@ -68,6 +71,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     ...(options.organization !== undefined ? { organization: options.organization } : {}),
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(envFile !== undefined ? { envFile } : {}),
+    ...(options.productLogs ? { productLogs: options.productLogs } : {}),
   });
   const sYamlPath = options.sYamlPath ?? DEFAULT_S_YAML;
   let host: FunctionHost;
@@ -84,6 +88,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       ...options.host,
       sYamlPath,
       cloud: cloud.env,
+      logs: cloud.sls.triggerSource,
       port: options.apiPort ?? 0,
       watch: options.watch ?? false,
       // STS tokens expire against the local cloud's clock, which tests may move forward.

@@ -17,6 +17,7 @@ import { FunctionRuntime, type InvocationResult } from './function-runtime';
 import { fcTimestamp } from './http-event';
 import { type HttpTriggerServer, startHttpTrigger } from './http-trigger';
 import { FunctionInvocationError } from './instance';
+import { type LogTriggerRun, LogTriggerRunner, type LogTriggerSource } from './log-trigger';
 import {
   type EventBridgeTriggerSpec,
   type FunctionSpec,
@@ -24,10 +25,11 @@ import {
   loadServerlessSpec,
   type TimerTriggerSpec,
 } from './s-yaml';
-import { type SchedulerClock, TimerScheduler } from './scheduler';
+import { type SchedulerClock, systemSchedulerClock, TimerScheduler } from './scheduler';
 
 export type { LocalTokens, TokenClaims } from './auth';
 export { FunctionInvocationError } from './instance';
+export type { LogTriggerEvent, LogTriggerRun, LogTriggerSource } from './log-trigger';
 export type { FunctionSpec } from './s-yaml';
 export { ManualSchedulerClock, type SchedulerClock } from './scheduler';
 
@@ -56,6 +58,8 @@ export interface FunctionHostOptions {
   now?: () => number;
   /** Local cap on concurrent instances per function. Default 4. */
   maxInstancesPerFunction?: number;
+  /** The SLS that log triggers read (the local cloud's); without it log triggers do not run. */
+  logs?: LogTriggerSource;
 }
 
 export interface FunctionHost {
@@ -85,6 +89,9 @@ export interface FunctionHost {
    *  function with no matching trigger is not invoked). Resolves with the functions it reached;
    *  rejects, after every delivery has settled, when one of them failed. */
   publishEvent(cloudEvent: unknown): Promise<{ delivered: string[] }>;
+  /** Runs a log trigger now (the first of the function when no name is given): one invocation
+   *  per shard with new data since the last success. Scheduled runs follow triggerInterval. */
+  runLogTrigger(functionName: string, triggerName?: string): Promise<LogTriggerRun>;
   /** When each scheduled timer fires next, keyed `<function>/<trigger>`. */
   nextTimerFires(): Record<string, Date>;
   stop(): Promise<void>;
@@ -208,8 +215,10 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   const httpUrls: Record<string, string> = {};
   let apiUrl = '';
 
+  const logTriggers: LogTriggerRunner[] = [];
   const stop = async (): Promise<void> => {
     scheduler.stop();
+    for (const runner of logTriggers) runner.stop();
     await Promise.all(servers.map((s) => s.close()));
     await Promise.all(builders.map((b) => b.stop()));
     await Promise.all([...runtimes.values()].map((r) => r.stop()));
@@ -360,6 +369,32 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     }
   }
 
+  for (const fn of spec.functions) {
+    for (const trigger of fn.triggers) {
+      if (trigger.type !== 'log') continue;
+      if (!options.logs) {
+        hostLog(`${fn.name}: log trigger ${trigger.name} has no SLS to read in this host; not run`);
+        continue;
+      }
+      const runner = new LogTriggerRunner(
+        fn.name,
+        trigger,
+        options.logs,
+        (event) => invokeValue(fn.name, encodePayload(event)),
+        options.clock ?? systemSchedulerClock,
+        hostLog,
+        cloud.region,
+      );
+      logTriggers.push(runner);
+      if (!trigger.enable) {
+        hostLog(
+          `${fn.name}: log trigger ${trigger.name} is disabled (enable: false); not scheduled`,
+        );
+      }
+      runner.start(options.schedule !== false && trigger.enable);
+    }
+  }
+
   return {
     apiUrl,
     httpUrls,
@@ -435,6 +470,16 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       });
       if (failures.length > 0) throw new EventPublishError(delivered, failures);
       return { delivered };
+    },
+    runLogTrigger: async (functionName, triggerName) => {
+      const name = canonicalName(functionName);
+      specFor(functionName);
+      const runner = logTriggers.find(
+        (r) =>
+          r.functionName === name && (triggerName === undefined || r.spec.name === triggerName),
+      );
+      if (!runner) throw new TriggerNotFoundError(functionName, 'log', triggerName);
+      return runner.run();
     },
     nextTimerFires: () => scheduler.nextFireTimes(),
     stop,

@@ -33,6 +33,26 @@ export interface EventBridgeTriggerSpec {
   eventSourceParameters: Record<string, unknown>;
 }
 
+/** An SLS (Log Service) trigger: invokes the function per shard with the cursor range of data
+ *  that arrived since the last successful invocation. */
+export interface LogTriggerSpec {
+  type: 'log';
+  name: string;
+  enable: boolean;
+  /** From `sourceArn: acs:log:<region>:<account>:project/<project>`. */
+  project: string;
+  region: string | undefined;
+  logstore: string;
+  /** Seconds between runs (FC: 3 to 600). */
+  triggerInterval: number;
+  /** Retries of a failed invocation within one run (FC: 0 to 100). */
+  maxRetryTime: number;
+  /** Where the trigger's own run logs go. */
+  logConfig: { project: string; logstore: string };
+  /** Passed to the function as the event's `parameter`. */
+  functionParameter: Record<string, unknown>;
+}
+
 export interface OtherTriggerSpec {
   type: 'unsupported';
   name: string;
@@ -43,6 +63,7 @@ export type TriggerSpec =
   | HttpTriggerSpec
   | TimerTriggerSpec
   | EventBridgeTriggerSpec
+  | LogTriggerSpec
   | OtherTriggerSpec;
 
 export interface FunctionSpec {
@@ -205,9 +226,85 @@ function parseTrigger(raw: unknown, where: string, file: string): TriggerSpec {
           : {},
       };
     }
+    case 'log':
+      return parseLogTrigger(raw, config, name, where, file);
     default:
       return { type: 'unsupported', name, triggerType: type };
   }
+}
+
+function boundedInteger(
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  where: string,
+  file: string,
+): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ServerlessSpecError(file, `${where} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function parseLogTrigger(
+  raw: Record<string, unknown>,
+  config: Record<string, unknown>,
+  name: string,
+  where: string,
+  file: string,
+): LogTriggerSpec {
+  const arn = optionalString(raw.sourceArn) ?? '';
+  const match = /^acs:log:([^:]*):[^:]*:project\/([^/]+)$/.exec(arn);
+  if (!match) {
+    throw new ServerlessSpecError(
+      file,
+      `${where}.sourceArn must be acs:log:<region>:<account>:project/<project> (got '${arn}')`,
+    );
+  }
+  const source = isRecord(config.sourceConfig) ? config.sourceConfig : {};
+  const logstore = optionalString(source.logstore);
+  if (!logstore) {
+    throw new ServerlessSpecError(file, `${where}.triggerConfig.sourceConfig.logstore is required`);
+  }
+  const job = isRecord(config.jobConfig) ? config.jobConfig : {};
+  const logConfig = isRecord(config.logConfig) ? config.logConfig : {};
+  const logProject = optionalString(logConfig.project);
+  const logLogstore = optionalString(logConfig.logstore);
+  if (!logProject || !logLogstore) {
+    throw new ServerlessSpecError(
+      file,
+      `${where}.triggerConfig.logConfig needs project and logstore`,
+    );
+  }
+  return {
+    type: 'log',
+    name,
+    enable: config.enable !== false,
+    project: match[2] as string,
+    region: match[1] === '' ? undefined : match[1],
+    logstore,
+    triggerInterval: boundedInteger(
+      job.triggerInterval,
+      60,
+      3,
+      600,
+      `${where}.triggerConfig.jobConfig.triggerInterval`,
+      file,
+    ),
+    maxRetryTime: boundedInteger(
+      job.maxRetryTime,
+      3,
+      0,
+      100,
+      `${where}.triggerConfig.jobConfig.maxRetryTime`,
+      file,
+    ),
+    logConfig: { project: logProject, logstore: logLogstore },
+    functionParameter: isRecord(config.functionParameter) ? config.functionParameter : {},
+  };
 }
 
 function positiveInteger(value: unknown, fallback: number, where: string, file: string): number {

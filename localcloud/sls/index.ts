@@ -3,6 +3,7 @@
 
 import type { LocalClock } from '../core/clock';
 import type { LocalRequest, LocalResponse } from '../core/contracts';
+import { encodeLogGroup } from './codec';
 import { handleSlsControl } from './control';
 import { type ShardQuotas, SlsModel } from './model';
 import { ProductLogs } from './product-logs';
@@ -26,10 +27,36 @@ export { PRODUCTS, productLayout } from './products';
 export type { SlsService } from './service';
 export { parseSlsHost, SLS_API_VERSION } from './service';
 
+/** What the function host's log trigger reads (structurally host/log-trigger's LogTriggerSource). */
+export interface SlsTriggerSource {
+  shards(
+    region: string,
+    project: string,
+    logstore: string,
+  ): Array<{ shardId: number; readonly: boolean }> | undefined;
+  cursor(
+    region: string,
+    project: string,
+    logstore: string,
+    shardId: number,
+    from: 'begin' | 'end',
+  ): string;
+  cursorTime(
+    region: string,
+    project: string,
+    logstore: string,
+    shardId: number,
+    cursor: string,
+  ): number;
+  writeLog(region: string, project: string, logstore: string, record: Record<string, string>): void;
+}
+
 export interface LocalSls {
   service: SlsService;
   model: SlsModel;
   products: ProductLogs;
+  /** For the function host's SLS triggers. */
+  triggerSource: SlsTriggerSource;
   /** Answers /__localcloud/sls/<segments>. */
   control(req: LocalRequest, segments: string[]): LocalResponse;
 }
@@ -65,10 +92,48 @@ export function createLocalSls(options: LocalSlsOptions): LocalSls {
   });
   const deps = { model, products, region: options.region };
   const control = (req: LocalRequest, segments: string[]) => handleSlsControl(deps, req, segments);
+  const shardOf = (region: string, project: string, logstore: string, shardId: number) =>
+    model.shard(model.logstore(model.project(region, project), logstore), shardId);
+  const triggerSource: SlsTriggerSource = {
+    shards(region, project, logstore) {
+      const store = model.findProject(region, project)?.logstores.get(logstore);
+      if (!store) return undefined;
+      return model
+        .shards(store)
+        .map((shard) => ({ shardId: shard.id, readonly: shard.status === 'readonly' }));
+    },
+    cursor: (region, project, logstore, shardId, from) =>
+      model.cursorFrom(shardOf(region, project, logstore, shardId), from),
+    cursorTime: (region, project, logstore, shardId, cursor) =>
+      model.cursorTime(shardOf(region, project, logstore, shardId), cursor),
+    writeLog(region, project, logstore, record) {
+      const target = model.findProject(region, project);
+      const store = target?.logstores.get(logstore);
+      if (!target || !store) return;
+      const bytes = encodeLogGroup({
+        logs: [
+          {
+            time: Math.floor(options.clock.now() / 1000),
+            contents: Object.entries(record).map(([key, value]) => ({ key, value })),
+          },
+        ],
+        topic: 'fc_trigger_log',
+        tags: [],
+      });
+      model.append(
+        target,
+        store,
+        model.writeShard(store),
+        { bytes, logCount: 1 },
+        { quota: false },
+      );
+    },
+  };
   return {
     service: { ...service, control, close: async () => products.stop() },
     model,
     products,
+    triggerSource,
     control,
   };
 }
