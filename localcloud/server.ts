@@ -133,7 +133,7 @@ export class LocalCloudServer {
     const headers = headerRecord(req.headers);
     const local: LocalRequest = {
       method: req.method ?? 'GET',
-      url: new URL(req.url ?? '/', `http://${headers.host ?? '127.0.0.1'}`),
+      url: requestUrl(req.url ?? '/', headers.host),
       headers,
       body,
       remoteAddress: req.socket.remoteAddress ?? '',
@@ -245,6 +245,16 @@ export class LocalCloudServer {
     log(error.status, error.code, true);
     send(res, service.errorResponse(error.status, error.code, error.message, requestId));
     return true;
+  }
+}
+
+/** The request URL; a Host the URL parser refuses (SLS's `<project>.127.0.0.1:<port>`) falls back
+ *  to loopback: services that address by host read the Host header itself. */
+function requestUrl(target: string, host: string | undefined): URL {
+  try {
+    return new URL(target, `http://${host ?? '127.0.0.1'}`);
+  } catch {
+    return new URL(target, 'http://127.0.0.1');
   }
 }
 
