@@ -133,7 +133,12 @@ export class ProductLogs {
       const to = Math.max(from + 1, Math.floor(now / 1000));
       for (let done = 0; done < count; done += LOGS_PER_GROUP) {
         const size = Math.min(LOGS_PER_GROUP, count - done);
-        const batch = entry.generator.generate(size, from, to);
+        // Each group covers its share of the window, so record times only move forward.
+        const batch = entry.generator.generate(
+          size,
+          from + ((to - from) * done) / count,
+          from + ((to - from) * (done + size)) / count,
+        );
         const bytes = encodeLogGroup({
           logs: batch.records.map((record) => ({ time: record.time, contents: record.contents })),
           topic: batch.topic,
