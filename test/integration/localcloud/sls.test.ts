@@ -520,7 +520,7 @@ describe('the official @alicloud/sls20201230 client', () => {
       '2:readwrite',
       '3:readwrite',
     ]);
-    const merged = await client.mergeShard(project, 'sdk-made', 2);
+    const merged = await client.mergeShard(project, 'sdk-made', '2');
     expect(merged.body?.map((s) => `${s.shardID}:${s.status}`)).toEqual([
       '2:readonly',
       '3:readonly',

@@ -20,7 +20,12 @@ describe('s.yaml reader', () => {
   });
 
   it('finds every fc3 function with its props resolved', () => {
-    expect(spec.functions.map((f) => f.name)).toEqual(['host-http', 'host-timer', 'host-events']);
+    expect(spec.functions.map((f) => f.name)).toEqual([
+      'host-http',
+      'host-timer',
+      'host-events',
+      'host-logs',
+    ]);
     const http = spec.functions[0];
     expect(http).toMatchObject({
       resourceName: 'host-http',
