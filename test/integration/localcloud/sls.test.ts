@@ -15,7 +15,6 @@ let owner: { id: string; accessKeyId: string; accessKeySecret: string };
 let other: { id: string; accessKeyId: string; accessKeySecret: string };
 let raw: RawSlsClient;
 let project: string;
-const LOGSTORE = 'waf-logstore';
 const now = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
