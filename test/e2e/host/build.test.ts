@@ -38,6 +38,7 @@ describe('function build', () => {
       'dist/host-http/index.mjs',
       'dist/host-timer/index.mjs',
       'dist/host-events/index.mjs',
+      'dist/host-logs/index.mjs',
     ]);
     for (const bundle of bundles) {
       const text = readFileSync(bundle.file, 'utf8');

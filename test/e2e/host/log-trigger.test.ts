@@ -64,6 +64,14 @@ describe('SLS log trigger', () => {
       .filter((line) => line.startsWith(`[host-logs] LOGTRIGGER ${status} `))
       .map((line) => JSON.parse(line.slice(`[host-logs] LOGTRIGGER ${status} `.length)));
 
+  /** The function's output reaches the host after its result: wait for the lines. */
+  const untilEvents = (status: 'OK' | 'FAIL', count: number) =>
+    eventually(
+      async () => events(status).length >= count,
+      10_000,
+      `${count} ${status} log trigger events`,
+    );
+
   const write = async (shardKey: string, value: string) => {
     const res = await raw.putLogs(
       PROJECT,
@@ -113,6 +121,7 @@ describe('SLS log trigger', () => {
     await write('80', 'b');
     await write('81', 'c');
     expect(await host.runLogTrigger('host-logs')).toEqual({ delivered: 2, failed: 0 });
+    await untilEvents('OK', 2);
     const delivered = events('OK').sort((x, y) => x.source.shardId - y.source.shardId);
     expect(delivered.map((e) => e.source.shardId)).toEqual([0, 1]);
     const event = delivered[0] as TriggerEvent;
@@ -142,6 +151,7 @@ describe('SLS log trigger', () => {
     writeFileSync(failMarker, '');
     await write('00', 'd');
     expect(await host.runLogTrigger('host-logs')).toEqual({ delivered: 0, failed: 1 });
+    await untilEvents('FAIL', 3);
     const failed = events('FAIL');
     expect(failed).toHaveLength(3); // the first attempt and maxRetryTime: 2 retries
     expect(new Set(failed.map((e) => e.source.beginCursor)).size).toBe(1);
@@ -149,7 +159,9 @@ describe('SLS log trigger', () => {
 
     rmSync(failMarker);
     await write('00', 'e');
+    const okBefore = events('OK').length;
     expect(await host.runLogTrigger('host-logs')).toEqual({ delivered: 1, failed: 0 });
+    await untilEvents('OK', okBefore + 1);
     const retried = events('OK').at(-1) as TriggerEvent;
     expect(retried.source.beginCursor).toBe(failed[0]?.source.beginCursor);
     const pulled = await raw.pullLogs(PROJECT, 'source', 0, retried.source.beginCursor, {
@@ -186,6 +198,7 @@ describe('SLS log trigger', () => {
     await write('50', 'child-high');
     const before = events('OK').length;
     expect(await host.runLogTrigger('host-logs')).toEqual({ delivered: 2, failed: 0 });
+    await untilEvents('OK', before + 2);
     const children = events('OK').slice(before);
     expect(children.map((e) => e.source.shardId).sort()).toEqual([2, 3]);
   });

@@ -467,10 +467,10 @@ describe('TTL and quotas', () => {
 
   it('throttles a shard past its write and read quotas with the service’s 403', async () => {
     const saved = { ...cloud.sls.model.quotas };
-    cloud.sls.model.quotas = { ...saved, writeRequestsPerSecond: 3, readRequestsPerSecond: 2 };
+    cloud.sls.model.quotas = { ...saved, writeRequestsPerSecond: 2, readRequestsPerSecond: 2 };
     try {
       const codes: string[] = [];
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 12; i++) {
         const res = await raw.putLogs(
           project,
           'app-a',
@@ -482,7 +482,7 @@ describe('TTL and quotas', () => {
       expect(codes).toContain('ShardWriteQuotaExceed');
       const begin = await raw.cursor(project, 'app-a', 0, 'begin');
       const reads: number[] = [];
-      for (let i = 0; i < 5; i++)
+      for (let i = 0; i < 12; i++)
         reads.push((await raw.pullLogs(project, 'app-a', 0, begin)).res.status);
       expect(reads).toContain(403);
     } finally {
