@@ -178,6 +178,7 @@ async function cloudOnly(flags: Flags): Promise<void> {
     ...(org ? { organization: resolve(org) } : { organization: DEFAULT_ORGANIZATION }),
     ...(dataDir ? { dataDir } : {}),
     envFile,
+    productLogs: 'live',
   });
   process.stdout.write(`${JSON.stringify({ ready: true, url: cloud.url, envFile })}\n`);
   onShutdown(() => cloud.stop());
