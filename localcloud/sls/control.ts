@@ -187,7 +187,7 @@ function route(deps: SlsControlDeps, req: LocalRequest, segments: string[]): Loc
       const ttl = optionalNumber(readJson(req), 'ttl');
       if (ttl === undefined)
         throw new ControlError(400, 'MissingParameter', 'ttl (days) is required');
-      model.setTtl(logstore, ttl);
+      model.setTtl(project, logstore, ttl);
       return json(200, { logstoreName: logstore.name, ttl: logstore.ttl });
     }
     if (fifth === 'shards' && segments.length === 4 + 1 && method === 'GET') {
@@ -202,10 +202,10 @@ function route(deps: SlsControlDeps, req: LocalRequest, segments: string[]): Loc
         if (typeof body.key === 'string') key = parseHashKey(body.key);
         else key = (shard.begin + (shard.end === HASH_SPACE ? HASH_SPACE : shard.end)) / 2n;
         if (key === undefined) throw new ControlError(400, 'InvalidParameter', 'key must be hex');
-        return json(200, { shards: model.splitShard(logstore, id, key).map(shardView) });
+        return json(200, { shards: model.splitShard(project, logstore, id, key).map(shardView) });
       }
       if (seventh === 'merge') {
-        return json(200, { shards: model.mergeShards(logstore, id).map(shardView) });
+        return json(200, { shards: model.mergeShards(project, logstore, id).map(shardView) });
       }
     }
     if (fifth === 'logs' && segments.length === 5 && method === 'POST') {

@@ -1,7 +1,10 @@
-// The SLS data model, free of wire types: projects per region (owned by one account), Logstores,
-// shards with 128-bit hash key ranges, and each shard's log groups in arrival order. Cursors,
-// splits and merges, TTL expiry and per-shard quotas are decided here; service.ts maps HTTP to
-// these methods. Time comes from the injected clock (localcloud's), so tests control expiry.
+// The SLS data model, free of wire types and of persistence: projects per region (owned by one
+// account), Logstores, shards with 128-bit hash key ranges, and each shard's log groups in arrival
+// order. Cursors, splits and merges, TTL expiry and per-shard quotas are decided here; service.ts
+// maps HTTP to these methods. Time comes from the injected clock (localcloud's), so tests control
+// expiry. Where things are kept is an injected SlsStorage: each shard's groups live in a ShardLog
+// (in memory here, in segment files in persistence.ts), and every change to projects, Logstores
+// and shards is reported to the storage before it is acknowledged.
 
 import { randomInt } from 'node:crypto';
 import {
@@ -50,6 +53,113 @@ export interface StoredGroup {
   logCount: number;
 }
 
+/**
+ * One shard's log groups in arrival order, numbered by seq from 0. Groups below `firstSeq` were
+ * removed by TTL. Receive times never decrease along seq (the model appends them so).
+ */
+export interface ShardLog {
+  /** The first retained group's seq (`nextSeq` when none is retained). */
+  readonly firstSeq: number;
+  /** The seq the next appended group gets. */
+  readonly nextSeq: number;
+  /** The last appended group's receive time (0 before the first). */
+  readonly lastReceiveTime: number;
+  append(receiveTime: number, bytes: Buffer, logCount: number): StoredGroup;
+  /** Receive time of a retained group (firstSeq <= seq < nextSeq). */
+  receiveTime(seq: number): number;
+  /** Retained groups [from, to), with their bytes. */
+  read(from: number, to: number): StoredGroup[];
+  /** The first retained seq received at or after `seconds`, or `nextSeq`. */
+  seqAtTime(seconds: number): number;
+  /** Removes the groups below `seq`. */
+  trim(seq: number): void;
+  /** Releases what the log holds; the shard is gone. */
+  destroy(): void;
+}
+
+/** Keeps each shard's groups in memory (tests, and localcloud without a data directory). */
+export class MemoryShardLog implements ShardLog {
+  private groups: StoredGroup[] = [];
+  private head = 0;
+  private next = 0;
+  lastReceiveTime = 0;
+
+  get firstSeq(): number {
+    return this.next - (this.groups.length - this.head);
+  }
+
+  get nextSeq(): number {
+    return this.next;
+  }
+
+  append(receiveTime: number, bytes: Buffer, logCount: number): StoredGroup {
+    const stored: StoredGroup = { seq: this.next++, receiveTime, bytes, logCount };
+    this.groups.push(stored);
+    this.lastReceiveTime = receiveTime;
+    return stored;
+  }
+
+  private at(seq: number): StoredGroup {
+    return this.groups[this.head + seq - this.firstSeq] as StoredGroup;
+  }
+
+  receiveTime(seq: number): number {
+    return this.at(seq).receiveTime;
+  }
+
+  read(from: number, to: number): StoredGroup[] {
+    const first = this.firstSeq;
+    return this.groups.slice(this.head + from - first, this.head + to - first);
+  }
+
+  seqAtTime(seconds: number): number {
+    let low = this.firstSeq;
+    let high = this.next;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.at(mid).receiveTime < seconds) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  trim(seq: number): void {
+    const drop = Math.min(seq, this.next) - this.firstSeq;
+    if (drop <= 0) return;
+    this.head += drop;
+    // Compact once the dropped prefix dominates, so TTL frees memory without O(n) per drop.
+    if (this.head > 1024 && this.head * 2 > this.groups.length) {
+      this.groups = this.groups.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  destroy(): void {
+    this.groups = [];
+    this.head = 0;
+  }
+}
+
+/** A change to projects, Logstores or shards, reported with the objects after it. */
+export type SlsChange =
+  | { kind: 'project'; project: Project }
+  | { kind: 'projectDeleted'; region: string; name: string }
+  | { kind: 'logstore'; project: Project; logstore: Logstore }
+  | { kind: 'logstoreDeleted'; project: Project; name: string };
+
+/** Where the model keeps its data: in memory (memoryStorage) or under a data directory. */
+export interface SlsStorage {
+  /** The log of a shard being created. */
+  newShardLog(project: Project, logstore: Logstore, shardId: number): ShardLog;
+  /** Called after each change and before it is acknowledged; throws if it cannot be kept. */
+  changed(changes: SlsChange[]): void;
+}
+
+export const memoryStorage: SlsStorage = {
+  newShardLog: () => new MemoryShardLog(),
+  changed: () => {},
+};
+
 interface QuotaWindow {
   second: number;
   bytes: number;
@@ -64,9 +174,7 @@ export interface Shard {
   /** Epoch seconds. */
   createTime: number;
   cursorBase: bigint;
-  groups: StoredGroup[];
-  /** Seq the next appended group gets. */
-  nextSeq: number;
+  log: ShardLog;
   write: QuotaWindow;
   read: QuotaWindow;
 }
@@ -156,8 +264,14 @@ export class SlsModel {
   constructor(
     private readonly now: () => number,
     quotas: Partial<ShardQuotas> = {},
+    private readonly storage: SlsStorage = memoryStorage,
   ) {
     this.quotas = { ...DEFAULT_QUOTAS, ...quotas };
+  }
+
+  /** Puts back projects kept by a storage (on start, before any request). */
+  load(projects: Iterable<Project>): void {
+    for (const project of projects) this.regionProjects(project.region).set(project.name, project);
   }
 
   private seconds(): number {
@@ -201,11 +315,17 @@ export class SlsModel {
       logstores: new Map(),
     };
     byName.set(input.name, project);
+    this.storage.changed([{ kind: 'project', project }]);
     return project;
   }
 
   deleteProject(region: string, name: string): boolean {
-    return this.regions.get(region)?.delete(name) ?? false;
+    const project = this.regions.get(region)?.get(name);
+    if (!project) return false;
+    this.regions.get(region)?.delete(name);
+    this.storage.changed([{ kind: 'projectDeleted', region, name }]);
+    for (const logstore of project.logstores.values()) destroyShards(logstore);
+    return true;
   }
 
   private regionProjects(region: string): Map<string, Project> {
@@ -282,41 +402,51 @@ export class SlsModel {
     for (let i = 0; i < shardCount; i++) {
       const begin = width * BigInt(i);
       const end = i === shardCount - 1 ? HASH_SPACE : width * BigInt(i + 1);
-      this.addShard(logstore, begin, end);
+      this.addShard(project, logstore, begin, end);
     }
     project.logstores.set(input.name, logstore);
     project.lastModifyTime = now;
+    this.storage.changed([
+      { kind: 'logstore', project, logstore },
+      { kind: 'project', project },
+    ]);
     return logstore;
   }
 
   deleteLogstore(project: Project, name: string): void {
-    this.logstore(project, name);
+    const logstore = this.logstore(project, name);
     project.logstores.delete(name);
     project.lastModifyTime = this.seconds();
+    this.storage.changed([
+      { kind: 'logstoreDeleted', project, name },
+      { kind: 'project', project },
+    ]);
+    destroyShards(logstore);
   }
 
-  setTtl(logstore: Logstore, ttl: number): void {
+  setTtl(project: Project, logstore: Logstore, ttl: number): void {
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > LIMITS.ttlDaysMax) {
       throw parameterInvalid(`ttl must be an integer from 1 to ${LIMITS.ttlDaysMax}: ${ttl}`);
     }
     logstore.ttl = ttl;
     logstore.lastModifyTime = this.seconds();
+    this.storage.changed([{ kind: 'logstore', project, logstore }]);
   }
 
   // ----------------------------------------------------------------------------- shards
 
-  private addShard(logstore: Logstore, begin: bigint, end: bigint): Shard {
+  private addShard(project: Project, logstore: Logstore, begin: bigint, end: bigint): Shard {
     const nowMs = this.now();
+    const id = logstore.nextShardId++;
     const shard: Shard = {
-      id: logstore.nextShardId++,
+      id,
       status: 'readwrite',
       begin,
       end,
       createTime: Math.floor(nowMs / 1000),
       // Cursors look like the service's: base64 of a 19-digit decimal.
       cursorBase: BigInt(nowMs) * 1_000_000n + BigInt(randomInt(0, 1_000_000)) * 1000n,
-      groups: [],
-      nextSeq: 0,
+      log: this.storage.newShardLog(project, logstore, id),
       write: { second: 0, bytes: 0, requests: 0 },
       read: { second: 0, bytes: 0, requests: 0 },
     };
@@ -337,7 +467,7 @@ export class SlsModel {
 
   /** Splits a readwrite shard at `key` (strictly inside its range): the shard becomes readonly
    *  and keeps its data; two new readwrite shards take the halves. Returns [parent, left, right]. */
-  splitShard(logstore: Logstore, id: number, key: bigint): Shard[] {
+  splitShard(project: Project, logstore: Logstore, id: number, key: bigint): Shard[] {
     const shard = this.shard(logstore, id);
     if (shard.status !== 'readwrite') {
       throw parameterInvalid(`shard ${id} is readonly and cannot be split`);
@@ -348,16 +478,17 @@ export class SlsModel {
       );
     }
     shard.status = 'readonly';
-    const left = this.addShard(logstore, shard.begin, key);
-    const right = this.addShard(logstore, key, shard.end);
+    const left = this.addShard(project, logstore, shard.begin, key);
+    const right = this.addShard(project, logstore, key, shard.end);
     logstore.lastModifyTime = this.seconds();
+    this.storage.changed([{ kind: 'logstore', project, logstore }]);
     return [shard, left, right];
   }
 
   /** Merges readwrite shard `id` with the readwrite shard whose range starts where it ends: both
    *  become readonly and keep their data; one new shard covers both ranges. Returns
    *  [left, right, merged]. */
-  mergeShards(logstore: Logstore, id: number): Shard[] {
+  mergeShards(project: Project, logstore: Logstore, id: number): Shard[] {
     const left = this.shard(logstore, id);
     if (left.status !== 'readwrite') {
       throw parameterInvalid(`shard ${id} is readonly and cannot be merged`);
@@ -370,8 +501,9 @@ export class SlsModel {
     }
     left.status = 'readonly';
     right.status = 'readonly';
-    const merged = this.addShard(logstore, left.begin, right.end);
+    const merged = this.addShard(project, logstore, left.begin, right.end);
     logstore.lastModifyTime = this.seconds();
+    this.storage.changed([{ kind: 'logstore', project, logstore }]);
     return [left, right, merged];
   }
 
@@ -379,15 +511,10 @@ export class SlsModel {
 
   /** Drops log groups older than the Logstore's TTL (by receive time). */
   private expire(logstore: Logstore, shard: Shard): void {
+    const log = shard.log;
     const cutoff = this.seconds() - logstore.ttl * 86400;
-    let drop = 0;
-    while (drop < shard.groups.length && (shard.groups[drop] as StoredGroup).receiveTime <= cutoff)
-      drop++;
-    if (drop > 0) shard.groups.splice(0, drop);
-  }
-
-  private firstSeq(shard: Shard): number {
-    return shard.groups[0]?.seq ?? shard.nextSeq;
+    if (log.firstSeq === log.nextSeq || log.receiveTime(log.firstSeq) > cutoff) return;
+    log.trim(log.seqAtTime(cutoff + 1));
   }
 
   /** The readwrite shard a hash key routes to, or the next one round robin. */
@@ -444,13 +571,10 @@ export class SlsModel {
       );
     }
     this.expire(logstore, shard);
-    const stored: StoredGroup = {
-      seq: shard.nextSeq++,
-      receiveTime: this.seconds(),
-      bytes: group.bytes,
-      logCount: group.logCount,
-    };
-    shard.groups.push(stored);
+    // Receive times never go backwards in a shard (cursors by time search them in order), even if
+    // localcloud's clock was ahead before a restart.
+    const receiveTime = Math.max(this.seconds(), shard.log.lastReceiveTime);
+    const stored = shard.log.append(receiveTime, group.bytes, group.logCount);
     for (const listener of this.listeners) {
       listener({
         region: project.region,
@@ -474,9 +598,9 @@ export class SlsModel {
     const text = Buffer.from(cursor, 'base64').toString('latin1');
     if (!/^\d{1,30}$/.test(text)) throw invalidCursor();
     const offset = BigInt(text) - shard.cursorBase;
-    if (offset < 0n || offset > BigInt(shard.nextSeq)) throw invalidCursor();
+    if (offset < 0n || offset > BigInt(shard.log.nextSeq)) throw invalidCursor();
     const seq = Number(offset);
-    if (seq < this.firstSeq(shard)) {
+    if (seq < shard.log.firstSeq) {
       throw invalidCursor(
         `cursor out of range: the data at this cursor of shard ${shard.id} has expired (TTL)`,
       );
@@ -486,18 +610,17 @@ export class SlsModel {
 
   /** begin | end | epoch seconds: the first group received at or after that time. */
   cursorFrom(shard: Shard, from: 'begin' | 'end' | number): string {
-    if (from === 'begin') return this.encodeCursor(shard, this.firstSeq(shard));
-    if (from === 'end') return this.encodeCursor(shard, shard.nextSeq);
-    const found = shard.groups.find((group) => group.receiveTime >= from);
-    return this.encodeCursor(shard, found ? found.seq : shard.nextSeq);
+    if (from === 'begin') return this.encodeCursor(shard, shard.log.firstSeq);
+    if (from === 'end') return this.encodeCursor(shard, shard.log.nextSeq);
+    return this.encodeCursor(shard, shard.log.seqAtTime(from));
   }
 
   /** Receive time (epoch seconds) of the group at a cursor; the last group's for the end. */
   cursorTime(shard: Shard, cursor: string): number {
     const seq = this.decodeCursor(shard, cursor);
-    const first = this.firstSeq(shard);
-    const group = shard.groups[seq - first] ?? shard.groups.at(-1);
-    return group ? group.receiveTime : shard.createTime;
+    const { firstSeq, nextSeq } = shard.log;
+    if (seq < nextSeq) return shard.log.receiveTime(seq);
+    return nextSeq > firstSeq ? shard.log.receiveTime(nextSeq - 1) : shard.createTime;
   }
 
   /** Up to `count` log groups from `cursor` (stopping before `endCursor`), and the next cursor. */
@@ -513,10 +636,9 @@ export class SlsModel {
       throw parameterInvalid(`count must be an integer from 1 to ${LIMITS.pullCountMax}`);
     }
     const seq = this.decodeCursor(shard, cursor);
-    const stop = endCursor === undefined ? shard.nextSeq : this.decodeCursor(shard, endCursor);
-    const first = this.firstSeq(shard);
+    const stop = endCursor === undefined ? shard.log.nextSeq : this.decodeCursor(shard, endCursor);
     const last = Math.max(seq, Math.min(stop, seq + count));
-    const groups = shard.groups.slice(seq - first, last - first);
+    const groups = shard.log.read(seq, last);
     let rawBytes = 0;
     let logCount = 0;
     for (const group of groups) {
@@ -544,7 +666,17 @@ export class SlsModel {
   *retained(logstore: Logstore): Generator<{ shard: Shard; group: StoredGroup }> {
     for (const shard of this.shards(logstore)) {
       this.expire(logstore, shard);
-      for (const group of shard.groups) yield { shard, group };
+      // In batches, so a Logstore kept on disk is not read into memory at once.
+      for (let from = shard.log.firstSeq; from < shard.log.nextSeq; from += RETAINED_BATCH) {
+        const to = Math.min(from + RETAINED_BATCH, shard.log.nextSeq);
+        for (const group of shard.log.read(from, to)) yield { shard, group };
+      }
     }
   }
+}
+
+const RETAINED_BATCH = 256;
+
+function destroyShards(logstore: Logstore): void {
+  for (const shard of logstore.shards.values()) shard.log.destroy();
 }

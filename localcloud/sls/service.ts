@@ -477,12 +477,12 @@ export function createSlsService(options: SlsServiceOptions): SlsService {
         const key = parseHashKey(q.get('key') ?? '');
         if (key === undefined)
           throw parameterInvalid('key must be a hash key of up to 32 hex digits');
-        const shards = model.splitShard(logstore, shardId(found.shard), key);
+        const shards = model.splitShard(project, logstore, shardId(found.shard), key);
         return jsonResponse(200, shards.map(shardView), requestId);
       }
       case 'MergeShards': {
         const logstore = model.logstore(project, found.logstore as string);
-        const shards = model.mergeShards(logstore, shardId(found.shard));
+        const shards = model.mergeShards(project, logstore, shardId(found.shard));
         return jsonResponse(200, shards.map(shardView), requestId);
       }
       case 'GetCursor': {
