@@ -285,12 +285,21 @@ export class RawSlsClient {
     return { res, groups: decodeGroupList(raw), next: String(res.headers['x-log-cursor']) };
   }
 
-  async listShards(
+  async createLogstore(
     project: string,
     logstore: string,
-  ): Promise<
-    Array<{ shardID: number; status: string; inclusiveBeginKey: string; exclusiveEndKey: string }>
-  > {
+    options: { ttl: number; shardCount: number },
+  ): Promise<SlsResponse> {
+    return this.request({
+      method: 'POST',
+      project,
+      path: '/logstores',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ logstoreName: logstore, ...options })),
+    });
+  }
+
+  async listShards(project: string, logstore: string): Promise<ShardInfo[]> {
     const res = await this.request({
       method: 'GET',
       project,
@@ -298,5 +307,82 @@ export class RawSlsClient {
     });
     if (res.status !== 200) throw new Error(`ListShards ${res.status} ${res.body.toString()}`);
     return res.json();
+  }
+}
+
+/** A deterministic stream of 32-hex hash keys spread over the whole key space. */
+export function spreadHashKey(i: number): string {
+  return ((i * 2654435761) >>> 0).toString(16).padStart(8, '0').padEnd(32, '0');
+}
+
+export interface ShardInfo {
+  shardID: number;
+  status: string;
+  inclusiveBeginKey: string;
+  exclusiveEndKey: string;
+}
+
+function overlaps(a: ShardInfo, b: ShardInfo): boolean {
+  return a.inclusiveBeginKey < b.exclusiveEndKey && b.inclusiveBeginKey < a.exclusiveEndKey;
+}
+
+/**
+ * Reads a Logstore as a consumer must across splits and merges: a shard is read only once every
+ * older readonly shard overlapping its range was read to its end (parents before children), and
+ * a readonly shard read to its end is finished. Cursors are kept between passes (they are plain
+ * strings, so they also carry over a restart of the server).
+ */
+export class LineageReader {
+  private readonly cursors = new Map<number, string>();
+  private readonly finished = new Set<number>();
+  private pulls = 0;
+
+  constructor(
+    private client: RawSlsClient,
+    private readonly project: string,
+    private readonly logstore: string,
+    /** Log groups per PullLogs call. */
+    private readonly count = 7,
+  ) {}
+
+  /** Reads on through another client (after a restart, say). */
+  use(client: RawSlsClient): void {
+    this.client = client;
+  }
+
+  /** One pass over the shards that may be read now; each group read goes to `onGroup`. */
+  async pass(onGroup: (group: TestLogGroup, shardId: number) => void): Promise<void> {
+    const shards = await this.client.listShards(this.project, this.logstore);
+    for (const shard of shards) {
+      if (this.finished.has(shard.shardID)) continue;
+      const waiting = shards.some(
+        (other) =>
+          other.shardID < shard.shardID &&
+          other.status === 'readonly' &&
+          overlaps(other, shard) &&
+          !this.finished.has(other.shardID),
+      );
+      if (waiting) continue;
+      let cursor =
+        this.cursors.get(shard.shardID) ??
+        (await this.client.cursor(this.project, this.logstore, shard.shardID, 'begin'));
+      for (;;) {
+        const pulled = await this.client.pullLogs(
+          this.project,
+          this.logstore,
+          shard.shardID,
+          cursor,
+          { count: this.count, encoding: this.pulls++ % 2 === 0 ? 'lz4' : 'deflate' },
+        );
+        if (pulled.res.status !== 200) {
+          throw new Error(`PullLogs ${pulled.res.status} ${pulled.res.body.toString()}`);
+        }
+        for (const group of pulled.groups) onGroup(group, shard.shardID);
+        if (pulled.next === cursor) break;
+        cursor = pulled.next;
+      }
+      this.cursors.set(shard.shardID, cursor);
+      if (shard.status === 'readonly') this.finished.add(shard.shardID);
+    }
   }
 }

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../../localcloud/index';
-import { RawSlsClient } from '../../support/sls-client';
+import { spreadHashKey as hashKey, LineageReader, RawSlsClient } from '../../support/sls-client';
 
 let cloud: LocalCloud;
 let client: RawSlsClient;
@@ -32,22 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cloud?.stop();
 });
-
-/** A deterministic stream of 32-hex hash keys spread over the whole key space. */
-function hashKey(i: number): string {
-  return ((i * 2654435761) >>> 0).toString(16).padStart(8, '0').padEnd(32, '0');
-}
-
-interface ShardInfo {
-  shardID: number;
-  status: string;
-  inclusiveBeginKey: string;
-  exclusiveEndKey: string;
-}
-
-function overlaps(a: ShardInfo, b: ShardInfo): boolean {
-  return a.inclusiveBeginKey < b.exclusiveEndKey && b.inclusiveBeginKey < a.exclusiveEndKey;
-}
 
 describe('resharding under continuous writes', () => {
   it('reads every log exactly once following parents before children', async () => {
@@ -88,46 +72,17 @@ describe('resharding under continuous writes', () => {
     writer.catch(() => undefined);
 
     const seen: number[] = [];
-    const cursors = new Map<number, string>();
-    const finished = new Set<number>();
-    const reader = async (final: boolean) => {
-      const shards = await client.listShards(project, LOGSTORE);
-      for (const shard of shards) {
-        if (finished.has(shard.shardID)) continue;
-        // Parents: older readonly shards whose range overlaps this one; read them first.
-        const waiting = shards.some(
-          (other) =>
-            other.shardID < shard.shardID &&
-            other.status === 'readonly' &&
-            overlaps(other, shard) &&
-            !finished.has(other.shardID),
-        );
-        if (waiting) continue;
-        let cursor =
-          cursors.get(shard.shardID) ??
-          (await client.cursor(project, LOGSTORE, shard.shardID, 'begin'));
-        for (;;) {
-          const pulled = await client.pullLogs(project, LOGSTORE, shard.shardID, cursor, {
-            count: 7,
-            encoding: seen.length % 2 === 0 ? 'lz4' : 'deflate',
-          });
-          expect(pulled.res.status, pulled.res.body.toString()).toBe(200);
-          for (const group of pulled.groups)
-            for (const log of group.logs) seen.push(Number(log.contents.seq));
-          if (pulled.next === cursor) break;
-          cursor = pulled.next;
-        }
-        cursors.set(shard.shardID, cursor);
-        if (shard.status === 'readonly') finished.add(shard.shardID);
-      }
-      return final;
-    };
+    const lineage = new LineageReader(client, project, LOGSTORE);
+    const reader = () =>
+      lineage.pass((group) => {
+        for (const log of group.logs) seen.push(Number(log.contents.seq));
+      });
 
-    while (written < total) await reader(false);
+    while (written < total) await reader();
     await writer;
     // Drain: twice, so children unblocked by the last pass are read too.
-    await reader(true);
-    await reader(true);
+    await reader();
+    await reader();
 
     const shards = await client.listShards(project, LOGSTORE);
     expect(shards.map((s) => `${s.shardID}:${s.status}`)).toEqual([

@@ -2,60 +2,16 @@
 // is killed with SIGKILL mid-use and restarted on the same data directory; every write the store
 // saw acknowledged is there afterwards, read back through the same repositories.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LocalCloudEnv } from '../../../localcloud';
 import { DEFAULT_TABLESTORE_INSTANCE } from '../../../localcloud';
 import { createTablestoreClient } from '../../../shared/cloud/tablestore';
 import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
+import { type CloudProcess, killHard, startCloudProcess } from '../../support/localcloud-process';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface RunningCloud {
-  child: ChildProcess;
-  url: string;
-  env: LocalCloudEnv;
-}
-
-async function startCloudProcess(dataDir: string, envFile: string): Promise<RunningCloud> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'localcloud/cli.ts',
-      'cloud',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--env-json',
-      envFile,
-    ],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const ready = await new Promise<{ url: string }>((resolve, reject) => {
-    let line = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      line += chunk.toString();
-      const end = line.indexOf('\n');
-      if (end >= 0) resolve(JSON.parse(line.slice(0, end)) as { url: string });
-    });
-    child.on('exit', (code) => reject(new Error(`localcloud exited (${code}):\n${output}`)));
-  });
-  const env = JSON.parse(readFileSync(envFile, 'utf8')) as LocalCloudEnv;
-  return { child, url: ready.url, env };
-}
-
-function storeOf(cloud: RunningCloud): { store: Store; ensure: () => Promise<unknown> } {
+function storeOf(cloud: CloudProcess): { store: Store; ensure: () => Promise<unknown> } {
   const management = cloud.env.accounts.find((a) => a.kind === 'management');
   if (!management) throw new Error('env.json lists no management account');
   const client = createTablestoreClient({
@@ -72,18 +28,11 @@ function storeOf(cloud: RunningCloud): { store: Store; ensure: () => Promise<unk
   };
 }
 
-function killHard(cloud: RunningCloud): Promise<void> {
-  return new Promise((resolve) => {
-    cloud.child.once('exit', () => resolve());
-    cloud.child.kill('SIGKILL');
-  });
-}
-
 describe('localcloud killed with SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rdg-kill-'));
   const dataDir = join(dir, 'data');
   const envFile = join(dir, 'env.json');
-  const running: RunningCloud[] = [];
+  const running: CloudProcess[] = [];
 
   afterAll(() => {
     for (const cloud of running) if (cloud.child.exitCode === null) cloud.child.kill('SIGKILL');
