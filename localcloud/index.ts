@@ -87,6 +87,9 @@ export interface StartLocalCloudOptions {
   extraServices?: LocalService[];
   /** Per-shard SLS quotas (default: the cloud's); a bench scales them to hit them. */
   slsQuotas?: Partial<ShardQuotas>;
+  /** With `dataDir`: SLS segment file size (default 64 MiB) and journal size before a snapshot
+   *  (default 8 MiB); tests make them small. */
+  slsPersistence?: { segmentBytes?: number; compactAfterBytes?: number };
   /** 'live': the products' log generators tick every second (npm start); absent: they write only
    *  when ticked (`cloud.sls.products.tick()`, `POST /__localcloud/sls/tick`), so tests control
    *  time. */
@@ -188,6 +191,8 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
     clock,
     region: organization.region,
     seed: fixture.seed,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.slsPersistence ? { persistence: options.slsPersistence } : {}),
     ...(options.slsQuotas ? { quotas: options.slsQuotas } : {}),
     products: fixture.members.flatMap((member) => {
       const account = organization.findAccount(member.name);

@@ -1,11 +1,13 @@
 // Simple Log Service in localcloud: the data model, the REST service, the products that write
-// logs, and their controls, assembled for startLocalCloud.
+// logs, and their controls, assembled for startLocalCloud; kept under the data directory when
+// there is one (persistence.ts), in memory otherwise.
 
 import type { LocalClock } from '../core/clock';
 import type { LocalRequest, LocalResponse } from '../core/contracts';
 import { encodeLogGroup } from './codec';
 import { handleSlsControl } from './control';
-import { type ShardQuotas, SlsModel } from './model';
+import { memoryStorage, type ShardQuotas, SlsModel } from './model';
+import { openSlsPersistence } from './persistence';
 import { ProductLogs } from './product-logs';
 import type { ProductName } from './products';
 import { createSlsService, type SlsService } from './service';
@@ -59,6 +61,8 @@ export interface LocalSls {
   triggerSource: SlsTriggerSource;
   /** Answers /__localcloud/sls/<segments>. */
   control(req: LocalRequest, segments: string[]): LocalResponse;
+  /** True when projects, Logstores, data and products came back from the data directory. */
+  restored: boolean;
 }
 
 export interface LocalSlsOptions {
@@ -67,7 +71,12 @@ export interface LocalSlsOptions {
   /** Seeds the product generators (the organization's seed: a demo run is reproducible). */
   seed: string;
   quotas?: Partial<ShardQuotas>;
-  /** Products that log from the start: account id, product, rate. */
+  /** Absent = in memory. SLS keeps its data in `<dataDir>/sls`. */
+  dataDir?: string;
+  /** Segment and journal sizes under the data directory (tests make them small). */
+  persistence?: { segmentBytes?: number; compactAfterBytes?: number };
+  /** Products that log from the start (unless the data directory brought back its own): account
+   *  id, product, rate. */
   products?: Array<{
     accountId: string;
     product: ProductName;
@@ -77,13 +86,29 @@ export interface LocalSlsOptions {
 }
 
 export function createLocalSls(options: LocalSlsOptions): LocalSls {
-  const model = new SlsModel(() => options.clock.now(), options.quotas);
+  const persistence = options.dataDir
+    ? openSlsPersistence({ dataDir: options.dataDir, ...options.persistence })
+    : undefined;
+  const model = new SlsModel(
+    () => options.clock.now(),
+    options.quotas,
+    persistence?.storage ?? memoryStorage,
+  );
   const products = new ProductLogs(model, () => options.clock.now(), options.seed, options.region);
-  for (const entry of options.products ?? []) {
-    products.enable(entry.accountId, entry.product, {
-      ...(entry.logsPerMinute === undefined ? {} : { logsPerMinute: entry.logsPerMinute }),
-      ...(entry.region === undefined ? {} : { region: entry.region }),
-    });
+  let restored = false;
+  try {
+    restored = persistence?.restore(model, products, options.seed) ?? false;
+    if (!restored) {
+      for (const entry of options.products ?? []) {
+        products.enable(entry.accountId, entry.product, {
+          ...(entry.logsPerMinute === undefined ? {} : { logsPerMinute: entry.logsPerMinute }),
+          ...(entry.region === undefined ? {} : { region: entry.region }),
+        });
+      }
+    }
+  } catch (error) {
+    persistence?.close();
+    throw error;
   }
   const service = createSlsService({
     model,
@@ -130,10 +155,18 @@ export function createLocalSls(options: LocalSlsOptions): LocalSls {
     },
   };
   return {
-    service: { ...service, control, close: async () => products.stop() },
+    service: {
+      ...service,
+      control,
+      close: async () => {
+        products.stop();
+        persistence?.close();
+      },
+    },
     model,
     products,
     triggerSource,
     control,
+    restored,
   };
 }

@@ -34,7 +34,8 @@ export interface ProductBatch {
 
 /** A deterministic random source (mulberry32), seeded per member and product. */
 export class SeededRandom {
-  private state: number;
+  /** The whole state: saving and restoring it resumes the same sequence. */
+  state: number;
   constructor(seed: string) {
     let h = 1779033703 ^ seed.length;
     for (let i = 0; i < seed.length; i++) {
@@ -120,9 +121,39 @@ export interface GeneratorContext {
   random: SeededRandom;
 }
 
+/** A session the Bastionhost generator has open, as saved across restarts. */
+export interface SavedSession {
+  id: string;
+  user: { id: string; name: string };
+  clientIp: string;
+  asset: string;
+  account: string;
+  start: number;
+  remaining: number;
+}
+
+/** What a generator carries from one batch to the next (JSON), so it resumes after a restart. */
+export interface GeneratorState {
+  random: number;
+  sessions?: SavedSession[];
+}
+
 /** Makes `count` records of one product at times spread over [from, to). */
 export interface ProductGenerator {
   generate(count: number, from: number, to: number): ProductBatch;
+  saveState(): GeneratorState;
+  /** Resumes from a saved state (the generator was made with the same seed). */
+  loadState(state: GeneratorState): void;
+}
+
+/** Save and load for generators whose only state is their random source. */
+function randomState(random: SeededRandom): Pick<ProductGenerator, 'saveState' | 'loadState'> {
+  return {
+    saveState: () => ({ random: random.state }),
+    loadState: (state) => {
+      random.state = state.random;
+    },
+  };
 }
 
 function spread(count: number, from: number, to: number, index: number): number {
@@ -140,6 +171,7 @@ const AGENTS = [
 function wafGenerator({ uid, region, random }: GeneratorContext): ProductGenerator {
   const host = `shop-${uid.slice(-4)}.example.com`;
   return {
+    ...randomState(random),
     generate(count, from, to) {
       const records: ProductLogRecord[] = [];
       for (let i = 0; i < count; i++) {
@@ -181,6 +213,7 @@ function wafGenerator({ uid, region, random }: GeneratorContext): ProductGenerat
 function cloudFirewallGenerator({ uid, region, random }: GeneratorContext): ProductGenerator {
   const apps = ['HTTPS', 'HTTP', 'SSH', 'DNS', 'MySQL', 'Unknown'];
   return {
+    ...randomState(random),
     generate(count, from, to) {
       const records: ProductLogRecord[] = [];
       for (let i = 0; i < count; i++) {
@@ -224,6 +257,7 @@ function sasGenerator({ uid, random }: GeneratorContext): ProductGenerator {
     ip: random.ip('172.16'),
   }));
   return {
+    ...randomState(random),
     generate(count, from, to) {
       // One topic per batch, as Security Center ships each log type separately.
       const login = random.next() < 0.5;
@@ -277,6 +311,7 @@ function actionTrailGenerator({ uid, region, random }: GeneratorContext): Produc
     ['Vpc', 'vpc.aliyuncs.com', 'DescribeVpcs', 'Read'],
   ] as const;
   return {
+    ...randomState(random),
     generate(count, from, to) {
       const records: ProductLogRecord[] = [];
       for (let i = 0; i < count; i++) {
@@ -433,6 +468,27 @@ function bastionhostGenerator({ uid, region, random }: GeneratorContext): Produc
   }
 
   return {
+    saveState: () => ({
+      random: random.state,
+      sessions: open.map((session) => ({
+        id: session.id,
+        user: { ...session.user },
+        clientIp: session.clientIp,
+        asset: session.asset.name,
+        account: session.account,
+        start: session.start,
+        remaining: session.remaining,
+      })),
+    }),
+    loadState(state) {
+      random.state = state.random;
+      open.length = 0;
+      for (const saved of state.sessions ?? []) {
+        const asset = assets.find((candidate) => candidate.name === saved.asset);
+        if (!asset) continue;
+        open.push({ ...saved, user: { ...saved.user }, asset });
+      }
+    },
     generate(count, from, to) {
       const records: ProductLogRecord[] = [];
       for (let i = 0; i < count; i++) {
