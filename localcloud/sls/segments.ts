@@ -144,8 +144,12 @@ export class SegmentShardLog implements ShardLog {
   }
 
   private load(): void {
-    const bases = fs
-      .readdirSync(this.options.dir)
+    const names = fs.readdirSync(this.options.dir);
+    // An index being written when the process died.
+    for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+      fs.rmSync(path.join(this.options.dir, name), { force: true });
+    }
+    const bases = names
       .filter((name) => /^\d+\.seg$/.test(name))
       .map((name) => Number(name.slice(0, -4)))
       .sort((a, b) => a - b);
