@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { LocalCloudEnv } from './core/contracts';
 import { NonceRegistry } from './core/pop';
 import { runDeployActions } from './host/deploy-actions';
+import { checkFunctionEnvironment } from './host/environment-rules';
 import { type FunctionHost, type FunctionHostOptions, startFunctionHost } from './host/index';
 import { loadServerlessSpec } from './host/s-yaml';
 import { type LocalCloud, startLocalCloud } from './index';
@@ -80,6 +81,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       const spec = loadServerlessSpec(sYamlPath, {
         config: { AccountID: cloud.env.managementAccountId },
       });
+      // `s deploy` would stop before its post-deploy actions on an environment FC refuses.
+      for (const fn of spec.functions) checkFunctionEnvironment(fn.name, fn.environmentVariables);
       await runDeployActions(spec.deployActions, 'post-deploy', cloud.env, {
         ...(options.log ? { log: options.log } : {}),
       });

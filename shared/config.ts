@@ -79,7 +79,7 @@ const variables = {
     'host[:port] of the ResourceManager API, e.g. resourcemanager.aliyuncs.com',
   ),
   RAM_ENDPOINT: variable(endpointSchema, 'host[:port] of the RAM API, e.g. ram.aliyuncs.com'),
-  FC_ENDPOINT: variable(
+  FUNCTION_COMPUTE_ENDPOINT: variable(
     endpointSchema,
     'host[:port] of the Function Compute API, e.g. <account>.cn-hangzhou-internal.fc.aliyuncs.com',
   ),
@@ -188,7 +188,10 @@ const sections = {
     build: (v) => ({ endpoint: v.STS_ENDPOINT, memberAccessRole: v.MEMBER_ACCESS_ROLE }),
   }),
   ram: section({ variables: ['RAM_ENDPOINT'], build: (v) => ({ endpoint: v.RAM_ENDPOINT }) }),
-  fc: section({ variables: ['FC_ENDPOINT'], build: (v) => ({ endpoint: v.FC_ENDPOINT }) }),
+  fc: section({
+    variables: ['FUNCTION_COMPUTE_ENDPOINT'],
+    build: (v) => ({ endpoint: v.FUNCTION_COMPUTE_ENDPOINT }),
+  }),
   tablestore: section({
     variables: ['TABLESTORE_ENDPOINT', 'TABLESTORE_INSTANCE'],
     build: (v) => ({ endpoint: v.TABLESTORE_ENDPOINT, instance: v.TABLESTORE_INSTANCE }),

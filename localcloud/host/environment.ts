@@ -37,7 +37,7 @@ export function localCloudEndpoints(cloud: LocalCloudEnv): Record<string, string
     STS_ENDPOINT: cloud.endpoints.sts,
     RESOURCEMANAGER_ENDPOINT: cloud.endpoints.resourcemanager,
     RAM_ENDPOINT: cloud.endpoints.ram,
-    FC_ENDPOINT: cloud.endpoints.fc,
+    FUNCTION_COMPUTE_ENDPOINT: cloud.endpoints.fc,
     TABLESTORE_ENDPOINT: `http://${cloud.endpoints.tablestore}`,
     TABLESTORE_INSTANCE: DEFAULT_TABLESTORE_INSTANCE,
   };

@@ -12,6 +12,7 @@ import { createLocalIssuer, type LocalTokens } from './auth';
 import { buildBootstrap, FunctionBuilder } from './bundler';
 import { RoleCredentialProvider } from './credentials';
 import { parseFcCron } from './cron';
+import { checkFunctionEnvironment } from './environment-rules';
 import { matchesEventPattern } from './eventbridge-pattern';
 import { FunctionRuntime, type InvocationResult } from './function-runtime';
 import { fcTimestamp } from './http-event';
@@ -172,13 +173,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     config: { AccountID: cloud.managementAccountId },
   });
   for (const fn of spec.functions) {
-    for (const key of Object.keys(fn.environmentVariables)) {
-      if (key.startsWith('FC_')) {
-        hostLog(
-          `${fn.name}: environment variable ${key} uses the FC_ prefix, which FC reserves for its own variables; deployment may refuse it`,
-        );
-      }
-    }
+    // What FC would refuse at deploy time stops the host too.
+    checkFunctionEnvironment(fn.name, fn.environmentVariables);
     for (const trigger of fn.triggers) {
       if (trigger.type === 'http' && trigger.authType !== 'anonymous') {
         throw new Error(

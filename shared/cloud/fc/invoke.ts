@@ -3,7 +3,7 @@
 // request id and runs the function later. Throttling and outages are retried (a timer's fan-out
 // is idempotent, so an invocation repeated after a lost answer does no harm); failures become
 // CloudApiError naming FC, InvokeFunction, the function and the calling account.
-// FC 3.0's endpoint is per account: <accountId>.<region>[-internal].fc.aliyuncs.com (FC_ENDPOINT).
+// FC 3.0's endpoint is per account: <accountId>.<region>[-internal].fc.aliyuncs.com (FUNCTION_COMPUTE_ENDPOINT).
 
 import { Readable } from 'node:stream';
 import * as Fc from '@alicloud/fc20230330';
@@ -60,7 +60,7 @@ class FcThrottled extends Error {
 function hintFor(functionName: string, accountId: string, endpoint: string) {
   return (failure: SdkFailure, kind: string): string | undefined => {
     if (failure.code === 'FunctionNotFound') {
-      return `Deploy the function ${functionName} in account ${accountId} and the region FC_ENDPOINT (${endpoint}) names.`;
+      return `Deploy the function ${functionName} in account ${accountId} and the region FUNCTION_COMPUTE_ENDPOINT (${endpoint}) names.`;
     }
     if (failure.code === 'EntityTooLarge') {
       return `An asynchronous invocation's payload is limited to ${FC_ASYNC_PAYLOAD_LIMIT_BYTES / 1024} KB: fan out in smaller chunks.`;

@@ -16,10 +16,11 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-function runCli(args: string[]): Running {
+function runCli(args: string[], env: Record<string, string> = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'localcloud/cli.ts', ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   let err = '';
@@ -122,6 +123,38 @@ describe('localcloud CLI', () => {
     expect(await cli.exited).toBe(0);
     expect(existsSync(join(dir, 'host.json'))).toBe(false);
   }, 40_000);
+
+  it('start: refuses an environment Function Compute would refuse, naming function and variable', async () => {
+    const dir = scratch();
+    // A large ROLE_CATALOG_EXTRA takes every function over FC's 4 KB of environment variables.
+    const entry = {
+      service: 'extra',
+      roleName: 'AliyunServiceRoleForExtra',
+      serviceName: null,
+      source: 'test',
+    };
+    const extra = JSON.stringify(Array.from({ length: 60 }, () => entry));
+    const cli = track(
+      runCli(
+        [
+          'start',
+          '--memory',
+          '--port',
+          '0',
+          '--api-port',
+          '0',
+          '--no-watch',
+          '--env-json',
+          join(dir, 'env.json'),
+        ],
+        { ROLE_CATALOG_EXTRA: extra },
+      ),
+    );
+    expect(await cli.exited).toBe(1);
+    expect(cli.stdout()).toMatch(
+      /rdgov-api: environment variable ROLE_CATALOG_EXTRA .* over Function Compute's limit of 4096 bytes/,
+    );
+  }, 20_000);
 
   it('explains a bad flag', async () => {
     const cli = track(runCli(['start', '--port', 'eighty']));

@@ -151,7 +151,7 @@ describe('HTTP trigger', () => {
       STS_ENDPOINT: cloud.env.endpoints.sts,
       RESOURCEMANAGER_ENDPOINT: cloud.env.endpoints.resourcemanager,
       RAM_ENDPOINT: cloud.env.endpoints.ram,
-      FC_ENDPOINT: cloud.env.endpoints.fc,
+      FUNCTION_COMPUTE_ENDPOINT: cloud.env.endpoints.fc,
       TABLESTORE_ENDPOINT: `http://${cloud.env.endpoints.tablestore}`,
       TABLESTORE_INSTANCE: 'rdgov',
       AUTH_ISSUER: host.auth.issuer,
