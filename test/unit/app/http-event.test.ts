@@ -7,7 +7,7 @@ import {
   toWebRequest,
 } from '../../../shared/runtime/http-event';
 
-const fixturePath = new URL('../../../../shared/fixtures/fc3-events/http.json', import.meta.url);
+const fixturePath = new URL('../../fixtures/fc3-events/http.json', import.meta.url);
 const fixture = readFileSync(fixturePath);
 
 describe('FC HTTP event -> Web Request', () => {

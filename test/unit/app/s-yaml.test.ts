@@ -1,4 +1,4 @@
-// s.yaml against the fc3 component's props schema (../shared/schemas/fc3-props.schema.json),
+// s.yaml against the fc3 component's props schema (test/fixtures/schemas/fc3-props.schema.json),
 // after substituting representative values for `${...}` interpolations as Serverless Devs would.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -11,7 +11,7 @@ import { SWEEP_CONFIG_SECTIONS } from '../../../shared/wiring/sweep';
 
 const root = new URL('../../../', import.meta.url);
 const schema = JSON.parse(
-  readFileSync(new URL('../shared/schemas/fc3-props.schema.json', root), 'utf8'),
+  readFileSync(new URL('test/fixtures/schemas/fc3-props.schema.json', root), 'utf8'),
 );
 const raw = parse(readFileSync(new URL('s.yaml', root), 'utf8')) as {
   edition: string;

@@ -38,10 +38,7 @@ const request = (overrides: Partial<Parameters<typeof toHttpTriggerEvent>[0]> = 
 describe('HTTP request -> FC 3.0 HTTP event', () => {
   it('has the shape of the FC 3.0 sample event', () => {
     const sample = JSON.parse(
-      readFileSync(
-        new URL('../../../../shared/fixtures/fc3-events/http.json', import.meta.url),
-        'utf8',
-      ),
+      readFileSync(new URL('../../fixtures/fc3-events/http.json', import.meta.url), 'utf8'),
     ) as Record<string, unknown> & { requestContext: Record<string, unknown> & { http: object } };
     const event = toHttpTriggerEvent(request(), meta);
     const keys = (o: object) => Object.keys(o).sort();

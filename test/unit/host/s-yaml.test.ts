@@ -11,7 +11,7 @@ import {
 } from '../../../localcloud/host/s-yaml';
 
 const fixture = fileURLToPath(new URL('../../fixtures/host-app/s.yaml', import.meta.url));
-const schemaPath = new URL('../../../../shared/schemas/fc3-props.schema.json', import.meta.url);
+const schemaPath = new URL('../../fixtures/schemas/fc3-props.schema.json', import.meta.url);
 
 describe('s.yaml reader', () => {
   const spec = loadServerlessSpec(fixture, {
