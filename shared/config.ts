@@ -117,6 +117,10 @@ const variables = {
     z.string().default('roles'),
     'the JWT claim holding the roles viewer/operator (default roles)',
   ),
+  AUTH_MAX_TOKEN_AGE_SECONDS: variable(
+    z.coerce.number().int().min(1).max(31_536_000).optional(),
+    'the oldest token the API accepts, in seconds since its iat (1-31536000; unset: no limit beyond exp)',
+  ),
   DELEGATED_SERVICE_PRINCIPAL: variable(
     z
       .string()
@@ -172,6 +176,8 @@ export interface AuthConfig {
   audience: string;
   jwks: JwksSource;
   rolesClaim: string;
+  /** Tokens whose `iat` is older are refused (and `iat` is then required); none when absent. */
+  maxTokenAgeSeconds?: number;
 }
 
 const sections = {
@@ -197,7 +203,14 @@ const sections = {
     build: (v) => ({ endpoint: v.TABLESTORE_ENDPOINT, instance: v.TABLESTORE_INSTANCE }),
   }),
   auth: section({
-    variables: ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_JWKS', 'AUTH_ROLES_CLAIM'],
+    variables: [
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+      'AUTH_JWKS_URL',
+      'AUTH_JWKS',
+      'AUTH_ROLES_CLAIM',
+      'AUTH_MAX_TOKEN_AGE_SECONDS',
+    ],
     check: (v) => {
       if (v.AUTH_JWKS_URL !== undefined && v.AUTH_JWKS !== undefined) {
         return [
@@ -226,6 +239,9 @@ const sections = {
           ? { kind: 'inline', jwks: v.AUTH_JWKS }
           : { kind: 'url', url: v.AUTH_JWKS_URL ?? '' },
       rolesClaim: v.AUTH_ROLES_CLAIM,
+      ...(v.AUTH_MAX_TOKEN_AGE_SECONDS !== undefined
+        ? { maxTokenAgeSeconds: v.AUTH_MAX_TOKEN_AGE_SECONDS }
+        : {}),
     }),
   }),
   membership: section({

@@ -49,13 +49,14 @@ const REALM = 'rd-governance';
 export class Unauthenticated extends AppError {
   readonly status = 401;
   readonly code = 'Unauthenticated';
-  /** @param reason why the token was refused; absent when there was no token at all (RFC 6750 3.1). */
-  constructor(message: string, reason?: string) {
+  /** @param reason why the token was refused; absent when there was no token at all (RFC 6750 3.1).
+   *  @param details e.g. `{claim: 'iat'}` when one claim is the reason. */
+  constructor(message: string, reason?: string, details?: ErrorDetails) {
     const challenge =
       reason === undefined
         ? `Bearer realm="${REALM}"`
         : `Bearer realm="${REALM}", error="invalid_token", error_description="${reason.replace(/"/g, "'")}"`;
-    super(message, { headers: { 'WWW-Authenticate': challenge } });
+    super(message, { headers: { 'WWW-Authenticate': challenge }, details: details ?? null });
   }
 }
 

@@ -4,6 +4,10 @@
 // remote JWKS URL in the cloud, fetched and cached by jose across invocations of a warm
 // instance; or an inline JWKS, which `npm start` generates). Roles come from one claim:
 // `viewer` may call read routes, `operator` write routes and, by implication, read routes.
+// Beyond the signature, a token must name its subject (`sub`: the activity log records who made
+// each change), must not claim to be issued more than 60 s in the future (`iat`), and, when
+// AUTH_MAX_TOKEN_AGE_SECONDS is set, must carry an `iat` no older than that. Each refusal is a
+// 401 naming the claim; a key set that cannot be loaded (unreachable, slow, invalid) is a 503.
 
 import {
   createLocalJWKSet,
@@ -49,6 +53,9 @@ const ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ];
+
+/** How far a token's `iat` may lie ahead of this API's clock (the issuer's clock may be ahead). */
+export const MAX_ISSUED_AT_SKEW_SECONDS = 60;
 
 export interface TokenVerifierOptions {
   /** The clock tokens are checked against (tests move it). */
@@ -108,14 +115,16 @@ function refusal(error: unknown): Unauthenticated | AuthenticationUnavailable {
   if (error instanceof errors.JWTClaimValidationFailed) {
     const claim = error.claim;
     const what =
-      claim === 'aud'
-        ? 'is not for this API (audience)'
-        : claim === 'iss'
-          ? 'is not from the accepted issuer'
-          : claim === 'nbf'
-            ? 'is not valid yet'
-            : `has an unacceptable "${claim}" claim`;
-    return new Unauthenticated(`The bearer token ${what}`, `token ${what}`);
+      error.reason === 'missing'
+        ? `has no "${claim}" claim`
+        : claim === 'aud'
+          ? 'is not for this API (audience)'
+          : claim === 'iss'
+            ? 'is not from the accepted issuer'
+            : claim === 'nbf'
+              ? 'is not valid yet'
+              : `has an unacceptable "${claim}" claim`;
+    return new Unauthenticated(`The bearer token ${what}`, `token ${what}`, { claim });
   }
   if (
     error instanceof errors.JWSSignatureVerificationFailed ||
@@ -150,29 +159,84 @@ function refusal(error: unknown): Unauthenticated | AuthenticationUnavailable {
   );
 }
 
+function claimRefusal(claim: string, message: string, reason: string): Unauthenticated {
+  return new Unauthenticated(message, reason, { claim });
+}
+
+/** The subject of a verified token: `sub` must be a non-empty string. */
+function subjectOf(payload: JWTPayload): string {
+  if (typeof payload.sub !== 'string' || payload.sub.trim() === '') {
+    throw claimRefusal(
+      'sub',
+      'The bearer token\'s "sub" claim must name the caller (a non-empty string)',
+      'token "sub" claim is empty',
+    );
+  }
+  return payload.sub;
+}
+
+/** `iat` checks jose leaves to the caller: not issued in the future, and not too old. */
+function checkIssuedAt(
+  payload: JWTPayload,
+  nowSeconds: number,
+  maxAgeSeconds: number | undefined,
+  toleranceSeconds: number,
+): void {
+  const iat = payload.iat;
+  if (iat === undefined) {
+    if (maxAgeSeconds === undefined) return;
+    throw claimRefusal(
+      'iat',
+      'The bearer token has no "iat" claim; this API accepts only tokens that say when they were issued',
+      'token has no "iat" claim',
+    );
+  }
+  const ahead = iat - nowSeconds;
+  if (ahead > MAX_ISSUED_AT_SKEW_SECONDS) {
+    throw claimRefusal(
+      'iat',
+      `The bearer token's "iat" claim lies ${Math.round(ahead)} s in the future (at most ${MAX_ISSUED_AT_SKEW_SECONDS} s are tolerated)`,
+      'token "iat" claim is in the future',
+    );
+  }
+  if (maxAgeSeconds !== undefined && nowSeconds - iat > maxAgeSeconds + toleranceSeconds) {
+    throw claimRefusal(
+      'iat',
+      `The bearer token was issued more than ${maxAgeSeconds} s ago ("iat" claim), longer than this API accepts`,
+      'token too old',
+    );
+  }
+}
+
 export function createTokenVerifier(
   config: AuthConfig,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
   const keySet = keySetFor(config, options);
+  const tolerance = options.clockToleranceSeconds ?? 30;
   return {
     async verify(token) {
+      const now = options.now?.() ?? new Date();
+      let payload: JWTPayload;
       try {
-        const { payload } = await jwtVerify(token, keySet, {
+        ({ payload } = await jwtVerify(token, keySet, {
           issuer: config.issuer,
           audience: config.audience,
           algorithms: ALGORITHMS,
-          requiredClaims: ['exp'],
-          clockTolerance: options.clockToleranceSeconds ?? 30,
-          ...(options.now ? { currentDate: options.now() } : {}),
-        });
-        return {
-          subject: typeof payload.sub === 'string' ? payload.sub : 'unknown',
-          roles: rolesFromClaims(payload, config.rolesClaim),
-        };
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: tolerance,
+          currentDate: now,
+        }));
       } catch (error) {
         throw refusal(error);
       }
+      checkIssuedAt(
+        payload,
+        Math.floor(now.getTime() / 1000),
+        config.maxTokenAgeSeconds,
+        tolerance,
+      );
+      return { subject: subjectOf(payload), roles: rolesFromClaims(payload, config.rolesClaim) };
     },
   };
 }

@@ -95,7 +95,7 @@ describe('GET /v1/directory through the function host', () => {
   });
 
   it('403 for a valid token that grants no role', async () => {
-    const token = await system.host.tokens.mint({ roles: [] });
+    const token = await system.host.tokens.mint({ sub: 'no-role-user', roles: [] });
     const res = await call('/v1/directory', { token });
     expect(res.status).toBe(403);
     expect(res.json).toMatchObject({

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,13 @@ import {
   rolesFromClaims,
   type TokenVerifier,
 } from '../../../shared/http/auth';
-import { AUDIENCE, createTestIssuer, ISSUER, type TestIssuer } from './support/tokens';
+import {
+  AUDIENCE,
+  createTestIssuer,
+  ISSUER,
+  type TestAlgorithm,
+  type TestIssuer,
+} from './support/tokens';
 
 let issuer: TestIssuer;
 let verifier: TokenVerifier;
@@ -143,6 +149,118 @@ describe('token verification', () => {
   });
 });
 
+describe('claims beyond the signature (iat, sub, maximum age)', () => {
+  // A fixed clock: every token below says exactly when it was issued.
+  const NOW = new Date('2026-03-01T12:00:00Z');
+  const nowSeconds = NOW.getTime() / 1000;
+  const fixedClock = () => NOW;
+
+  async function signedBy(alg: TestAlgorithm) {
+    const signer = await createTestIssuer(`key-${alg}`, alg);
+    const claims = (extra: Record<string, unknown>) =>
+      signer.signRaw({
+        iss: ISSUER,
+        aud: AUDIENCE,
+        sub: 'alice',
+        roles: ['viewer'],
+        iat: nowSeconds,
+        exp: nowSeconds + 3600 * 24 * 400,
+        ...extra,
+      });
+    return { signer, claims };
+  }
+
+  async function claimRefusal(
+    verifierUnderTest: TokenVerifier,
+    token: string,
+  ): Promise<Unauthenticated> {
+    const error = await refusal(verifierUnderTest.verify(token));
+    expect(error).toBeInstanceOf(Unauthenticated);
+    return error as Unauthenticated;
+  }
+
+  it.each<TestAlgorithm>(['ES256', 'RS256'])(
+    '%s: accepts a token issued now, and iat up to 60 s ahead of the clock',
+    async (alg) => {
+      const { signer, claims } = await signedBy(alg);
+      const check = createTokenVerifier(signer.config, { now: fixedClock });
+      expect(await check.verify(await claims({}))).toEqual({ subject: 'alice', roles: ['viewer'] });
+      expect((await check.verify(await claims({ iat: nowSeconds + 60 }))).subject).toBe('alice');
+      // No iat at all is fine while no maximum age is configured.
+      expect((await check.verify(await claims({ iat: undefined }))).subject).toBe('alice');
+    },
+  );
+
+  it.each<[TestAlgorithm, string, number]>([
+    ['ES256', '61 s', 61],
+    ['ES256', 'an hour', 3600],
+    ['RS256', 'an hour', 3600],
+    ['RS256', 'a year', 365 * 24 * 3600],
+  ])(
+    '%s: refuses a token issued %s in the future with 401 naming iat',
+    async (alg, _label, ahead) => {
+      const { signer, claims } = await signedBy(alg);
+      const check = createTokenVerifier(signer.config, { now: fixedClock });
+      const error = await claimRefusal(check, await claims({ iat: nowSeconds + ahead }));
+      expect(error.status).toBe(401);
+      expect(error.code).toBe('Unauthenticated');
+      expect(error.message).toMatch(/"iat" claim lies \d+ s in the future/);
+      expect(error.details).toEqual({ claim: 'iat' });
+      expect(error.headers['WWW-Authenticate']).toMatch(/error="invalid_token"/);
+    },
+  );
+
+  it.each<TestAlgorithm>(['ES256', 'RS256'])(
+    '%s: refuses a token without sub, or with an empty one, with 401 naming sub',
+    async (alg) => {
+      const { signer, claims } = await signedBy(alg);
+      const check = createTokenVerifier(signer.config, { now: fixedClock });
+      const missing = await claimRefusal(check, await claims({ sub: undefined }));
+      expect(missing.message).toBe('The bearer token has no "sub" claim');
+      expect(missing.details).toEqual({ claim: 'sub' });
+      for (const sub of ['', '  ', 42]) {
+        const bad = await claimRefusal(check, await claims({ sub }));
+        expect(bad.details).toEqual({ claim: 'sub' });
+        expect(bad.message).toMatch(/"sub"/);
+      }
+    },
+  );
+
+  it.each<TestAlgorithm>(['ES256', 'RS256'])(
+    '%s: with a maximum token age, refuses older tokens and tokens without iat',
+    async (alg) => {
+      const { signer, claims } = await signedBy(alg);
+      const check = createTokenVerifier(
+        { ...signer.config, maxTokenAgeSeconds: 600 },
+        { now: fixedClock, clockToleranceSeconds: 30 },
+      );
+      expect((await check.verify(await claims({ iat: nowSeconds - 600 }))).subject).toBe('alice');
+      expect((await check.verify(await claims({ iat: nowSeconds - 630 }))).subject).toBe('alice');
+      const old = await claimRefusal(check, await claims({ iat: nowSeconds - 631 }));
+      expect(old.message).toMatch(/issued more than 600 s ago \("iat" claim\)/);
+      expect(old.details).toEqual({ claim: 'iat' });
+      const undated = await claimRefusal(check, await claims({ iat: undefined }));
+      expect(undated.message).toMatch(/no "iat" claim/);
+      expect(undated.details).toEqual({ claim: 'iat' });
+      // The future check still holds.
+      expect((await claimRefusal(check, await claims({ iat: nowSeconds + 3600 }))).details).toEqual(
+        { claim: 'iat' },
+      );
+    },
+  );
+
+  it('verifies against a key set holding an RS256 and an ES256 key, each by its kid', async () => {
+    const rsa = await createTestIssuer('rsa-key', 'RS256');
+    const ec = await createTestIssuer('ec-key', 'ES256');
+    const both = createTokenVerifier({
+      ...rsa.config,
+      jwks: { kind: 'inline', jwks: { keys: [...rsa.jwks.keys, ...ec.jwks.keys] } },
+    });
+    expect((await both.verify(await rsa.mint({ sub: 'r' }))).subject).toBe('r');
+    expect((await both.verify(await ec.mint({ sub: 'e' }))).subject).toBe('e');
+  });
+});
+
 describe('bearer header and authorization', () => {
   it('401 without a header, with the Bearer challenge and no error code', () => {
     try {
@@ -202,6 +320,36 @@ describe('remote JWKS', () => {
       await remote.verify(await issuer.mint({ roles: ['viewer'] }));
     }
     expect(fetches).toBe(1);
+  });
+
+  it('503, not 401, when fetching the key set times out', async () => {
+    // Accepts the connection and never answers: only the verifier's timeout ends the fetch.
+    const held: ServerResponse[] = [];
+    const silent = createServer((_req, res) => {
+      held.push(res);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const slow = createTokenVerifier(
+        {
+          ...issuer.config,
+          jwks: {
+            kind: 'url',
+            url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/jwks.json`,
+          },
+        },
+        { jwksTimeoutMs: 100 },
+      );
+      const error = await refusal(slow.verify(await issuer.mint({ roles: ['viewer'] })));
+      expect(error).toBeInstanceOf(AuthenticationUnavailable);
+      expect((error as AuthenticationUnavailable).status).toBe(503);
+      expect((error as AuthenticationUnavailable).code).toBe('AuthenticationUnavailable');
+      expect(held.length).toBe(1);
+    } finally {
+      for (const res of held) res.destroy();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('503 when the key set cannot be fetched', async () => {

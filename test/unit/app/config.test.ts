@@ -109,6 +109,24 @@ describe('loadConfig', () => {
     expect(inline.auth.jwks).toEqual({ kind: 'inline', jwks: JSON.parse(jwks) });
   });
 
+  it('reads AUTH_MAX_TOKEN_AGE_SECONDS as a positive number of seconds, absent by default', () => {
+    expect(loadConfig(apiEnv, ['auth']).auth.maxTokenAgeSeconds).toBeUndefined();
+    expect(
+      loadConfig({ ...apiEnv, AUTH_MAX_TOKEN_AGE_SECONDS: '' }, ['auth']).auth.maxTokenAgeSeconds,
+    ).toBeUndefined();
+    expect(
+      loadConfig({ ...apiEnv, AUTH_MAX_TOKEN_AGE_SECONDS: '3600' }, ['auth']).auth
+        .maxTokenAgeSeconds,
+    ).toBe(3600);
+    for (const bad of ['0', '-5', '1.5', 'an hour']) {
+      const error = configError(() =>
+        loadConfig({ ...apiEnv, AUTH_MAX_TOKEN_AGE_SECONDS: bad }, ['auth']),
+      );
+      expect(error.variables).toEqual(['AUTH_MAX_TOKEN_AGE_SECONDS']);
+      expect(error.message).toContain('AUTH_MAX_TOKEN_AGE_SECONDS is invalid');
+    }
+  });
+
   it('validates AUTH_JWKS as a key set and AUTH_JWKS_URL as https', () => {
     const { AUTH_JWKS_URL: _, ...base } = apiEnv;
     expect(

@@ -114,6 +114,29 @@ describe('authentication and roles', () => {
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
+  it('401 naming the claim for a token issued in the future or without sub, in the envelope', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: issuer.config.issuer, aud: issuer.config.audience, roles: ['viewer'] };
+    const future = await issuer.signRaw({
+      ...claims,
+      sub: 'alice',
+      iat: now + 3600,
+      exp: now + 7200,
+    });
+    const anonymous = await issuer.signRaw({ ...claims, iat: now, exp: now + 600 });
+    for (const [token, claim] of [
+      [future, 'iat'],
+      [anonymous, 'sub'],
+    ] as const) {
+      const res = await call('GET', '/things', { token });
+      expect(res.status).toBe(401);
+      expectEnvelope(res.json, 'Unauthenticated');
+      expect(res.json.details).toEqual({ claim });
+      expect(res.json.message).toContain(`"${claim}"`);
+      expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    }
+  });
+
   it('403 for a viewer on an operator route; the operator passes', async () => {
     const refused = await call('POST', '/things', {
       token: viewer,

@@ -1,4 +1,5 @@
-// A local token issuer for tests: an ES256 key pair, its public JWKS, and minted JWTs.
+// A local token issuer for tests: a key pair (ES256 unless asked for RS256), its public JWKS, and
+// minted JWTs.
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import type { AuthConfig } from '../../../../shared/config';
 
@@ -16,9 +17,14 @@ export interface TestIssuer {
   signRaw(payload: JWTPayload): Promise<string>;
 }
 
-export async function createTestIssuer(kid = 'test-key'): Promise<TestIssuer> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+export type TestAlgorithm = 'ES256' | 'RS256';
+
+export async function createTestIssuer(
+  kid = 'test-key',
+  alg: TestAlgorithm = 'ES256',
+): Promise<TestIssuer> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   const jwks = { keys: [jwk] };
   return {
     jwks,
@@ -30,7 +36,7 @@ export async function createTestIssuer(kid = 'test-key'): Promise<TestIssuer> {
     },
     async mint(claims = {}, options = {}) {
       return new SignJWT({ sub: 'alice', ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid })
+        .setProtectedHeader({ alg, kid })
         .setIssuer(options.issuer ?? ISSUER)
         .setAudience(options.audience ?? AUDIENCE)
         .setIssuedAt()
@@ -38,7 +44,7 @@ export async function createTestIssuer(kid = 'test-key'): Promise<TestIssuer> {
         .sign(privateKey);
     },
     signRaw(payload) {
-      return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
+      return new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(privateKey);
     },
   };
 }
