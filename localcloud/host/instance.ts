@@ -3,16 +3,32 @@
 // to `instanceConcurrency` invocations at a time; more concurrent invocations start more
 // instances (up to a local cap). A timed-out invocation takes its instance down, as in FC, and
 // the next invocation cold-starts a new one. A new build retires the running instances.
+// An invocation settles only once what the handler printed before returning is in the host's
+// log: stdout and stderr are read apart from the IPC channel, so the instance fences each step's
+// output (runtime/protocol.ts) and the host waits for both fences before passing the result on.
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type {
-  HostMessage,
-  InstanceMessage,
-  InvocationContextData,
-  SerializedError,
+import {
+  type HostMessage,
+  INIT_FENCE_KEY,
+  type InstanceMessage,
+  type InvocationContextData,
+  OUTPUT_FENCE,
+  type SerializedError,
 } from './runtime/protocol';
+
+type OutputStream = 'stdout' | 'stderr';
+const OUTPUT_STREAMS: readonly OutputStream[] = ['stdout', 'stderr'];
+
+/** A step's message waiting for the output printed before it (see OUTPUT_FENCE). */
+interface Fence {
+  /** Streams read up to the step's fence line. */
+  reached: Set<OutputStream>;
+  /** Passes the step's message on; set when the message arrives (it may follow the fences). */
+  deliver?: () => void;
+}
 
 export type InvocationFailureKind =
   | 'unhandled' // the handler threw or rejected
@@ -64,6 +80,9 @@ export class FunctionInstance {
   initMs: number | undefined;
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, PendingInvocation>();
+  private readonly fences = new Map<string, Fence>();
+  /** Streams that have ended: nothing more will be read from them, so no fence is awaited. */
+  private readonly endedStreams = new Set<OutputStream>();
   private nextId = 0;
   private exitReason: SerializedError | undefined;
 
@@ -75,30 +94,43 @@ export class FunctionInstance {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    for (const stream of ['stdout', 'stderr'] as const) {
+    for (const stream of OUTPUT_STREAMS) {
       const source = this.child[stream];
-      if (source) {
-        createInterface({ input: source }).on('line', (line) => options.onOutput(line, stream));
+      if (!source) {
+        this.endedStreams.add(stream);
+        continue;
       }
+      const lines = createInterface({ input: source });
+      lines.on('line', (line) => this.readLine(line, stream));
+      lines.on('close', () => {
+        this.endedStreams.add(stream);
+        for (const key of [...this.fences.keys()]) this.settleFence(key);
+      });
     }
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: InstanceMessage) => {
         if (message.type === 'ready') {
-          this.initMs = message.initMs;
-          resolve();
+          this.afterOutput(INIT_FENCE_KEY, () => {
+            this.initMs = message.initMs;
+            resolve();
+          });
         } else if (message.type === 'init-error') {
-          reject(new FunctionInvocationError(options.functionName, 'init', message.error));
-          this.kill();
+          this.afterOutput(INIT_FENCE_KEY, () => {
+            reject(new FunctionInvocationError(options.functionName, 'init', message.error));
+            this.kill();
+          });
         } else if (message.type === 'result') {
-          const waiting = this.pending.get(message.id);
-          if (!waiting) return;
-          this.pending.delete(message.id);
-          if (message.ok) waiting.resolve(message.value);
-          else {
-            waiting.reject(
-              new FunctionInvocationError(options.functionName, 'unhandled', message.error),
-            );
-          }
+          this.afterOutput(String(message.id), () => {
+            const waiting = this.pending.get(message.id);
+            if (!waiting) return;
+            this.pending.delete(message.id);
+            if (message.ok) waiting.resolve(message.value);
+            else {
+              waiting.reject(
+                new FunctionInvocationError(options.functionName, 'unhandled', message.error),
+              );
+            }
+          });
         }
       };
       this.child.on('message', onMessage);
@@ -133,6 +165,40 @@ export class FunctionInstance {
     // A failed cold start is reported through invoke(); keep it from being an unhandled rejection.
     this.ready.catch(() => undefined);
     this.send({ type: 'init', modulePath: options.modulePath, exportName: options.exportName });
+  }
+
+  /** One line of the instance's output: a fence moves its step on, anything else is output. */
+  private readLine(line: string, stream: OutputStream): void {
+    const at = line.indexOf(OUTPUT_FENCE);
+    if (at < 0) {
+      this.options.onOutput(line, stream);
+      return;
+    }
+    // Output printed without a final newline shares the fence's line.
+    if (at > 0) this.options.onOutput(line.slice(0, at), stream);
+    const key = line.slice(at + OUTPUT_FENCE.length);
+    const fence = this.fences.get(key) ?? { reached: new Set<OutputStream>() };
+    fence.reached.add(stream);
+    this.fences.set(key, fence);
+    this.settleFence(key);
+  }
+
+  /** Runs `deliver` once both output streams have been read up to the fence of `key`. */
+  private afterOutput(key: string, deliver: () => void): void {
+    const fence = this.fences.get(key) ?? { reached: new Set<OutputStream>() };
+    fence.deliver = deliver;
+    this.fences.set(key, fence);
+    this.settleFence(key);
+  }
+
+  private settleFence(key: string): void {
+    const fence = this.fences.get(key);
+    if (!fence?.deliver) return;
+    for (const stream of OUTPUT_STREAMS) {
+      if (!fence.reached.has(stream) && !this.endedStreams.has(stream)) return;
+    }
+    this.fences.delete(key);
+    fence.deliver();
   }
 
   private send(message: HostMessage): void {

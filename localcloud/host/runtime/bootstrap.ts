@@ -5,18 +5,28 @@
 
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import type {
-  HostMessage,
-  InstanceMessage,
-  InvocationContextData,
-  SerializedError,
+import {
+  type HostMessage,
+  INIT_FENCE_KEY,
+  type InstanceMessage,
+  type InvocationContextData,
+  OUTPUT_FENCE,
+  type SerializedError,
 } from './protocol';
 
 type Handler = (event: Buffer, context: unknown, callback?: unknown) => unknown;
 
 let handler: Handler | undefined;
 
+/** Marks the end of a step's output on both streams (pipes: written synchronously on Linux). */
+function fence(key: string): void {
+  const line = `${OUTPUT_FENCE}${key}\n`;
+  process.stdout.write(line);
+  process.stderr.write(line);
+}
+
 function send(message: InstanceMessage): void {
+  fence(message.type === 'result' ? String(message.id) : INIT_FENCE_KEY);
   try {
     process.send?.(message);
   } catch {

@@ -3,7 +3,8 @@
 // first out per function, at most `concurrencyPerFunction` of one function at a time (the host's
 // instance cap: more would only wait inside the host). Nothing is dropped on error: a failed
 // invocation is reported as one log line. `drain()` lets a test wait until every queued
-// invocation (and every one they queue in turn) has run; `close()` refuses new ones, cancels
+// invocation (and every one they queue in turn) has run and what it printed is in the host's log
+// (the host settles an invocation only after its output: host/instance.ts); `close()` refuses new ones, cancels
 // those still waiting and resolves once the running ones have settled.
 
 export interface AsyncInvocation {
@@ -26,7 +27,8 @@ export interface AsyncInvocationsOptions {
 export interface AsyncInvocations {
   /** Invocations accepted and not yet finished (waiting or running). */
   pending(): number;
-  /** Resolves when no invocation is waiting or running, including any queued meanwhile. */
+  /** Resolves when no invocation is waiting or running, including any queued meanwhile; the
+   *  output of each is in the host's log by then. */
   drain(): Promise<void>;
   /** Refuses new invocations, cancels the waiting ones (logged), and resolves once the running
    *  ones have settled. Idempotent. */
