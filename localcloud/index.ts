@@ -13,6 +13,7 @@ import { DEFAULT_TABLESTORE_INSTANCE } from './core/defaults';
 import { FaultInjector } from './core/faults';
 import { popRequestId } from './core/ids';
 import { NonceRegistry } from './core/pop';
+import { PerSecondRateLimit } from './core/rate-limit';
 import { type ActionTrailEntry, type ActionTrailListener, ActionTrailLog } from './org/actiontrail';
 import {
   loadOrganizationFixture,
@@ -26,6 +27,7 @@ import { LocalCloudServer } from './server';
 import { createServices } from './services';
 import { createLocalSls, type LocalSls } from './sls';
 import type { ShardQuotas } from './sls/model';
+import { ASSUME_ROLE_LIMIT_PER_SECOND } from './services/sts';
 import { createTablestoreService, type TablestoreService } from './tablestore';
 
 export type { CallFilter } from './core/call-log';
@@ -62,6 +64,7 @@ export {
   FC_SYNC_PAYLOAD_LIMIT,
 } from './services/fc';
 export type { LocalSls, ProductLogEntry, ProductName, ShardQuotas } from './sls';
+export { ASSUME_ROLE_LIMIT_PER_SECOND } from './services/sts';
 
 export const DEMO_ORGANIZATION_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -98,6 +101,12 @@ export interface StartLocalCloudOptions {
   random?: () => number;
   /** Reports failures inside services (default: console.error). */
   onServiceError?: (error: unknown, service: string, action: string) => void;
+  /** Wall time, epoch ms (default Date.now). A test that counts calls per second stops it here
+   *  and moves it itself; it must stay within STS's 15 minutes of the SDKs' real timestamps. */
+  wallClock?: () => number;
+  /** STS AssumeRole calls admitted per second per account: STS's documented 100 by default; null
+   *  lifts the limit. `control.setStsAssumeRoleLimit` changes it while running. */
+  stsAssumeRoleLimitPerSecond?: number | null;
 }
 
 export interface LocalCloud {
@@ -161,8 +170,14 @@ function writeEnvFile(path: string, env: LocalCloudEnv): void {
 }
 
 export async function startLocalCloud(options: StartLocalCloudOptions = {}): Promise<LocalCloud> {
-  const clock = new LocalClock();
+  const clock = new LocalClock(options.wallClock);
   const fixture = loadFixture(options.organization);
+  const assumeRoleLimit = new PerSecondRateLimit(
+    clock,
+    options.stsAssumeRoleLimitPerSecond === undefined
+      ? ASSUME_ROLE_LIMIT_PER_SECOND
+      : options.stsAssumeRoleLimitPerSecond,
+  );
   const organization = new Organization(fixture, () => clock.now());
   // With a data directory, organization changes survive a restart (STS tokens do not).
   const persistence = options.dataDir
@@ -178,7 +193,15 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
   let api: LocalCloudEnv['api'];
   const currentEnv = () => buildEnv(organization, url, api);
   const trail = new ActionTrailLog(organization, () => clock.now());
-  const control = createControl({ organization, clock, faults, calls, env: currentEnv, trail });
+  const control = createControl({
+    organization,
+    clock,
+    faults,
+    calls,
+    env: currentEnv,
+    trail,
+    assumeRoleLimit,
+  });
 
   const tablestore = createTablestoreService({
     clock,
@@ -213,6 +236,7 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
       clock,
       nonces,
       tablestore,
+      assumeRoleLimit,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     }),
     ...(options.extraServices ?? []),

@@ -6,6 +6,7 @@ import type { LocalClock } from './core/clock';
 import type { LocalService } from './core/contracts';
 import type { LocalCredentialStore } from './core/credentials';
 import type { NonceRegistry } from './core/pop';
+import type { PerSecondRateLimit } from './core/rate-limit';
 import type { Organization } from './org/organization';
 import { createRamService } from './services/ram';
 import { createResourceManagerService } from './services/resourcemanager';
@@ -24,13 +25,15 @@ export interface ServiceDependencies {
   tablestore: TablestoreService;
   /** Built by startLocalCloud (it keeps the product generators and controls). */
   sls: SlsService;
+  /** STS AssumeRole calls per second per account (startLocalCloud keeps it for the controls). */
+  assumeRoleLimit: PerSecondRateLimit;
 }
 
 export function createServices(deps: ServiceDependencies): LocalService[] {
   const pop = { nonces: deps.nonces, wallNow: () => deps.clock.wallNow() };
   const { organization, credentials } = deps;
   return [
-    createStsService({ ...pop, organization, credentials }),
+    createStsService({ ...pop, organization, credentials, assumeRoleLimit: deps.assumeRoleLimit }),
     createResourceManagerService({ ...pop, organization }),
     createRamService({ ...pop, organization }),
     deps.tablestore,

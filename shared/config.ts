@@ -83,6 +83,10 @@ const variables = {
     endpointSchema,
     'host[:port] of the Function Compute API, e.g. <account>.cn-hangzhou-internal.fc.aliyuncs.com',
   ),
+  STS_ASSUME_ROLE_RATE: variable(
+    z.coerce.number().int().min(1).max(100).default(90),
+    'AssumeRole calls a second each function instance allows itself per calling account (1-100, default 90; STS allows 100 per account)',
+  ),
   TABLESTORE_ENDPOINT: variable(
     httpUrlSchema,
     'full URL of the Tablestore instance, e.g. https://rdgov.cn-hangzhou.vpc.tablestore.aliyuncs.com',
@@ -190,8 +194,12 @@ const sections = {
     build: (v) => ({ endpoint: v.RESOURCEMANAGER_ENDPOINT }),
   }),
   sts: section({
-    variables: ['STS_ENDPOINT', 'MEMBER_ACCESS_ROLE'],
-    build: (v) => ({ endpoint: v.STS_ENDPOINT, memberAccessRole: v.MEMBER_ACCESS_ROLE }),
+    variables: ['STS_ENDPOINT', 'MEMBER_ACCESS_ROLE', 'STS_ASSUME_ROLE_RATE'],
+    build: (v) => ({
+      endpoint: v.STS_ENDPOINT,
+      memberAccessRole: v.MEMBER_ACCESS_ROLE,
+      assumeRoleRatePerSecond: v.STS_ASSUME_ROLE_RATE,
+    }),
   }),
   ram: section({ variables: ['RAM_ENDPOINT'], build: (v) => ({ endpoint: v.RAM_ENDPOINT }) }),
   fc: section({

@@ -15,6 +15,7 @@ import type { LocalClock } from './clock';
 import { isoSeconds } from './clock';
 import type { CallRecord, LocalCloudEnv, LocalRequest, LocalResponse } from './contracts';
 import { type FaultInjector, type FaultRule, FaultRuleError, type NewFaultRule } from './faults';
+import type { PerSecondRateLimit } from './rate-limit';
 
 export const CONTROL_PREFIX = '/__localcloud';
 
@@ -41,6 +42,10 @@ export interface LocalCloudControl {
   advanceClock(seconds: number): { now: string; offsetSeconds: number };
   /** localcloud's current time, epoch ms. */
   now(): number;
+  /** STS AssumeRole calls admitted per second per account (null: not limited). */
+  stsAssumeRoleLimit(): number | null;
+  /** Changes it (null lifts it), e.g. for a test that needs more calls than STS allows. */
+  setStsAssumeRoleLimit(perSecond: number | null): void;
   /** CreateResourceAccount. Returns the new member with its keys. */
   createMember(input: {
     name: string;
@@ -110,8 +115,10 @@ export function createControl(deps: {
   env: () => LocalCloudEnv;
   /** Records the ActionTrail events of directory changes (absent = none recorded). */
   trail?: ActionTrailLog;
+  /** STS's AssumeRole limit (absent = none). */
+  assumeRoleLimit?: PerSecondRateLimit;
 }): LocalCloudControl {
-  const { organization, clock, faults, calls, trail } = deps;
+  const { organization, clock, faults, calls, trail, assumeRoleLimit } = deps;
   // A refused move or removal is an API call that failed: ActionTrail records it too.
   const recordingFailure = <T>(change: () => T, recordFailure: (error: unknown) => void): T => {
     try {
@@ -133,6 +140,11 @@ export function createControl(deps: {
       return { now: isoSeconds(clock.now()), offsetSeconds: clock.offsetSeconds };
     },
     now: () => clock.now(),
+    stsAssumeRoleLimit: () => assumeRoleLimit?.limit ?? null,
+    setStsAssumeRoleLimit(perSecond) {
+      if (!assumeRoleLimit) throw new RangeError('this local cloud has no STS rate limit');
+      assumeRoleLimit.setLimit(perSecond);
+    },
     createMember(input) {
       const account = organization.createMember(input);
       trail?.memberCreated(account);
@@ -318,6 +330,22 @@ function route(control: LocalCloudControl, req: LocalRequest): LocalResponse {
     if (method === 'DELETE') {
       control.clearFaults();
       return json(200, { cleared: true });
+    }
+  }
+  if (first === 'limits' && segments.length === 1) {
+    if (method === 'PUT') {
+      const value = readJson(req).stsAssumeRolePerSecond;
+      if (value !== null && typeof value !== 'number') {
+        throw new ControlError(
+          400,
+          'InvalidParameter',
+          'stsAssumeRolePerSecond must be a positive integer or null',
+        );
+      }
+      control.setStsAssumeRoleLimit(value);
+    }
+    if (method === 'GET' || method === 'PUT') {
+      return json(200, { stsAssumeRolePerSecond: control.stsAssumeRoleLimit() });
     }
   }
   if (first === 'clock' && second === 'advance' && segments.length === 2 && method === 'POST') {

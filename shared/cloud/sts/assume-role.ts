@@ -1,6 +1,8 @@
 // STS AssumeRole over the official SDK (@alicloud/sts20150401), with the caller's credentials
-// (the function role's, from the FC context). A refusal becomes MemberAccessDenied naming the
-// member, the role and the reason; throttling and outages are retried, then CloudApiError.
+// (the function role's, from the FC context). Each attempt first takes a token from the calling
+// account's rate limiter (rate-limit.ts: STS allows 100 a second per account). A refusal becomes
+// MemberAccessDenied naming the member, the role and the reason; throttling and outages are
+// retried, then CloudApiError.
 
 import * as Sts from '@alicloud/sts20150401';
 import { CloudApiError, MemberAccessDenied } from '../../errors';
@@ -16,6 +18,7 @@ import {
   sdkClass,
   withRetry,
 } from '../openapi';
+import { assumeRoleLimiter, type RateLimiter } from './rate-limit';
 import { SESSION_NAME_PATTERN } from './session-name';
 
 const Client = sdkClass(Sts.default);
@@ -46,6 +49,9 @@ export interface StsAssumeRoleOptions extends CloudEndpoint {
   callerAccountId: string;
   retry?: RetryPolicy;
   now?: () => number;
+  /** Paces the calls of the caller's account; default: the process's limiter for
+   *  `callerAccountId` at the default rate. */
+  limiter?: RateLimiter;
 }
 
 export const MIN_DURATION_SECONDS = 900;
@@ -58,6 +64,7 @@ export function memberRoleArn(accountId: string, roleName: string): string {
 export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
   const retry = options.retry ?? defaultRetryPolicy;
   const now = options.now ?? Date.now;
+  const limiter = options.limiter ?? assumeRoleLimiter(options.callerAccountId);
   const client = new Client(
     openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
       typeof Client
@@ -79,18 +86,17 @@ export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
     }
     let response: Awaited<ReturnType<InstanceType<typeof Client>['assumeRole']>>;
     try {
-      response = await withRetry(
-        () =>
-          client.assumeRole(
-            new Sts.AssumeRoleRequest({
-              roleArn: input.roleArn,
-              roleSessionName: input.sessionName,
-              durationSeconds: input.durationSeconds,
-              ...(input.policy !== undefined ? { policy: input.policy } : {}),
-            }),
-          ),
-        retry,
-      );
+      response = await withRetry(async () => {
+        await limiter.acquire();
+        return client.assumeRole(
+          new Sts.AssumeRoleRequest({
+            roleArn: input.roleArn,
+            roleSessionName: input.sessionName,
+            durationSeconds: input.durationSeconds,
+            ...(input.policy !== undefined ? { policy: input.policy } : {}),
+          }),
+        );
+      }, retry);
     } catch (error) {
       const failure = readSdkFailure(error);
       const kind = failureKind(failure);

@@ -8,11 +8,13 @@ import type { RetryPolicy } from '../openapi';
 import { createStsAssumeRole, type TemporaryCredentials } from './assume-role';
 import { CredentialCache, type CredentialCacheOptions } from './credential-cache';
 import { MemberAccess } from './member-access';
+import { assumeRoleLimiter } from './rate-limit';
 import { roleSessionName } from './session-name';
 
 export * from './assume-role';
 export * from './credential-cache';
 export * from './member-access';
+export * from './rate-limit';
 export * from './session-name';
 
 export function createMemberCredentialCache(
@@ -42,6 +44,7 @@ export function memberAccessFor(
       protocol: config.cloud.protocol,
       credentials: invocation.credentials,
       callerAccountId: invocation.accountId,
+      limiter: assumeRoleLimiter(invocation.accountId, config.sts.assumeRoleRatePerSecond),
       ...(options.retry ? { retry: options.retry } : {}),
     }),
   });

@@ -19,7 +19,11 @@ beforeAll(async () => {
   const config: ApiConfig = {
     cloud: { protocol: 'http' },
     resourceManager: { endpoint: '127.0.0.1:1' },
-    sts: { endpoint: '127.0.0.1:1', memberAccessRole: 'ResourceDirectoryAccountAccessRole' },
+    sts: {
+      endpoint: '127.0.0.1:1',
+      memberAccessRole: 'ResourceDirectoryAccountAccessRole',
+      assumeRoleRatePerSecond: 90,
+    },
     tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
     ram: { endpoint: '127.0.0.1:1' },
     fc: { endpoint: '127.0.0.1:1' },

@@ -76,6 +76,7 @@ describe('loadConfig', () => {
     expect(config.sts).toEqual({
       endpoint: '127.0.0.1:40123',
       memberAccessRole: 'ResourceDirectoryAccountAccessRole',
+      assumeRoleRatePerSecond: 90,
     });
     expect(config.cloud.protocol).toBe('http');
   });
@@ -107,6 +108,22 @@ describe('loadConfig', () => {
     ).toContain('both set');
     const inline = loadConfig({ ...withoutUrl, AUTH_JWKS: jwks, AUTH_JWKS_URL: '' }, ['auth']);
     expect(inline.auth.jwks).toEqual({ kind: 'inline', jwks: JSON.parse(jwks) });
+  });
+
+  it('reads STS_ASSUME_ROLE_RATE: 1 to 100 calls a second, 90 by default', () => {
+    const sts = (rate?: string) =>
+      loadConfig(
+        {
+          STS_ENDPOINT: 'sts.aliyuncs.com',
+          ...(rate !== undefined ? { STS_ASSUME_ROLE_RATE: rate } : {}),
+        },
+        ['sts'],
+      ).sts;
+    expect(sts().assumeRoleRatePerSecond).toBe(90);
+    expect(sts('50').assumeRoleRatePerSecond).toBe(50);
+    for (const bad of ['0', '101', '12.5', 'fast']) {
+      expect(configError(() => sts(bad)).variables).toEqual(['STS_ASSUME_ROLE_RATE']);
+    }
   });
 
   it('reads AUTH_MAX_TOKEN_AGE_SECONDS as a positive number of seconds, absent by default', () => {
