@@ -84,8 +84,8 @@ const variables = {
     'host[:port] of the Function Compute API, e.g. <account>.cn-hangzhou-internal.fc.aliyuncs.com',
   ),
   STS_ASSUME_ROLE_RATE: variable(
-    z.coerce.number().int().min(1).max(100).default(90),
-    'AssumeRole calls a second each function instance allows itself per calling account (1-100, default 90; STS allows 100 per account)',
+    z.coerce.number().int().min(1).max(100).default(95),
+    'AssumeRole calls a second each function instance allows itself per calling account (1-100, default 95; STS allows 100 per account)',
   ),
   TABLESTORE_ENDPOINT: variable(
     httpUrlSchema,

@@ -18,9 +18,10 @@
 //     counting every per-member call as sequential (the two GetRole calls overlap in fact), and
 //     the ideal at the time localcloud really took per call. Calls by service and action
 //     (localcloud's call log), whole per member or fixed; STS AssumeRole into members, per member
-//     and at peak per second (STS allows 100 per second per account).
+//     and at peak per second (STS allows 100 per second per account, and localcloud's STS
+//     refuses the excess with Throttling.User, as STS does).
 //     Targets: wall <= 1.5 x ideal; at most one AssumeRole per member while its credentials are
-//     valid (summed over both sweeps). Exit code 1 when s.yaml as it is misses one.
+//     valid (summed over both sweeps); no AssumeRole refused by STS's limit. Exit code 1 when s.yaml as it is misses one.
 //   - where the time goes: every worker invocation is timed where the FC queue hands it to the
 //     host (fan-out, cold starts, chunk time next to a chunk's ideal, slots busy, the tail), with
 //     the CPU of the instances (from /proc) and of the machine, since localcloud, the host and
@@ -222,7 +223,9 @@ interface SweepResult {
   calls: ActionCount[];
   totalCalls: number;
   memberAssumeRoles: number;
-  /** Most AssumeRole calls into members within one second of the call log's clock. */
+  /** AssumeRole calls into members that STS (localcloud) refused with Throttling.*. */
+  throttledAssumeRoles: number;
+  /** Most AssumeRole calls into members admitted within one second of the call log's clock. */
   peakAssumeRolePerSecond: number;
   functionRoleAssumeRoles: number;
   /** AssumeRole per member by the sessions its GetRole calls were signed with. */
@@ -382,8 +385,12 @@ async function sweep(
   // Into a member: signed by a function's role session; the function role itself: by FC.
   const intoMembers = assumeRoles.filter((c) => SESSION_ARN.test(c.callerArn ?? ''));
   const memberAssumeRoles = intoMembers.length;
+  // localcloud's STS refuses more than 100 a second per account, as STS does.
+  const throttled = intoMembers.filter((c) => c.result.startsWith('Throttling'));
   const perSecond = new Map<string, number>();
-  for (const c of intoMembers) perSecond.set(c.time, (perSecond.get(c.time) ?? 0) + 1);
+  for (const c of intoMembers) {
+    if (!c.result.startsWith('Throttling')) perSecond.set(c.time, (perSecond.get(c.time) ?? 0) + 1);
+  }
   const newSessionsPerMember = new Map<string, number>();
   const sessionsSeen = new Set(sessionsBefore);
   const counted = new Set<string>();
@@ -417,6 +424,7 @@ async function sweep(
     calls: countBy(calls),
     totalCalls: calls.length,
     memberAssumeRoles,
+    throttledAssumeRoles: throttled.length,
     peakAssumeRolePerSecond: Math.max(0, ...perSecond.values()),
     functionRoleAssumeRoles: assumeRoles.length - memberAssumeRoles,
     newSessionsPerMember,
@@ -648,6 +656,10 @@ function report(args: Args, columns: ColumnResult[]): boolean {
   row('AssumeRole into members: peak in one second (STS: 100/s)', (_c, r) =>
     String(r.peakAssumeRolePerSecond),
   );
+  row(
+    'AssumeRole refused by STS (Throttling.User; target 0)',
+    (_c, r) => `${r.throttledAssumeRoles} ${r.throttledAssumeRoles === 0 ? 'ok' : 'MISSED'}`,
+  );
   row('AssumeRole of the function role (FC)', (_c, r) => String(r.functionRoleAssumeRoles));
   row('worker instances started (cold)', (_c, r) => String(r.workerInstancesStarted));
   row(
@@ -751,6 +763,7 @@ function report(args: Args, columns: ColumnResult[]): boolean {
       if (r.wallMs / d.idealAllCallsMs > TARGET_RATIO) met = false;
       if (r.checked !== column.managed || r.failedChunks > 0) met = false;
       if (r.missingRoles !== column.rolesAbsent) met = false;
+      if (r.throttledAssumeRoles > 0) met = false;
     }
     if (Math.max(0, ...per.values()) > TARGET_ASSUME_ROLE_PER_MEMBER) met = false;
   }

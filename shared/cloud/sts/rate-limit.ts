@@ -4,9 +4,12 @@
 // first chunks, an onboarding of thousands of members) waits its turn instead of being throttled.
 //
 // A token bucket: `ratePerSecond` tokens a second, at most `burst` kept. Over any second it
-// grants at most burst + ratePerSecond calls: 99 with the defaults (90 a second, bursts of 9), a
-// margin under STS's 100 for calls that reach STS a little later than they were granted. Tokens
-// are counted at the time a waiting call is woken, so a late timer never lets more through.
+// grants at most burst + ratePerSecond calls. The defaults, 95 a second in bursts of 2, space the
+// calls evenly (one every 10.5 ms) and grant at most 97 in any second: evenly spaced calls stay
+// under STS's 100 even when they reach it some 30 ms later or sooner than they were granted, where
+// calls granted in clumps (a bigger burst, or "N per second" windows) would not. The second token
+// keeps the rate when a timer wakes a little late (timers count whole milliseconds). Tokens are
+// counted at the time a waiting call is woken, so a late timer never lets more through.
 //
 // One bucket per calling account per process (a function instance): instances do not share
 // theirs, so each instance of a function that runs several at once may use the whole rate.
@@ -24,7 +27,7 @@ export const systemLimiterClock: LimiterClock = {
 };
 
 /** AssumeRole calls a second a process allows itself per calling account, by default. */
-export const DEFAULT_ASSUME_ROLE_RATE = 90;
+export const DEFAULT_ASSUME_ROLE_RATE = 95;
 
 export interface RateLimiter {
   /** Resolves when the caller may make one call. */
@@ -33,7 +36,7 @@ export interface RateLimiter {
 
 export interface TokenBucketOptions {
   ratePerSecond: number;
-  /** Tokens kept at most (calls granted at once after a pause). Default: a tenth of the rate. */
+  /** Tokens kept at most (calls granted at once after a pause). Default 2. */
   burst?: number;
   clock?: LimiterClock;
 }
@@ -53,7 +56,7 @@ export class TokenBucket implements RateLimiter {
       throw new RangeError(`a token bucket's rate must be positive, got ${ratePerSecond}`);
     }
     this.ratePerSecond = ratePerSecond;
-    this.burst = Math.max(1, options.burst ?? Math.floor(ratePerSecond / 10));
+    this.burst = Math.max(1, options.burst ?? 2);
     this.#clock = options.clock ?? systemLimiterClock;
     this.#tokens = this.burst;
     this.#updatedAt = this.#clock.now();

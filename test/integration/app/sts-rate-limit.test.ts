@@ -54,10 +54,13 @@ afterAll(async () => {
 });
 
 async function everyGrantedCallAnswered(): Promise<void> {
-  while (answered < granted) await new Promise((resolve) => setImmediate(resolve));
+  // First let the calls just granted count themselves (their continuations are queued).
+  do {
+    await new Promise((resolve) => setImmediate(resolve));
+  } while (answered < granted);
 }
 
-/** The functions' limiter (defaults: 90 a second, bursts of 9) on the test's clock. */
+/** The functions' limiter (defaults: 95 a second, bursts of 2) on the test's clock. */
 function pacedLimiter(): RateLimiter {
   const bucket = new TokenBucket({
     ratePerSecond: DEFAULT_ASSUME_ROLE_RATE,
@@ -113,14 +116,15 @@ async function burstInto(member: string, limiter: RateLimiter) {
 }
 
 describe("the functions' AssumeRole against STS's limit", () => {
-  it('a paced burst of 250 is never throttled, and takes about (250 - 9) / 90 s', async () => {
+  it('a paced burst of 250 is never throttled, and takes about 248 / 95 s', async () => {
     wall += 5_000;
     const { outcomes, calls, elapsedMs } = await burstInto(memberId(1), pacedLimiter());
     expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
     expect(calls).toHaveLength(BURST);
     expect(calls.every((c) => c.result === 'ok')).toBe(true);
-    expect(elapsedMs).toBeGreaterThanOrEqual(((BURST - 9) / DEFAULT_ASSUME_ROLE_RATE) * 1000 - 20);
-    expect(elapsedMs).toBeLessThan(((BURST - 9) / DEFAULT_ASSUME_ROLE_RATE) * 1000 + 500);
+    const paced = ((BURST - 2) / DEFAULT_ASSUME_ROLE_RATE) * 1000;
+    expect(elapsedMs).toBeGreaterThanOrEqual(paced - 2);
+    expect(elapsedMs).toBeLessThanOrEqual(paced + 2);
   });
 
   it('the same burst unpaced is throttled past the 100th call', async () => {

@@ -22,7 +22,7 @@ beforeAll(async () => {
     sts: {
       endpoint: '127.0.0.1:1',
       memberAccessRole: 'ResourceDirectoryAccountAccessRole',
-      assumeRoleRatePerSecond: 90,
+      assumeRoleRatePerSecond: 95,
     },
     tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
     ram: { endpoint: '127.0.0.1:1' },

@@ -76,7 +76,7 @@ describe('loadConfig', () => {
     expect(config.sts).toEqual({
       endpoint: '127.0.0.1:40123',
       memberAccessRole: 'ResourceDirectoryAccountAccessRole',
-      assumeRoleRatePerSecond: 90,
+      assumeRoleRatePerSecond: 95,
     });
     expect(config.cloud.protocol).toBe('http');
   });
@@ -110,7 +110,7 @@ describe('loadConfig', () => {
     expect(inline.auth.jwks).toEqual({ kind: 'inline', jwks: JSON.parse(jwks) });
   });
 
-  it('reads STS_ASSUME_ROLE_RATE: 1 to 100 calls a second, 90 by default', () => {
+  it('reads STS_ASSUME_ROLE_RATE: 1 to 100 calls a second, 95 by default', () => {
     const sts = (rate?: string) =>
       loadConfig(
         {
@@ -119,7 +119,7 @@ describe('loadConfig', () => {
         },
         ['sts'],
       ).sts;
-    expect(sts().assumeRoleRatePerSecond).toBe(90);
+    expect(sts().assumeRoleRatePerSecond).toBe(95);
     expect(sts('50').assumeRoleRatePerSecond).toBe(50);
     for (const bad of ['0', '101', '12.5', 'fast']) {
       expect(configError(() => sts(bad)).variables).toEqual(['STS_ASSUME_ROLE_RATE']);
