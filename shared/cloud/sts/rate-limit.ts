@@ -3,13 +3,15 @@
 // a function makes first takes a token from its calling account's bucket, so a burst (a sweep's
 // first chunks, an onboarding of thousands of members) waits its turn instead of being throttled.
 //
-// A token bucket: `ratePerSecond` tokens a second, at most `burst` kept. Over any second it
-// grants at most burst + ratePerSecond calls. The defaults, 95 a second in bursts of 2, space the
-// calls evenly (one every 10.5 ms) and grant at most 97 in any second: evenly spaced calls stay
-// under STS's 100 even when they reach it some 30 ms later or sooner than they were granted, where
-// calls granted in clumps (a bigger burst, or "N per second" windows) would not. The second token
-// keeps the rate when a timer wakes a little late (timers count whole milliseconds). Tokens are
-// counted at the time a waiting call is woken, so a late timer never lets more through.
+// A token bucket, `ratePerSecond` tokens a second and at most `burst` kept, that also never grants
+// more than `ratePerSecond` calls in any second (a sliding second, as STS counts). The bucket
+// spaces the calls (one every 10.5 ms at the default 95) so they reach STS evenly, not in clumps
+// that a little network jitter would push over the limit; its burst (10) lets it catch up when a
+// busy instance wakes its timer late, which a bucket of 1 or 2 tokens would not (the rate would
+// drop with every late timer); the second's cap keeps that catching up under the rate. The
+// default leaves 5 calls a second for calls that reach STS a little later or sooner than they
+// were granted. Grants are counted at the time a waiting call is woken, so a late timer never
+// lets more through.
 //
 // One bucket per calling account per process (a function instance): instances do not share
 // theirs, so each instance of a function that runs several at once may use the whole rate.
@@ -29,6 +31,8 @@ export const systemLimiterClock: LimiterClock = {
 /** AssumeRole calls a second a process allows itself per calling account, by default. */
 export const DEFAULT_ASSUME_ROLE_RATE = 95;
 
+const SECOND_MS = 1000;
+
 export interface RateLimiter {
   /** Resolves when the caller may make one call. */
   acquire(): Promise<void>;
@@ -36,7 +40,7 @@ export interface RateLimiter {
 
 export interface TokenBucketOptions {
   ratePerSecond: number;
-  /** Tokens kept at most (calls granted at once after a pause). Default 2. */
+  /** Tokens kept at most (calls granted at once after a pause or a late timer). Default 10. */
   burst?: number;
   clock?: LimiterClock;
 }
@@ -47,6 +51,8 @@ export class TokenBucket implements RateLimiter {
   readonly #clock: LimiterClock;
   #tokens: number;
   #updatedAt: number;
+  /** When the calls of the last second were granted, oldest first. */
+  readonly #granted: number[] = [];
   readonly #waiting: Array<() => void> = [];
   #pumping = false;
 
@@ -56,7 +62,7 @@ export class TokenBucket implements RateLimiter {
       throw new RangeError(`a token bucket's rate must be positive, got ${ratePerSecond}`);
     }
     this.ratePerSecond = ratePerSecond;
-    this.burst = Math.max(1, options.burst ?? 2);
+    this.burst = Math.max(1, options.burst ?? 10);
     this.#clock = options.clock ?? systemLimiterClock;
     this.#tokens = this.burst;
     this.#updatedAt = this.#clock.now();
@@ -74,24 +80,39 @@ export class TokenBucket implements RateLimiter {
     this.#pumping = true;
     try {
       while (this.#waiting.length > 0) {
-        this.#refill();
-        if (this.#tokens >= 1) {
+        const now = this.#refill();
+        while ((this.#granted[0] ?? now) <= now - SECOND_MS) this.#granted.shift();
+        const secondFull = this.#granted.length >= this.ratePerSecond;
+        if (this.#tokens >= 1 && !secondFull) {
           this.#tokens -= 1;
+          this.#granted.push(now);
           this.#waiting.shift()?.();
           continue;
         }
-        await this.#clock.sleep(Math.ceil(((1 - this.#tokens) * 1000) / this.ratePerSecond));
+        if (secondFull) {
+          // The oldest grant of the second leaves it at its time + 1 s. Tokens earned meanwhile
+          // are not kept: they would come out as a clump when the second frees.
+          await this.#clock.sleep(Math.max(1, (this.#granted[0] ?? now) + SECOND_MS - now));
+          this.#refill();
+          this.#tokens = Math.min(this.#tokens, 1);
+          continue;
+        }
+        await this.#clock.sleep(
+          Math.max(1, Math.ceil(((1 - this.#tokens) * SECOND_MS) / this.ratePerSecond)),
+        );
       }
     } finally {
       this.#pumping = false;
     }
   }
 
-  #refill(): void {
+  /** Adds the tokens earned since the last refill; returns the time. */
+  #refill(): number {
     const now = this.#clock.now();
     const elapsed = Math.max(0, now - this.#updatedAt);
-    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.ratePerSecond) / 1000);
+    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.ratePerSecond) / SECOND_MS);
     this.#updatedAt = now;
+    return now;
   }
 }
 
