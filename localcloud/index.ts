@@ -25,9 +25,9 @@ import { Organization } from './org/organization';
 import { persistOrganization } from './org/persistence';
 import { LocalCloudServer } from './server';
 import { createServices } from './services';
+import { ASSUME_ROLE_LIMIT_PER_SECOND } from './services/sts';
 import { createLocalSls, type LocalSls } from './sls';
 import type { ShardQuotas } from './sls/model';
-import { ASSUME_ROLE_LIMIT_PER_SECOND } from './services/sts';
 import { createTablestoreService, type TablestoreService } from './tablestore';
 
 export type { CallFilter } from './core/call-log';
@@ -63,8 +63,8 @@ export {
   FC_ASYNC_PAYLOAD_LIMIT,
   FC_SYNC_PAYLOAD_LIMIT,
 } from './services/fc';
-export type { LocalSls, ProductLogEntry, ProductName, ShardQuotas } from './sls';
 export { ASSUME_ROLE_LIMIT_PER_SECOND } from './services/sts';
+export type { LocalSls, ProductLogEntry, ProductName, ShardQuotas } from './sls';
 
 export const DEMO_ORGANIZATION_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
