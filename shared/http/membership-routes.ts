@@ -3,15 +3,20 @@
 // operator role. Handlers validate, call a use case, and render its result; nothing else.
 
 import { z } from 'zod';
+import type { Caller } from '../domain/caller';
+import { MAX_PAGE_LIMIT } from '../domain/paging';
 import { NotFound } from '../errors';
 import { delegatedAdministratorRemovable } from '../onboarding/delegated-administrator';
-import { NotAManagedMember } from '../onboarding/errors';
-import type { Caller } from '../onboarding/membership';
+import {
+  MANAGED_SERVICES,
+  MEMBER_STATUSES,
+  managedServiceSchema,
+  NotAManagedMember,
+  SCOPE_KINDS,
+} from '../onboarding/model';
 import { checkPrerequisites } from '../onboarding/prerequisites';
-import { MANAGED_SERVICES, managedServiceSchema } from '../onboarding/services';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { MAX_PAGE_SIZE, MEMBER_STATUSES, SCOPE_KINDS } from '../store';
 import type { MembershipInvocation } from '../wiring/membership';
 import type { ApiContext, RouteDefinition } from './app';
 import { FOLDER_ID } from './directory-routes';
@@ -183,12 +188,12 @@ const activityQuerySchema = z.strictObject({
   from: isoTime.optional(),
   to: isoTime.optional(),
   order: z.enum(['newest-first', 'oldest-first']).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
   cursor: z.string().max(4096).optional(),
 });
 
 const memberQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
   cursor: z.string().max(4096).optional(),
   status: z.enum(MEMBER_STATUSES).optional(),
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),

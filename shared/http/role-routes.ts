@@ -2,7 +2,7 @@
 // every member (fanned out asynchronously), and the organization-wide report as JSON or CSV.
 
 import { z } from 'zod';
-import { NotAManagedMember } from '../onboarding/errors';
+import { NotAManagedMember } from '../onboarding/model';
 import type { RoleCatalogPort } from '../roles/ports';
 import { buildRoleReport, toCsv } from '../roles/report';
 import type { ServiceLinkedRoles } from '../roles/service-linked-roles';

@@ -4,7 +4,7 @@
 
 import type { DelegationRecord, FolderRecord, MemberRecord } from '../directory/model';
 import type { AccountPlacement } from '../directory/ports';
-import type { FolderRef, JoinMethod, Member, MemberFailure, ScopeKind } from '../store';
+import type { FolderRef, JoinMethod, ManagedMember, MemberFailure, ScopeKind } from './model';
 
 export interface ScopeRule {
   id: string;
@@ -126,21 +126,21 @@ export type AccountPlan =
   | { action: 'none'; accountId: string }
   | { action: 'onboard'; accountId: string; desired: DesiredMember }
   /** Covered, but unreachable or not fully onboarded: try again. */
-  | { action: 'retry'; accountId: string; desired: DesiredMember; current: Member }
+  | { action: 'retry'; accountId: string; desired: DesiredMember; current: ManagedMember }
   | {
       action: 'update';
       accountId: string;
       desired: DesiredMember;
-      current: Member;
+      current: ManagedMember;
       moved?: { fromFolderId: string | undefined; toFolderId: string };
     }
-  | { action: 'offboard'; accountId: string; current: Member; reason: string }
-  | { action: 'unchanged'; accountId: string; current: Member };
+  | { action: 'offboard'; accountId: string; current: ManagedMember; reason: string }
+  | { action: 'unchanged'; accountId: string; current: ManagedMember };
 
 export function planAccount(
   accountId: string,
   desired: Desired,
-  current: Member | undefined,
+  current: ManagedMember | undefined,
 ): AccountPlan {
   if (!desired.covered) {
     return current
@@ -164,7 +164,7 @@ export function planAccount(
   return { action: 'unchanged', accountId, current };
 }
 
-function sameRecord(want: DesiredMember, current: Member): boolean {
+function sameRecord(want: DesiredMember, current: ManagedMember): boolean {
   return (
     current.displayName === want.displayName &&
     current.folderId === want.folderId &&

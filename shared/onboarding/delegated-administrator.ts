@@ -2,7 +2,7 @@
 // delegation while it still manages members (their assets would lose their administrator).
 
 import type { DirectorySource } from '../directory/ports';
-import type { MemberRepository } from '../store';
+import type { MemberRepository } from './ports';
 
 export interface RemovableAnswer {
   accountId: string;

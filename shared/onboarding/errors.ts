@@ -1,7 +1,7 @@
 // Refusals of the management scope, each naming the member and scope involved.
 
-import { Conflict, NotFound } from '../errors';
-import type { Scope } from '../store';
+import { Conflict } from '../errors';
+import type { Scope } from './model';
 
 /** A member managed through a folder or directory scope cannot be removed on its own. */
 export class ManagedByScope extends Conflict {
@@ -12,11 +12,5 @@ export class ManagedByScope extends Conflict {
       `Member ${accountId} is managed through ${names}; it cannot be removed on its own. Move the account out of that folder, or change or remove the scope.`,
       { accountId, scopes: scopes.map((s) => ({ id: s.id, kind: s.kind, targetId: s.targetId })) },
     );
-  }
-}
-
-export class NotAManagedMember extends NotFound {
-  constructor(accountId: string) {
-    super(`Account ${accountId} is not a managed member`, { details: { accountId } });
   }
 }

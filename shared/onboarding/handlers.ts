@@ -2,8 +2,9 @@
 // accounts they name (each event once, by its id); the timer reconciles everything unless a
 // run is already going.
 
+import { type IdempotencyStore, makeIdempotent } from '../domain/idempotency';
+import { LeaseBusy } from '../domain/lease';
 import type { Logger } from '../runtime/logger';
-import { type IdempotencyStore, LeaseBusy, makeIdempotent } from '../store';
 import { type DirectoryEvent, decodeDirectoryEvents } from './directory-events';
 import type { Membership, ReconcileSummary } from './membership';
 

@@ -6,26 +6,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { AccountPlacement, DirectoryRoot, DirectorySource } from '../directory/ports';
+import { type ActivityCause, type Caller, describeCause } from '../domain/caller';
+import { type Clock, isoNow, systemClock } from '../domain/clock';
+import { type LeaseGuard, LeaseLost, runUnderLease } from '../domain/lease';
+import { ConcurrentModification, RecordAlreadyExists } from '../domain/records';
 import { InvalidRequest, NotFound } from '../errors';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
-import {
-  type ActivityCause,
-  type Clock,
-  ConcurrentModification,
-  type LeaseGuard,
-  LeaseLost,
-  type Member,
-  type MemberFailure,
-  type MemberStatus,
-  RecordAlreadyExists,
-  runUnderLease,
-  type Scope,
-  type ScopeKind,
-  type Store,
-  scopeIdFor,
-  systemClock,
-} from '../store';
 import {
   type AccountPlan,
   type Administration,
@@ -38,8 +25,17 @@ import {
   type ScopeRule,
   sameFailure,
 } from './coverage';
-import { ManagedByScope, NotAManagedMember } from './errors';
-import type { MemberProbe, OnboardingStep } from './ports';
+import { ManagedByScope } from './errors';
+import {
+  type ManagedMember,
+  type MemberFailure,
+  type MemberStatus,
+  NotAManagedMember,
+  type Scope,
+  type ScopeKind,
+  scopeIdFor,
+} from './model';
+import type { MemberProbe, MembershipStore, OnboardingStep } from './ports';
 import {
   checkPrerequisites,
   type PrerequisiteSettings,
@@ -53,7 +49,7 @@ export const DATA_SOURCES_KEPT =
   'Data sources of offboarded members are kept until they are deleted explicitly.';
 
 export interface MembershipDeps {
-  store: Pick<Store, 'scopes' | 'members' | 'roleChecks' | 'activity' | 'leases' | 'reconcileRuns'>;
+  store: MembershipStore;
   directory: DirectorySource;
   probe: MemberProbe;
   settings: PrerequisiteSettings;
@@ -64,12 +60,6 @@ export interface MembershipDeps {
   lease?: { ttlMs?: number; waitMs?: number };
   clock?: Clock;
   logger?: Logger;
-}
-
-/** Who or what asked, and the request id for the activity log. */
-export interface Caller {
-  cause: ActivityCause;
-  requestId?: string;
 }
 
 export interface FailedMember {
@@ -410,7 +400,7 @@ export class Membership {
     accountIds: string[];
     admin: Administration;
     placements: Map<string, AccountPlacement | undefined>;
-    current: Map<string, Member>;
+    current: Map<string, ManagedMember>;
   }> {
     const { directory, store } = this.deps;
     if (target.kind === 'accounts' && target.accountIds.length <= PARTIAL_READ_LIMIT) {
@@ -425,7 +415,7 @@ export class Membership {
         admin: root,
         placements: new Map(ids.map((id, i) => [id, placements[i]])),
         current: new Map(
-          records.flatMap((m): Array<[string, Member]> => (m ? [[m.accountId, m]] : [])),
+          records.flatMap((m): Array<[string, ManagedMember]> => (m ? [[m.accountId, m]] : [])),
         ),
       };
     }
@@ -478,7 +468,7 @@ export class Membership {
 
   /** AssumeRole into the member, then the registered steps: the status it ends in. */
   private async admit(
-    member: Member | DesiredMember,
+    member: ManagedMember | DesiredMember,
   ): Promise<{ status: MemberStatus; failure?: Omit<MemberFailure, 'at'> }> {
     const probe = await this.deps.probe.probe(member.accountId);
     if (!probe.ok) return { status: 'unreachable', failure: probe.failure };
@@ -518,7 +508,11 @@ export class Membership {
       : { kind: 'added' };
   }
 
-  private async retry(caller: Caller, desired: DesiredMember, current: Member): Promise<Outcome> {
+  private async retry(
+    caller: Caller,
+    desired: DesiredMember,
+    current: ManagedMember,
+  ): Promise<Outcome> {
     const { status, failure } = await this.admit(desired);
     const now = this.isoNow();
     const unchanged =
@@ -538,7 +532,7 @@ export class Membership {
         ? { kind: 'failed', failure: { accountId: current.accountId, ...failure } }
         : { kind: 'unchanged' };
     }
-    const next: Member = {
+    const next: ManagedMember = {
       ...current,
       ...desired,
       status,
@@ -563,10 +557,10 @@ export class Membership {
   private async update(
     caller: Caller,
     desired: DesiredMember,
-    current: Member,
+    current: ManagedMember,
     moved: { fromFolderId: string | undefined; toFolderId: string } | undefined,
   ): Promise<Outcome> {
-    const next: Member = { ...current, ...desired, lastReconcileAt: this.isoNow() };
+    const next: ManagedMember = { ...current, ...desired, lastReconcileAt: this.isoNow() };
     if (desired.joinMethod === undefined) delete next.joinMethod;
     await this.deps.store.members.update(next);
     const from = moved?.fromFolderId ?? null;
@@ -585,14 +579,16 @@ export class Membership {
       : { kind: 'updated' };
   }
 
-  /** Marks the member offboarding, clears what was kept for it, then removes its record. */
-  private async offboard(caller: Caller, current: Member, reason: string): Promise<Outcome> {
-    const { members, roleChecks } = this.deps.store;
+  /**
+   * Marks the member offboarding, has every step clear what it kept for the member, then
+   * removes its record.
+   */
+  private async offboard(caller: Caller, current: ManagedMember, reason: string): Promise<Outcome> {
+    const { members } = this.deps.store;
     const marked =
       current.status === 'offboarding'
         ? current
         : await members.update({ ...current, status: 'offboarding' });
-    await roleChecks.clearMember(current.accountId);
     for (const step of this.steps) await step.offboard?.(current.accountId);
     await members.delete(current.accountId, marked.version);
     await this.log(
@@ -629,11 +625,11 @@ export class Membership {
   }
 
   private isoNow(): string {
-    return new Date(this.clock.now()).toISOString();
+    return isoNow(this.clock);
   }
 }
 
-function asMember(member: Member | DesiredMember): Member {
+function asMember(member: ManagedMember | DesiredMember): ManagedMember {
   if ('version' in member) return member;
   const now = new Date(0).toISOString();
   return { ...member, status: 'onboarding', version: 0, createdAt: now, updatedAt: now };
@@ -642,15 +638,4 @@ function asMember(member: Member | DesiredMember): Member {
 function describeFailure(status: MemberStatus, failure: Omit<MemberFailure, 'at'>): string {
   const role = failure.roleArn ? ` (role ${failure.roleArn})` : '';
   return `${status}${role}: ${failure.code ? `${failure.code}: ` : ''}${failure.reason}`;
-}
-
-export function describeCause(cause: ActivityCause): string {
-  switch (cause.kind) {
-    case 'user':
-      return `user:${cause.identity}`;
-    case 'event':
-      return `event:${cause.eventId}`;
-    case 'timer':
-      return `timer:${cause.trigger ?? 'reconcile'}`;
-  }
 }

@@ -1,6 +1,45 @@
-// What onboarding needs from the world besides the directory and the store.
+// What onboarding needs from the world: where it keeps its records (implemented over Tablestore
+// in shared/store), how it reaches a member (AssumeRole, in shared/cloud/sts), and the steps
+// other capabilities register. The directory it reads through shared/directory/ports.ts.
 
-import type { Member, MemberFailure } from '../store';
+import type { ActivityLog } from '../domain/activity';
+import type { LeaseStore } from '../domain/lease';
+import type { Page, PageRequest } from '../domain/paging';
+import type { VersionedRepository } from '../domain/records';
+import type { ManagedMember, MemberFailure, Scope } from './model';
+
+export type ScopeRepository = VersionedRepository<Scope, string>;
+
+export interface MemberRepository extends VersionedRepository<ManagedMember, string> {
+  /** Members that the given scope covers. */
+  listCoveredBy(scopeId: string): Promise<ManagedMember[]>;
+  /** One page of members in account order; follow `nextCursor` until it is absent. */
+  page(request: PageRequest): Promise<Page<ManagedMember>>;
+}
+
+/** What one reconcile run did, kept so an operator can see the last runs. */
+export interface RunRecord<S> {
+  runId: string;
+  /** ISO 8601. */
+  startedAt: string;
+  finishedAt: string;
+  summary: S;
+}
+
+export interface ReconcileRunLog {
+  record<S>(kind: string, run: RunRecord<S>): Promise<void>;
+  /** The newest runs first. */
+  latest<S>(kind: string, limit: number): Promise<Array<RunRecord<S>>>;
+}
+
+/** Where the management scope keeps its records. */
+export interface MembershipStore {
+  scopes: ScopeRepository;
+  members: MemberRepository;
+  activity: ActivityLog;
+  leases: LeaseStore;
+  reconcileRuns: ReconcileRunLog;
+}
 
 export type ProbeResult = { ok: true } | { ok: false; failure: Omit<MemberFailure, 'at'> };
 
@@ -17,7 +56,7 @@ export interface MemberProbe {
  */
 export interface OnboardingStep {
   name: string;
-  onboard(member: Member): Promise<void>;
+  onboard(member: ManagedMember): Promise<void>;
   /** Clears what the step kept for the member. */
   offboard?(accountId: string): Promise<void>;
 }

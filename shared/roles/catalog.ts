@@ -7,18 +7,14 @@
 // by name only and never created by this project.
 
 import { z } from 'zod';
-import {
-  MANAGED_SERVICES,
-  type ManagedService,
-  managedServiceSchema,
-} from '../onboarding/services';
+import { MANAGED_SERVICES, type ManagedService, managedServiceSchema } from '../onboarding/model';
 import type { NeededRole, RoleCatalogPort } from './ports';
 
 /** The environment variable that extends the catalog (the lead wires it in shared/config.ts). */
 export const ROLE_CATALOG_EXTRA_VARIABLE = 'ROLE_CATALOG_EXTRA';
 
 export interface RoleCatalogEntry {
-  /** The project's service key (shared/onboarding/services.ts). */
+  /** The project's service key (shared/onboarding/model.ts). */
   service: ManagedService;
   /** The RAM role name, as RAM GetRole takes it. */
   roleName: string;

@@ -1,5 +1,43 @@
-// What the service-linked-role capability needs from the world: a member's roles (read and
-// create, with that member's credentials), the catalog of roles per service, and async fan-out.
+// What the service-linked-role capability needs from the world: where it keeps its checks, what
+// it reads of the management scope (members and scopes, which onboarding owns), a member's
+// roles (read and create, with that member's credentials), the catalog of roles per service,
+// and async fan-out.
+
+import type { ActivityLog } from '../domain/activity';
+import type { ManagedMember, Scope } from '../onboarding/model';
+import type { RoleCheck } from './model';
+
+/**
+ * Role checks are observations that sweeps and onboarding may write out of order: a check is
+ * kept only if it is newer than the one already kept for the same member and role.
+ */
+export interface RoleCheckRepository {
+  /** Keeps each check unless one of the same member and role at the same time or later is. */
+  recordAll(checks: readonly RoleCheck[]): Promise<Array<'recorded' | 'superseded'>>;
+  listForMember(accountId: string): Promise<RoleCheck[]>;
+  all(): AsyncIterable<RoleCheck>;
+  /** Removes every check kept for a member (on offboarding). Returns how many were removed. */
+  clearMember(accountId: string): Promise<number>;
+}
+
+/** The managed members, as onboarding keeps them (read only here). */
+export interface ManagedMemberReader {
+  get(accountId: string): Promise<ManagedMember | undefined>;
+  list(): Promise<ManagedMember[]>;
+}
+
+/** The scopes, as onboarding keeps them (read only here). */
+export interface ScopeReader {
+  list(): Promise<Scope[]>;
+}
+
+/** Where role checks are kept and what they are checked against. */
+export interface RoleStore {
+  members: ManagedMemberReader;
+  scopes: ScopeReader;
+  roleChecks: RoleCheckRepository;
+  activity: Pick<ActivityLog, 'append'>;
+}
 
 /** A role some enabled service needs in a member. */
 export interface NeededRole {

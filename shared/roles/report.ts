@@ -1,7 +1,8 @@
 // The organization-wide report: per service and role, how many managed members have it, which
 // miss it, which could not be reached or checked. Pure: built from the stored records.
 
-import type { Member, RoleCheck, Scope } from '../store';
+import type { ManagedMember, Scope } from '../onboarding/model';
+import type { RoleCheck } from './model';
 import type { RoleCatalogPort } from './ports';
 
 export interface RoleReportEntry {
@@ -33,7 +34,7 @@ export interface RoleReportLine {
 }
 
 export function buildRoleReport(
-  members: readonly Member[],
+  members: readonly ManagedMember[],
   scopes: readonly Scope[],
   checks: readonly RoleCheck[],
   catalog: RoleCatalogPort,

@@ -2,19 +2,13 @@
 // repair what is missing where policy allows, and report across the organization. Checks are
 // observations: they never delete a role, and a repair only ever creates one.
 
-import type { Caller } from '../onboarding/membership';
+import type { Caller } from '../domain/caller';
+import { type Clock, isoNow, systemClock } from '../domain/clock';
+import type { ManagedMember, Scope } from '../onboarding/model';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
-import {
-  type Clock,
-  type Member,
-  type RoleCheck,
-  type RoleCheckState,
-  type Scope,
-  type Store,
-  systemClock,
-} from '../store';
-import type { MemberRolesAccess, NeededRole, RoleCatalogPort } from './ports';
+import type { RoleCheck, RoleCheckState } from './model';
+import type { MemberRolesAccess, NeededRole, RoleCatalogPort, RoleStore } from './ports';
 
 export type RepairPolicy = 'report' | 'repair';
 
@@ -39,7 +33,7 @@ export interface MemberRoleReport {
 }
 
 export interface ServiceLinkedRolesDeps {
-  store: Pick<Store, 'members' | 'scopes' | 'roleChecks' | 'activity'>;
+  store: RoleStore;
   access: MemberRolesAccess;
   catalog: RoleCatalogPort;
   /** What a check does with a missing role. */
@@ -75,7 +69,7 @@ export class ServiceLinkedRoles {
 
   /** The roles a member's covering scopes need. */
   async neededBy(
-    member: Pick<Member, 'scopeIds'>,
+    member: Pick<ManagedMember, 'scopeIds'>,
     scopes?: readonly Scope[],
   ): Promise<NeededRole[]> {
     const all = scopes ?? (await this.scopes());
@@ -90,14 +84,14 @@ export class ServiceLinkedRoles {
    * repair); absent, the deployment's policy decides.
    */
   async checkMember(
-    member: Pick<Member, 'accountId' | 'scopeIds'>,
+    member: Pick<ManagedMember, 'accountId' | 'scopeIds'>,
     caller: Caller,
     options: { repair?: boolean; scopes?: readonly Scope[] } = {},
   ): Promise<MemberRoleReport> {
     const needed = await this.neededBy(member, options.scopes);
     const repair = options.repair ?? this.deps.policy === 'repair';
     const access = await this.deps.access(member.accountId);
-    const checkedAt = new Date(this.clock.now()).toISOString();
+    const checkedAt = isoNow(this.clock);
     let report: MemberRoleReport;
     if (!access.ok) {
       const reason = `${access.code ? `${access.code}: ` : ''}${access.reason}`;
@@ -172,6 +166,11 @@ export class ServiceLinkedRoles {
       ),
     );
     return report;
+  }
+
+  /** Clears the checks kept for a member that left management. */
+  async forgetMember(accountId: string): Promise<void> {
+    await this.deps.store.roleChecks.clearMember(accountId);
   }
 
   /**

@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { mapWithConcurrency } from '../runtime/concurrency';
-import type { Store } from '../store';
-import type { FanOut } from './ports';
+import type { FanOut, ManagedMemberReader } from './ports';
 
 /** A multiple of the members a worker checks at once (8): no last round half empty. */
 export const DEFAULT_CHUNK_SIZE = 48;
@@ -40,7 +39,11 @@ export interface SweepStarted {
 }
 
 export async function startSweep(
-  deps: { store: Pick<Store, 'members'>; fanOut: FanOut; workerFunction: string },
+  deps: {
+    store: { members: Pick<ManagedMemberReader, 'list'> };
+    fanOut: FanOut;
+    workerFunction: string;
+  },
   options: { chunkSize?: number; repair?: boolean } = {},
 ): Promise<SweepStarted> {
   const members = await deps.store.members.list();

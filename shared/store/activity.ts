@@ -1,6 +1,5 @@
-// The activity log: every change to scopes and members, with who or what caused it (a user, an
-// RD event, the timer), when, and the outcome. Time-ordered per account and globally: each
-// entry is written under stream `global` and, when it concerns an account, under
+// The activity log (shared/domain/activity.ts) in its table. Time-ordered per account and
+// globally: each entry is written under stream `global` and, when it concerns an account, under
 // `account:<id>`, so either timeline, optionally cut to a time range, is one GetRange.
 
 import { randomUUID } from 'node:crypto';
@@ -14,43 +13,11 @@ import {
   type RowWrite,
   type TablestoreClient,
 } from '../cloud/tablestore';
-import type { Clock } from './clock';
-import { BasePersistence, isoFromMillis, millisFromIso, type Page } from './persistence';
-import type { ACTIVITY_OUTCOMES, ActivityCause, ActivityTarget, StoreTables } from './tables';
-
-export type ActivityOutcome = (typeof ACTIVITY_OUTCOMES)[number];
-export type { ActivityCause, ActivityTarget };
-
-export interface ActivityEntry {
-  id: string;
-  /** ISO 8601. */
-  at: string;
-  /** The member account concerned, if any. */
-  accountId?: string;
-  cause: ActivityCause;
-  /** What was done, e.g. `scope.added`, `member.onboarded`, `role.repaired`. */
-  action: string;
-  target?: ActivityTarget;
-  outcome: ActivityOutcome;
-  /** Why it failed or was refused, or other detail for a reader. */
-  detail?: string;
-  requestId?: string;
-}
-
-export type NewActivity = Omit<ActivityEntry, 'id' | 'at'> & { at?: string };
-
-export interface ActivityQuery {
-  /** Only entries concerning this account; all entries when absent. */
-  accountId?: string;
-  /** ISO 8601, inclusive. */
-  from?: string;
-  /** ISO 8601, exclusive. */
-  to?: string;
-  /** Default newest-first. */
-  order?: 'newest-first' | 'oldest-first';
-  limit: number;
-  cursor?: string;
-}
+import type { ActivityEntry, ActivityLog, ActivityQuery, NewActivity } from '../domain/activity';
+import { type Clock, isoNow } from '../domain/clock';
+import type { Page } from '../domain/paging';
+import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
+import type { StoreTables } from './tables';
 
 type ActivityTable = StoreTables['activity'];
 type Row = ReturnType<ActivityTable['decode']>;
@@ -58,16 +25,16 @@ type Row = ReturnType<ActivityTable['decode']>;
 const GLOBAL_STREAM = 'global';
 const accountStream = (accountId: string) => `account:${accountId}`;
 
-export class ActivityLog extends BasePersistence<
-  PrimaryKeySpecOf<ActivityTable>,
-  ColumnsSpecOf<ActivityTable>
-> {
+export class TablestoreActivityLog
+  extends BasePersistence<PrimaryKeySpecOf<ActivityTable>, ColumnsSpecOf<ActivityTable>>
+  implements ActivityLog
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
     super(client, tables.activity, clock);
   }
 
   async append(input: NewActivity): Promise<ActivityEntry> {
-    const at = input.at ?? new Date(this.clock.now()).toISOString();
+    const at = input.at ?? isoNow(this.clock);
     const entry: ActivityEntry = { ...input, at, id: randomUUID() };
     const streams = [GLOBAL_STREAM, ...(entry.accountId ? [accountStream(entry.accountId)] : [])];
     const writes: RowWrite[] = streams.map((stream) => {

@@ -1,5 +1,5 @@
-// Named leases for work one runner must own at a time (a reconcile, a shard being pulled), with
-// a fencing token: an int64 that grows by one each time the lease changes hands.
+// Named leases (the LeaseStore of shared/domain/lease.ts) for work one runner must own at a time
+// (a reconcile, a shard being pulled), with a fencing token: an int64 that grows by one each time the lease changes hands.
 //
 // - acquire: creates the lease row if absent (token 1), or takes an expired lease over with a
 //   conditional write on the token and expiry that were read (token + 1). Two contenders reading
@@ -19,7 +19,6 @@
 // written yet is protected only by the old holder stopping when its lease expires: holders
 // check `expiresAt` (or renew) before writing, and the token catches the ones that stall.
 
-import { randomUUID } from 'node:crypto';
 import {
   type Columns,
   type ColumnsSpecOf,
@@ -30,38 +29,11 @@ import {
   type RowUpdate,
   type TablestoreClient,
 } from '../cloud/tablestore';
+import { type Clock, systemClock } from '../domain/clock';
+import { type AcquireLeaseResult, type Lease, LeaseLost, type LeaseStore } from '../domain/lease';
 import { AppError } from '../errors';
-import { type Clock, systemClock } from './clock';
 import { BasePersistence } from './persistence';
 import type { StoreTables } from './tables';
-
-export interface Lease {
-  name: string;
-  owner: string;
-  /** Fencing token: grows by one each time the lease changes hands. */
-  token: bigint;
-  /** Epoch ms; the lease is held until then. */
-  expiresAt: number;
-}
-
-export type AcquireLeaseResult =
-  | { acquired: true; lease: Lease }
-  | { acquired: false; holder: string; expiresAt: number; token: bigint };
-
-/** The lease was taken over (or its token moved on): this holder must stop. */
-export class LeaseLost extends AppError {
-  readonly status = 409;
-  readonly code = 'LeaseLost';
-  constructor(
-    readonly lease: Pick<Lease, 'name' | 'owner' | 'token'>,
-    step: 'renew' | 'release',
-  ) {
-    super(
-      `Cannot ${step} lease ${lease.name}: ${lease.owner} no longer holds it (token ${lease.token} was superseded); stop the work it guarded`,
-      { details: { lease: lease.name, token: lease.token.toString() } },
-    );
-  }
-}
 
 /** A guarded write carried a fencing token older than one the row has already seen. */
 export class StaleFencingToken extends AppError {
@@ -75,20 +47,15 @@ export class StaleFencingToken extends AppError {
   }
 }
 
-/** A unique owner id for one run, e.g. `reconcile/<requestId>`. */
-export function leaseOwnerId(prefix: string): string {
-  return `${prefix}/${randomUUID()}`;
-}
-
 type LeasesTable = StoreTables['leases'];
 type Row = ReturnType<LeasesTable['decode']>;
 
 const ACQUIRE_ROUNDS = 5;
 
-export class LeaseStore extends BasePersistence<
-  PrimaryKeySpecOf<LeasesTable>,
-  ColumnsSpecOf<LeasesTable>
-> {
+export class TablestoreLeaseStore
+  extends BasePersistence<PrimaryKeySpecOf<LeasesTable>, ColumnsSpecOf<LeasesTable>>
+  implements LeaseStore
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock: Clock = systemClock) {
     super(client, tables.leases, clock);
   }
@@ -99,10 +66,6 @@ export class LeaseStore extends BasePersistence<
     return row ? fromRow(row) : undefined;
   }
 
-  /**
-   * Takes the lease if it is free or expired. A live lease is refused even to its own owner: owner
-   * ids name one run (see leaseOwnerId), and a crashed run's lease must run out first.
-   */
   async acquire(
     name: string,
     owner: string,
@@ -160,14 +123,12 @@ export class LeaseStore extends BasePersistence<
     };
   }
 
-  /** Extends the lease to now + ttlMs; LeaseLost if the token or owner moved on. */
   async renew(lease: Lease, options: { ttlMs: number }): Promise<Lease> {
     const expiresAt = this.clock.now() + options.ttlMs;
     await this.updateIfHeld(lease, { expiresAt: BigInt(expiresAt) }, 'renew');
     return { ...lease, expiresAt };
   }
 
-  /** Ends the lease now (keeping its token); LeaseLost if a newer holder has it. */
   async release(lease: Lease): Promise<void> {
     await this.updateIfHeld(lease, { expiresAt: BigInt(this.clock.now()) }, 'release');
   }

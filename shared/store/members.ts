@@ -1,68 +1,41 @@
-// Managed members: each member account under management, its status, the scopes that cover it,
-// where it sits in the directory, and why it failed when it did.
+// Managed members (shared/onboarding/model.ts) in their table: onboarding's MemberRepository,
+// and what the role capability reads of them.
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
-import type { Clock } from './clock';
-import {
-  isoFromMillis,
-  millisFromIso,
-  type Page,
-  type PageRequest,
-  type Versioned,
-  VersionedRepository,
-} from './persistence';
-import type {
-  FolderRef,
-  JOIN_METHODS,
-  MEMBER_STATUSES,
-  MemberFailure,
-  StoreTables,
-} from './tables';
-
-export type MemberStatus = (typeof MEMBER_STATUSES)[number];
-export type JoinMethod = (typeof JOIN_METHODS)[number];
-export type { FolderRef, MemberFailure };
-
-export interface Member extends Versioned {
-  accountId: string;
-  displayName?: string;
-  status: MemberStatus;
-  /** The scopes covering it; a member is managed while at least one does. */
-  scopeIds: string[];
-  /** The folder it sits in, and the path from the root to that folder. */
-  folderId?: string;
-  folderPath?: FolderRef[];
-  /** How it joined the directory. */
-  joinMethod?: JoinMethod;
-  /** ISO 8601: the last reconcile that looked at it. */
-  lastReconcileAt?: string;
-  /** Why it is unreachable or why its last change failed. Cleared on success. */
-  failure?: MemberFailure;
-}
+import type { Clock } from '../domain/clock';
+import type { Page, PageRequest } from '../domain/paging';
+import type { ManagedMember, MemberStatus } from '../onboarding/model';
+import type { MemberRepository } from '../onboarding/ports';
+import type { ManagedMemberReader } from '../roles/ports';
+import { isoFromMillis, millisFromIso, VersionedTableRepository } from './persistence';
+import type { StoreTables } from './tables';
 
 type MembersTable = StoreTables['members'];
 type Row = ReturnType<MembersTable['decode']>;
 type Key = Parameters<MembersTable['key']>[0];
 
-export class MemberRepository extends VersionedRepository<
-  PrimaryKeySpecOf<MembersTable>,
-  ColumnsSpecOf<MembersTable>,
-  Member,
-  string
-> {
+export class TablestoreMemberRepository
+  extends VersionedTableRepository<
+    PrimaryKeySpecOf<MembersTable>,
+    ColumnsSpecOf<MembersTable>,
+    ManagedMember,
+    string
+  >
+  implements MemberRepository, ManagedMemberReader
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
     super(client, tables.members, clock);
   }
 
   /** Members that the given scope covers. */
-  async listCoveredBy(scopeId: string): Promise<Member[]> {
-    const out: Member[] = [];
+  async listCoveredBy(scopeId: string): Promise<ManagedMember[]> {
+    const out: ManagedMember[] = [];
     for await (const member of this.all()) if (member.scopeIds.includes(scopeId)) out.push(member);
     return out;
   }
 
   /** One page of members in account order; follow `nextCursor` until it is absent. */
-  async page(request: PageRequest): Promise<Page<Member>> {
+  async page(request: PageRequest): Promise<Page<ManagedMember>> {
     const { start, end } = this.table.prefixRange({}, 'forward');
     const { rows, nextCursor } = await this.pageRows(
       { start, end, direction: 'forward' },
@@ -73,8 +46,8 @@ export class MemberRepository extends VersionedRepository<
     return nextCursor === undefined ? { items } : { items, nextCursor };
   }
 
-  async listByStatus(status: MemberStatus): Promise<Member[]> {
-    const out: Member[] = [];
+  async listByStatus(status: MemberStatus): Promise<ManagedMember[]> {
+    const out: ManagedMember[] = [];
     for await (const member of this.all()) if (member.status === status) out.push(member);
     return out;
   }
@@ -82,13 +55,13 @@ export class MemberRepository extends VersionedRepository<
   protected keyOf(accountId: string): Key {
     return { accountId };
   }
-  protected entityKey(member: Member): string {
+  protected entityKey(member: ManagedMember): string {
     return member.accountId;
   }
   protected describe(accountId: string): string {
     return `member ${accountId}`;
   }
-  protected toRow(m: Member): Row {
+  protected toRow(m: ManagedMember): Row {
     return {
       accountId: m.accountId,
       displayName: m.displayName,
@@ -107,8 +80,8 @@ export class MemberRepository extends VersionedRepository<
       version: BigInt(m.version),
     };
   }
-  protected fromRow(row: Row): Member {
-    const member: Member = {
+  protected fromRow(row: Row): ManagedMember {
+    const member: ManagedMember = {
       accountId: row.accountId,
       status: row.status,
       scopeIds: row.scopeIds,

@@ -20,24 +20,16 @@ import {
   type TablestoreClient,
   type TypedTable,
 } from '../cloud/tablestore';
-import { type Clock, systemClock } from './clock';
+import { type Clock, isoNow, systemClock } from '../domain/clock';
+import { MAX_PAGE_LIMIT, type PageRequest } from '../domain/paging';
+import {
+  ConcurrentModification,
+  type NewRecord,
+  RecordAlreadyExists,
+  type Versioned,
+  type VersionedRepository,
+} from '../domain/records';
 import { decodeCursor, encodeCursor } from './cursor';
-import { ConcurrentModification, RecordAlreadyExists } from './errors';
-
-export interface PageRequest {
-  /** Most rows to return (1 to 1,000). */
-  limit: number;
-  /** From a previous page's `nextCursor`. */
-  cursor?: string | undefined;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Pass back to get the next page; absent on the last page. */
-  nextCursor?: string;
-}
-
-export const MAX_PAGE_SIZE = 1_000;
 
 export abstract class BasePersistence<P extends PrimaryKeySpec, C extends ColumnsSpec> {
   protected readonly clock: Clock;
@@ -167,7 +159,7 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
     page: PageRequest,
     binding: string,
   ): Promise<{ rows: Array<RowOf<P, C>>; nextCursor?: string }> {
-    const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor(page.limit)));
+    const limit = Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(page.limit)));
     let start: RangeKey | undefined = page.cursor
       ? decodeCursor(page.cursor, binding, this.table.primaryKeyNames)
       : range.start;
@@ -189,34 +181,21 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
   }
 }
 
-/** What every versioned record carries. */
-export interface Versioned {
-  /** Incremented by each successful write; pass back the one read to update or delete. */
-  version: number;
-  /** ISO 8601, set by the repository on create. */
-  createdAt: string;
-  /** ISO 8601, set by the repository on every write. */
-  updatedAt: string;
-}
-
-/** A record as handed to `create`: the repository fills in version and timestamps. */
-export type NewRecord<Entity extends Versioned> = Omit<
-  Entity,
-  'version' | 'createdAt' | 'updatedAt'
->;
-
 type VersionedColumns = ColumnsSpec & { version: Column<bigint> };
 
 /**
- * A repository of versioned records: create (version 1), update (only from the version read,
- * writes version + 1), delete (only at the version read). Subclasses supply the mapping.
+ * A repository of versioned records over one table, as the capabilities' ports describe it
+ * (shared/domain/records.ts). Subclasses supply the mapping between record and row.
  */
-export abstract class VersionedRepository<
-  P extends PrimaryKeySpec,
-  C extends VersionedColumns,
-  Entity extends Versioned,
-  Key,
-> extends BasePersistence<P, C> {
+export abstract class VersionedTableRepository<
+    P extends PrimaryKeySpec,
+    C extends VersionedColumns,
+    Entity extends Versioned,
+    Key,
+  >
+  extends BasePersistence<P, C>
+  implements VersionedRepository<Entity, Key>
+{
   /** The table key of a record key. */
   protected abstract keyOf(key: Key): KeyOf<P>;
   /** The record key of an entity. */
@@ -233,7 +212,7 @@ export abstract class VersionedRepository<
 
   /** Stores a new record at version 1; RecordAlreadyExists if its key is taken. */
   async create(entity: NewRecord<Entity>): Promise<Entity> {
-    const now = new Date(this.clock.now()).toISOString();
+    const now = isoNow(this.clock);
     const created = { ...entity, version: 1, createdAt: now, updatedAt: now } as Entity;
     await this.insertRow(this.toRow(created), this.describe(this.entityKey(created)));
     return created;
@@ -244,7 +223,7 @@ export abstract class VersionedRepository<
    * next version. ConcurrentModification if the stored record moved on or was removed.
    */
   async update(entity: Entity): Promise<Entity> {
-    const updatedAt = new Date(this.clock.now()).toISOString();
+    const updatedAt = isoNow(this.clock);
     const next = { ...entity, version: entity.version + 1, updatedAt };
     await this.replaceRowIfVersion(
       this.toRow(next),

@@ -2,24 +2,17 @@
 // failed in them) without searching logs.
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
-import type { Clock } from './clock';
+import type { Clock } from '../domain/clock';
+import type { ReconcileRunLog, RunRecord } from '../onboarding/ports';
 import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
 import type { StoreTables } from './tables';
 
-export interface RunRecord<S> {
-  runId: string;
-  /** ISO 8601. */
-  startedAt: string;
-  finishedAt: string;
-  summary: S;
-}
-
 type RunsTable = StoreTables['reconcileRuns'];
 
-export class ReconcileRunLog extends BasePersistence<
-  PrimaryKeySpecOf<RunsTable>,
-  ColumnsSpecOf<RunsTable>
-> {
+export class TablestoreReconcileRunLog
+  extends BasePersistence<PrimaryKeySpecOf<RunsTable>, ColumnsSpecOf<RunsTable>>
+  implements ReconcileRunLog
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
     super(client, tables.reconcileRuns, clock);
   }

@@ -1,6 +1,6 @@
-// Role checks: per member and role, whether the role was present, missing, or could not be
-// checked, and when. Checks are observations that sweeps and onboarding may write out of order,
-// so a check is stored only if it is newer than the one already kept.
+// Role checks (shared/roles/model.ts) in their table: the role capability's RoleCheckRepository.
+// Checks are observations that sweeps and onboarding may write out of order, so a check is
+// stored only if it is newer than the one already kept.
 
 import {
   assertBatchSucceeded,
@@ -9,31 +9,19 @@ import {
   type RowWrite,
   type TablestoreClient,
 } from '../cloud/tablestore';
-import type { Clock } from './clock';
+import type { Clock } from '../domain/clock';
+import type { RoleCheck } from '../roles/model';
+import type { RoleCheckRepository } from '../roles/ports';
 import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
-import type { ROLE_CHECK_STATES, StoreTables } from './tables';
-
-export type RoleCheckState = (typeof ROLE_CHECK_STATES)[number];
-
-export interface RoleCheck {
-  accountId: string;
-  roleName: string;
-  /** The services that need the role, comma-separated, e.g. security-center. */
-  service?: string;
-  state: RoleCheckState;
-  /** Why the state is `missing` or `error` (the cloud's message). */
-  reason?: string;
-  /** ISO 8601. */
-  checkedAt: string;
-}
+import type { StoreTables } from './tables';
 
 type RoleChecksTable = StoreTables['roleChecks'];
 type Row = ReturnType<RoleChecksTable['decode']>;
 
-export class RoleCheckRepository extends BasePersistence<
-  PrimaryKeySpecOf<RoleChecksTable>,
-  ColumnsSpecOf<RoleChecksTable>
-> {
+export class TablestoreRoleCheckRepository
+  extends BasePersistence<PrimaryKeySpecOf<RoleChecksTable>, ColumnsSpecOf<RoleChecksTable>>
+  implements RoleCheckRepository
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
     super(client, tables.roleChecks, clock);
   }

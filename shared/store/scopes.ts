@@ -1,39 +1,27 @@
-// Management scopes: which part of the directory is under management (one account, a folder
-// with everything below it, or the whole directory) and which services it enables.
+// Management scopes (shared/onboarding/model.ts) in their table: onboarding's ScopeRepository,
+// and what the role capability reads of them.
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
-import type { Clock } from './clock';
-import { isoFromMillis, millisFromIso, type Versioned, VersionedRepository } from './persistence';
-import type { SCOPE_KINDS, StoreTables } from './tables';
-
-export type ScopeKind = (typeof SCOPE_KINDS)[number];
-
-export interface Scope extends Versioned {
-  id: string;
-  kind: ScopeKind;
-  /** The account id, folder id, or Resource Directory id the scope names. */
-  targetId: string;
-  /** Services enabled for the members it covers. */
-  services: string[];
-  /** Who added it: a user identity, or the event/timer that did. */
-  createdBy: string;
-}
-
-/** One scope per (kind, target): adding the same scope twice finds the first. */
-export function scopeIdFor(kind: ScopeKind, targetId: string): string {
-  return `${kind}:${targetId}`;
-}
+import type { Clock } from '../domain/clock';
+import type { Scope } from '../onboarding/model';
+import type { ScopeRepository } from '../onboarding/ports';
+import type { ScopeReader } from '../roles/ports';
+import { isoFromMillis, millisFromIso, VersionedTableRepository } from './persistence';
+import type { StoreTables } from './tables';
 
 type ScopesTable = StoreTables['scopes'];
 type Row = ReturnType<ScopesTable['decode']>;
 type Key = Parameters<ScopesTable['key']>[0];
 
-export class ScopeRepository extends VersionedRepository<
-  PrimaryKeySpecOf<ScopesTable>,
-  ColumnsSpecOf<ScopesTable>,
-  Scope,
-  string
-> {
+export class TablestoreScopeRepository
+  extends VersionedTableRepository<
+    PrimaryKeySpecOf<ScopesTable>,
+    ColumnsSpecOf<ScopesTable>,
+    Scope,
+    string
+  >
+  implements ScopeRepository, ScopeReader
+{
   constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
     super(client, tables.scopes, clock);
   }

@@ -11,50 +11,22 @@ import {
   type TableDefinition,
   type TablestoreClient,
 } from '../cloud/tablestore';
+import { ACTIVITY_OUTCOMES, type ActivityTarget } from '../domain/activity';
+import type { ActivityCause } from '../domain/caller';
+import { MAX_IDEMPOTENCY_TTL_SECONDS } from '../domain/idempotency';
+import {
+  type FolderRef,
+  JOIN_METHODS,
+  MEMBER_STATUSES,
+  type MemberFailure,
+  SCOPE_KINDS,
+} from '../onboarding/model';
+import { ROLE_CHECK_STATES } from '../roles/model';
 
 export const DEFAULT_TABLE_PREFIX = 'rdg_';
 
-/**
- * Idempotency records live at most this long: the table's TTL removes them afterwards, so a
- * record's own `ttlSeconds` may not exceed it.
- */
-export const IDEMPOTENCY_TABLE_TTL_SECONDS = 7 * 24 * 3600;
-
 /** Reconcile summaries are kept this long (90 days). */
 export const RECONCILE_RUNS_TTL_SECONDS = 90 * 24 * 3600;
-
-export interface FolderRef {
-  id: string;
-  name: string;
-}
-
-export interface MemberFailure {
-  /** What went wrong, for an operator: e.g. the STS refusal. */
-  reason: string;
-  /** The role that could not be assumed, when access was the problem. */
-  roleArn?: string;
-  /** The cloud's error code, e.g. NoPermission. */
-  code?: string;
-  /** When it was observed (ISO 8601). */
-  at: string;
-}
-
-export type ActivityCause =
-  | { kind: 'user'; identity: string }
-  | { kind: 'event'; eventId: string; eventName?: string }
-  | { kind: 'timer'; trigger?: string };
-
-export interface ActivityTarget {
-  type: string;
-  id: string;
-}
-
-export const SCOPE_KINDS = ['account', 'folder', 'directory'] as const;
-export const MEMBER_STATUSES = ['onboarding', 'managed', 'unreachable', 'offboarding'] as const;
-export const JOIN_METHODS = ['invited', 'created'] as const;
-// unreachable: the member's access role could not be assumed, so the role was not read.
-export const ROLE_CHECK_STATES = ['present', 'missing', 'error', 'unreachable'] as const;
-export const ACTIVITY_OUTCOMES = ['succeeded', 'failed', 'refused'] as const;
 
 function stringArray(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
@@ -164,7 +136,8 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
         result: column.string().optional(),
         startedAt: column.int64(),
       },
-      timeToLiveSeconds: IDEMPOTENCY_TABLE_TTL_SECONDS,
+      // Records live at most this long (makeIdempotent refuses a longer TTL).
+      timeToLiveSeconds: MAX_IDEMPOTENCY_TTL_SECONDS,
     }),
 
     // Summaries of reconcile runs, newest last in key order: read backward for the latest.

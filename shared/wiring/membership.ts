@@ -86,12 +86,18 @@ function memberRolesAccess(config: MembershipConfig, access: MemberAccess): Memb
   };
 }
 
-/** The role check every newly managed member gets (repairing per ROLE_REPAIR_POLICY). */
+/**
+ * The role check every newly managed member gets (repairing per ROLE_REPAIR_POLICY); an
+ * offboarded member's checks are cleared.
+ */
 function roleCheckStep(roles: ServiceLinkedRoles): OnboardingStep {
   return {
     name: 'role-check',
     async onboard(member) {
       await roles.checkMember(member, { cause: { kind: 'timer', trigger: 'onboarding' } });
+    },
+    async offboard(accountId) {
+      await roles.forgetMember(accountId);
     },
   };
 }

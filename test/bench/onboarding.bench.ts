@@ -53,7 +53,8 @@ import {
   INF_MIN,
   type TablestoreClient,
 } from '../../shared/cloud/tablestore';
-import { type Caller, Membership } from '../../shared/onboarding/membership';
+import type { Caller } from '../../shared/domain/caller';
+import { Membership } from '../../shared/onboarding/membership';
 import type { MemberProbe } from '../../shared/onboarding/ports';
 import { createStore, ensureStoreTables, storeTables } from '../../shared/store';
 

@@ -10,7 +10,8 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { RowWrite } from '../../shared/cloud/tablestore';
-import { createStore, ensureStoreTables, makeIdempotent } from '../../shared/store';
+import { makeIdempotent } from '../../shared/domain/idempotency';
+import { createStore, ensureStoreTables } from '../../shared/store';
 import { startLocalTablestore } from '../integration/store/localcloud-tablestore';
 
 const require = createRequire(import.meta.url);

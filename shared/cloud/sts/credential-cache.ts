@@ -3,12 +3,7 @@
 // over a member calls AssumeRole once, not once per caller (STS allows 100 AssumeRole calls per
 // second per account). Failures are not kept: the next caller tries again.
 
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+import { type Clock, systemClock } from '../../domain/clock';
 
 export interface Expiring {
   /** Milliseconds since the epoch. */

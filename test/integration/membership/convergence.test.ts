@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionTrailCloudEvent } from '../../../localcloud/index';
-import { idempotencyRecordKey } from '../../../shared/store';
+import { idempotencyRecordKey } from '../../../shared/domain/idempotency';
 import { memberId } from '../app/organization';
 import {
   type ComparableState,

@@ -23,14 +23,9 @@ import { createTablestoreClient } from '../../../shared/cloud/tablestore';
 import type { DirectorySource } from '../../../shared/directory/ports';
 import { type EventOutcome, handleDirectoryEvents } from '../../../shared/onboarding/handlers';
 import { Membership } from '../../../shared/onboarding/membership';
+import type { ManagedMember, Scope } from '../../../shared/onboarding/model';
 import { silentLogger } from '../../../shared/runtime/logger';
-import {
-  createStore,
-  ensureStoreTables,
-  type Member,
-  type Scope,
-  type Store,
-} from '../../../shared/store';
+import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
 import { memberId, testOrganization } from '../app/organization';
 
 export const ACCESS_ROLE = 'ResourceDirectoryAccountAccessRole';
@@ -158,7 +153,7 @@ export async function startConvergenceCloud(
 /** The scopes and member records of a store, as read. */
 export interface RecordedState {
   scopes: Scope[];
-  members: Member[];
+  members: ManagedMember[];
 }
 
 export async function recordState(store: Store): Promise<RecordedState> {
@@ -192,7 +187,7 @@ export interface MemberState {
   failureCode: string | undefined;
 }
 
-export function memberState(member: Member): MemberState {
+export function memberState(member: ManagedMember): MemberState {
   return {
     accountId: member.accountId,
     status: member.status,

@@ -10,21 +10,21 @@ import {
   type RowWrite,
   type TablestoreClient,
 } from '../../../shared/cloud/tablestore';
+import type { Clock } from '../../../shared/domain/clock';
 import {
-  type Clock,
-  ConcurrentModification,
-  createStore,
-  ensureStoreTables,
-  fencedPutRow,
   IdempotencyInProgress,
   IdempotencyLockLost,
   IdempotencyPayloadMismatch,
-  InvalidCursor,
   idempotencyRecordKey,
-  type Lease,
-  LeaseLost,
   makeIdempotent,
-  RecordAlreadyExists,
+} from '../../../shared/domain/idempotency';
+import { type Lease, LeaseLost } from '../../../shared/domain/lease';
+import { ConcurrentModification, RecordAlreadyExists } from '../../../shared/domain/records';
+import {
+  createStore,
+  ensureStoreTables,
+  fencedPutRow,
+  InvalidCursor,
   StaleFencingToken,
   type Store,
 } from '../../../shared/store';

@@ -11,7 +11,7 @@ import {
   planAccount,
   type ScopeRule,
 } from '../../../shared/onboarding/coverage';
-import type { Member } from '../../../shared/store';
+import type { ManagedMember } from '../../../shared/onboarding/model';
 
 const MGMT = '1000000000000001';
 const ADMIN = '1000000000000002';
@@ -55,7 +55,7 @@ const scopes: ScopeRule[] = [
   { id: `account:${SANDBOX}`, kind: 'account', targetId: SANDBOX },
 ];
 
-function stored(desired: Partial<Member> & { accountId: string }): Member {
+function stored(desired: Partial<ManagedMember> & { accountId: string }): ManagedMember {
   return {
     status: 'managed',
     scopeIds: [],

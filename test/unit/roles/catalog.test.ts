@@ -2,7 +2,7 @@
 // services needs.
 
 import { describe, expect, it } from 'vitest';
-import { MANAGED_SERVICES } from '../../../shared/onboarding/services';
+import { MANAGED_SERVICES } from '../../../shared/onboarding/model';
 import {
   BUILT_IN_ROLE_CATALOG,
   describeRoleCatalog,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalJson,
-  createStore,
   type IdempotencyRecord,
   idempotencyRecordKey,
   makeIdempotent,
   recordState,
   sha256Hex,
-} from '../../../shared/store';
+} from '../../../shared/domain/idempotency';
+import { createStore } from '../../../shared/store';
 import { MemoryTablestore } from './support/memory-tablestore';
 
 describe('key hashing', () => {

@@ -2,13 +2,8 @@
 // the work (also when it throws), and a run that lost its lease told so before it writes.
 
 import { describe, expect, it } from 'vitest';
-import {
-  createStore,
-  ensureStoreTables,
-  LeaseBusy,
-  LeaseLost,
-  runUnderLease,
-} from '../../../shared/store';
+import { LeaseBusy, LeaseLost, runUnderLease } from '../../../shared/domain/lease';
+import { createStore, ensureStoreTables } from '../../../shared/store';
 import { MemoryTablestore } from './support/memory-tablestore';
 
 async function leases() {

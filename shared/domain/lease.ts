@@ -1,9 +1,52 @@
-// Runs work that one runner must own at a time: waits a bounded time for the lease, renews it
-// while the work runs, and releases it after. The work checks `stillHeld()` before each write,
-// so a run that lost its lease (paused past its expiry) stops instead of racing its successor.
+// Leases: work one runner must own at a time (a reconcile, a membership change). The store
+// keeps them (shared/store/lease.ts says how: conditional writes and a fencing token that grows
+// each time a lease changes hands); `runUnderLease` is how a use case holds one: wait a bounded
+// time for it, renew it while the work runs, release it after. The work checks `stillHeld()`
+// before each write, so a run that lost its lease (paused past its expiry) stops instead of
+// racing its successor.
 
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import { type Lease, LeaseLost, type LeaseStore, leaseOwnerId } from './lease';
+
+export interface Lease {
+  name: string;
+  owner: string;
+  /** Fencing token: grows by one each time the lease changes hands. */
+  token: bigint;
+  /** Epoch ms; the lease is held until then. */
+  expiresAt: number;
+}
+
+export type AcquireLeaseResult =
+  | { acquired: true; lease: Lease }
+  | { acquired: false; holder: string; expiresAt: number; token: bigint };
+
+export interface LeaseStore {
+  /**
+   * Takes the lease if it is free or expired. A live lease is refused even to its own owner:
+   * owner ids name one run (see leaseOwnerId), and a crashed run's lease must run out first.
+   */
+  acquire(name: string, owner: string, options: { ttlMs: number }): Promise<AcquireLeaseResult>;
+  /** Extends the lease to now + ttlMs; LeaseLost if the token or owner moved on. */
+  renew(lease: Lease, options: { ttlMs: number }): Promise<Lease>;
+  /** Ends the lease now (keeping its token); LeaseLost if a newer holder has it. */
+  release(lease: Lease): Promise<void>;
+}
+
+/** The lease was taken over (or its token moved on): this holder must stop. */
+export class LeaseLost extends AppError {
+  readonly status = 409;
+  readonly code = 'LeaseLost';
+  constructor(
+    readonly lease: Pick<Lease, 'name' | 'owner' | 'token'>,
+    step: 'renew' | 'release',
+  ) {
+    super(
+      `Cannot ${step} lease ${lease.name}: ${lease.owner} no longer holds it (token ${lease.token} was superseded); stop the work it guarded`,
+      { details: { lease: lease.name, token: lease.token.toString() } },
+    );
+  }
+}
 
 /** The lease is held by another run and did not come free in time. */
 export class LeaseBusy extends AppError {
@@ -20,6 +63,11 @@ export class LeaseBusy extends AppError {
       { details: { lease: leaseName, holder }, headers: { 'Retry-After': '5' } },
     );
   }
+}
+
+/** A unique owner id for one run, e.g. `reconcile/<uuid>`. */
+export function leaseOwnerId(prefix: string): string {
+  return `${prefix}/${randomUUID()}`;
 }
 
 export interface LeaseGuard {
