@@ -1,12 +1,6 @@
-// FC handler of the API function (HTTP trigger). Decode the event, run the app, encode the
-// response; everything else lives in shared/.
-import { apiFunction } from '../../shared/http/api';
-import { serveHttpEvent } from '../../shared/runtime/http';
+// FC handler of the API function (HTTP trigger): routes, auth and use cases are built in
+// shared/wiring/api.ts; configuration is parsed at cold start, once.
+import { defineFunction } from '../../shared/runtime/function';
+import { apiFunction } from '../../shared/wiring/api';
 
-// Cold start: configuration is parsed here, once; a missing or invalid variable stops the start
-// with a ConfigurationError naming it.
-const api = apiFunction();
-
-export async function handler(event: Buffer, context: unknown) {
-  return serveHttpEvent(api.app, event, context, api.logger);
-}
+export const handler = defineFunction(apiFunction);

@@ -5,19 +5,16 @@
 import { z } from 'zod';
 import type { Caller } from '../domain/caller';
 import { MAX_PAGE_LIMIT } from '../domain/paging';
-import { NotFound } from '../errors';
-import { delegatedAdministratorRemovable } from '../onboarding/delegated-administrator';
+import type { Membership } from '../onboarding/membership';
 import {
   MANAGED_SERVICES,
   MEMBER_STATUSES,
   managedServiceSchema,
-  NotAManagedMember,
   SCOPE_KINDS,
 } from '../onboarding/model';
-import { checkPrerequisites } from '../onboarding/prerequisites';
+import type { MembershipQueries } from '../onboarding/queries';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import type { MembershipInvocation } from '../wiring/membership';
 import type { ApiContext, RouteDefinition } from './app';
 import { FOLDER_ID } from './directory-routes';
 import { jsonResponse, parseJsonBody, parseParams, parseQuery } from './validation';
@@ -149,6 +146,22 @@ export const memberResponseSchema = z.strictObject({
   scopes: z.array(scopeSchema),
 });
 
+export const membersResponseSchema = z.strictObject({
+  members: z.array(memberSchema),
+  nextCursor: z.string().optional(),
+});
+
+export const scopesResponseSchema = z.strictObject({ scopes: z.array(scopeSchema) });
+
+export const scopeResponseSchema = z.strictObject({
+  scope: scopeSchema,
+  members: z.array(z.string()),
+});
+
+export const reconcileRunsResponseSchema = z.strictObject({
+  runs: z.array(reconcileSummarySchema),
+});
+
 export const activityResponseSchema = z.strictObject({
   items: z.array(
     z.strictObject({
@@ -199,8 +212,24 @@ const memberQuerySchema = z.strictObject({
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
 });
 
+/** What the routes call: the management scope's changes and queries, for one invocation. */
+export interface MembershipUseCases {
+  changes: Pick<Membership, 'addScope' | 'removeScope' | 'removeMember' | 'reconcile'>;
+  queries: Pick<
+    MembershipQueries,
+    | 'prerequisites'
+    | 'scopes'
+    | 'scope'
+    | 'members'
+    | 'member'
+    | 'reconcileRuns'
+    | 'activity'
+    | 'delegatedAdministratorRemovable'
+  >;
+}
+
 export interface MembershipRouteDependencies {
-  membership(invocation: Invocation, logger: Logger): MembershipInvocation;
+  membership(invocation: Invocation, logger: Logger): MembershipUseCases;
 }
 
 /** Who asked, for the activity log: the token's subject and the request id. */
@@ -220,9 +249,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       path: '/v1/prerequisites',
       access: 'viewer',
       async handle(c) {
-        const { directory, settings } = use(c);
-        const { ok, checks } = await checkPrerequisites(directory, settings);
-        return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, { ok, checks });
+        const report = await use(c).queries.prerequisites();
+        return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, report);
       },
     },
     {
@@ -231,10 +259,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         parseQuery(c.req.url, z.strictObject({}));
-        const scopes = await use(c).store.scopes.list();
-        return jsonResponse('GET /v1/scopes', z.strictObject({ scopes: z.array(scopeSchema) }), {
-          scopes,
-        });
+        const scopes = await use(c).queries.scopes();
+        return jsonResponse('GET /v1/scopes', scopesResponseSchema, { scopes });
       },
     },
     {
@@ -243,7 +269,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'operator',
       async handle(c) {
         const input = await parseJsonBody(c.req.raw, scopeInputSchema);
-        const result = await use(c).membership.addScope(
+        const result = await use(c).changes.addScope(
           {
             kind: input.kind,
             services: input.services,
@@ -265,15 +291,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         const { scopeId } = parseParams(c.req.param(), scopeParams);
-        const { store } = use(c);
-        const scope = await store.scopes.get(scopeId);
-        if (!scope) throw new NotFound(`There is no scope ${scopeId}`, { details: { scopeId } });
-        const members = await store.members.listCoveredBy(scopeId);
-        return jsonResponse(
-          'GET /v1/scopes/:scopeId',
-          z.strictObject({ scope: scopeSchema, members: z.array(z.string()) }),
-          { scope, members: members.map((m) => m.accountId) },
-        );
+        const answer = await use(c).queries.scope(scopeId);
+        return jsonResponse('GET /v1/scopes/:scopeId', scopeResponseSchema, answer);
       },
     },
     {
@@ -282,7 +301,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'operator',
       async handle(c) {
         const { scopeId } = parseParams(c.req.param(), scopeParams);
-        const result = await use(c).membership.removeScope(scopeId, callerOf(c));
+        const result = await use(c).changes.removeScope(scopeId, callerOf(c));
         return jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result);
       },
     },
@@ -292,21 +311,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         const query = parseQuery(c.req.url, memberQuerySchema);
-        const page = await use(c).store.members.page({
+        const page = await use(c).queries.members({
           limit: query.limit,
           ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.scopeId ? { scopeId: query.scopeId } : {}),
         });
-        // Filters apply within the page: a page may hold fewer than `limit` members.
-        const members = page.items.filter(
-          (m) =>
-            (query.status === undefined || m.status === query.status) &&
-            (query.scopeId === undefined || m.scopeIds.includes(query.scopeId)),
-        );
-        return jsonResponse(
-          'GET /v1/members',
-          z.strictObject({ members: z.array(memberSchema), nextCursor: z.string().optional() }),
-          page.nextCursor === undefined ? { members } : { members, nextCursor: page.nextCursor },
-        );
+        return jsonResponse('GET /v1/members', membersResponseSchema, page);
       },
     },
     {
@@ -315,13 +326,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         const { accountId } = parseParams(c.req.param(), accountParams);
-        const { store } = use(c);
-        const member = await store.members.get(accountId);
-        if (!member) throw new NotAManagedMember(accountId);
-        const scopes = (
-          await Promise.all(member.scopeIds.map((id) => store.scopes.get(id)))
-        ).filter((s) => s !== undefined);
-        return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, { member, scopes });
+        const answer = await use(c).queries.member(accountId);
+        return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, answer);
       },
     },
     {
@@ -330,7 +336,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'operator',
       async handle(c) {
         const { accountId } = parseParams(c.req.param(), accountParams);
-        const result = await use(c).membership.removeMember(accountId, callerOf(c));
+        const result = await use(c).changes.removeMember(accountId, callerOf(c));
         return jsonResponse('DELETE /v1/members/:accountId', scopeChangeResponseSchema, result);
       },
     },
@@ -340,7 +346,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'operator',
       async handle(c) {
         parseQuery(c.req.url, z.strictObject({}));
-        const summary = await use(c).membership.reconcile(callerOf(c));
+        const summary = await use(c).changes.reconcile(callerOf(c));
         return jsonResponse('POST /v1/reconcile', reconcileSummarySchema, summary);
       },
     },
@@ -353,12 +359,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           c.req.url,
           z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
         );
-        const runs = await use(c).store.reconcileRuns.latest('reconcile', query.limit);
-        return jsonResponse(
-          'GET /v1/reconcile/runs',
-          z.strictObject({ runs: z.array(reconcileSummarySchema) }),
-          { runs: runs.map((r) => r.summary as z.input<typeof reconcileSummarySchema>) },
-        );
+        const runs = await use(c).queries.reconcileRuns(query.limit);
+        return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, { runs });
       },
     },
     {
@@ -367,10 +369,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         parseQuery(c.req.url, z.strictObject({}));
-        const { directory, store } = use(c);
-        const answer = await delegatedAdministratorRemovable(
-          directory,
-          store.members,
+        const answer = await use(c).queries.delegatedAdministratorRemovable(
           c.env.invocation.accountId,
         );
         return jsonResponse(
@@ -386,7 +385,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'viewer',
       async handle(c) {
         const query = parseQuery(c.req.url, activityQuerySchema);
-        const page = await use(c).store.activity.list({
+        const page = await use(c).queries.activity({
           limit: query.limit,
           ...(query.accountId ? { accountId: query.accountId } : {}),
           ...(query.from ? { from: query.from } : {}),

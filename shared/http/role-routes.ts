@@ -2,27 +2,25 @@
 // every member (fanned out asynchronously), and the organization-wide report as JSON or CSV.
 
 import { z } from 'zod';
-import { NotAManagedMember } from '../onboarding/model';
-import type { RoleCatalogPort } from '../roles/ports';
-import { buildRoleReport, toCsv } from '../roles/report';
+import { type RoleReport, type RoleReportLine, toCsv } from '../roles/report';
 import type { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import type { SweepStarted } from '../roles/sweep';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import type { Store } from '../store';
 import type { ApiContext, RouteDefinition } from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
 import { jsonResponse, parseParams, parseQuery } from './validation';
 
-export interface RolesInvocation {
-  roles: ServiceLinkedRoles;
-  catalog: RoleCatalogPort;
-  store: Store;
+/** What the routes call: the service-linked-role use cases, for one invocation. */
+export interface RoleUseCases {
+  roles: Pick<ServiceLinkedRoles, 'memberRoles' | 'checkAccount'>;
+  /** The organization-wide report, as of now. */
+  report(): Promise<{ report: RoleReport; lines: RoleReportLine[] }>;
   startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
 }
 
 export interface RoleRouteDependencies {
-  roles(invocation: Invocation, logger: Logger): RolesInvocation;
+  roles(invocation: Invocation, logger: Logger): RoleUseCases;
 }
 
 const roleResultSchema = z.strictObject({
@@ -43,7 +41,7 @@ export const memberRoleReportSchema = z.strictObject({
   roles: z.array(roleResultSchema),
 });
 
-const storedRolesSchema = z.strictObject({
+export const memberRolesSchema = z.strictObject({
   accountId: z.string(),
   needed: z.array(
     z.strictObject({
@@ -81,7 +79,7 @@ export const roleReportSchema = z.strictObject({
   ),
 });
 
-const sweepSchema = z.strictObject({
+export const sweepStartedSchema = z.strictObject({
   sweepId: z.string(),
   members: z.number().int(),
   chunks: z.number().int(),
@@ -104,26 +102,17 @@ function wantsCsv(accept: string | undefined): boolean {
 
 export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
   const use = (c: ApiContext) => deps.roles(c.env.invocation, c.env.logger);
-  async function managed(c: ApiContext) {
-    const { accountId } = parseParams(c.req.param(), accountParams);
-    const ctx = use(c);
-    const member = await ctx.store.members.get(accountId);
-    if (!member) throw new NotAManagedMember(accountId);
-    return { ctx, member };
-  }
+  const accountOf = (c: ApiContext) => parseParams(c.req.param(), accountParams).accountId;
   return [
     {
       method: 'GET',
       path: '/v1/members/:accountId/roles',
       access: 'viewer',
       async handle(c) {
-        const { ctx, member } = await managed(c);
-        const [needed, checks] = await Promise.all([
-          ctx.roles.neededBy(member),
-          ctx.store.roleChecks.listForMember(member.accountId),
-        ]);
-        return jsonResponse('GET /v1/members/:accountId/roles', storedRolesSchema, {
-          accountId: member.accountId,
+        const accountId = accountOf(c);
+        const { needed, checks } = await use(c).roles.memberRoles(accountId);
+        return jsonResponse('GET /v1/members/:accountId/roles', memberRolesSchema, {
+          accountId,
           needed: needed.map(({ roleName, serviceName, services }) => ({
             roleName,
             serviceName,
@@ -138,8 +127,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       path: '/v1/members/:accountId/roles/check',
       access: 'operator',
       async handle(c) {
-        const { ctx, member } = await managed(c);
-        const report = await ctx.roles.checkMember(member, callerOf(c));
+        const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c));
         return jsonResponse(
           'POST /v1/members/:accountId/roles/check',
           memberRoleReportSchema,
@@ -152,8 +140,9 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       path: '/v1/members/:accountId/roles/repair',
       access: 'operator',
       async handle(c) {
-        const { ctx, member } = await managed(c);
-        const report = await ctx.roles.checkMember(member, callerOf(c), { repair: true });
+        const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c), {
+          repair: true,
+        });
         return jsonResponse(
           'POST /v1/members/:accountId/roles/repair',
           memberRoleReportSchema,
@@ -173,7 +162,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
         const started = await use(c).startSweep(
           query.repair === undefined ? {} : { repair: query.repair === 'true' },
         );
-        return jsonResponse('POST /v1/roles/sweep', sweepSchema, started, 202);
+        return jsonResponse('POST /v1/roles/sweep', sweepStartedSchema, started, 202);
       },
     },
     {
@@ -182,23 +171,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       access: 'viewer',
       async handle(c) {
         parseQuery(c.req.url, z.strictObject({}));
-        const ctx = use(c);
-        const [members, scopes, checks] = await Promise.all([
-          ctx.store.members.list(),
-          ctx.store.scopes.list(),
-          (async () => {
-            const out = [];
-            for await (const check of ctx.store.roleChecks.all()) out.push(check);
-            return out;
-          })(),
-        ]);
-        const { report, lines } = buildRoleReport(
-          members,
-          scopes,
-          checks,
-          ctx.catalog,
-          new Date().toISOString(),
-        );
+        const { report, lines } = await use(c).report();
         if (wantsCsv(c.req.header('accept'))) {
           return new Response(toCsv(lines), {
             status: 200,

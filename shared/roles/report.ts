@@ -3,7 +3,7 @@
 
 import type { ManagedMember, Scope } from '../onboarding/model';
 import type { RoleCheck } from './model';
-import type { RoleCatalogPort } from './ports';
+import type { RoleCatalogPort, RoleStore } from './ports';
 
 export interface RoleReportEntry {
   service: string;
@@ -90,6 +90,24 @@ export function buildRoleReport(
     }
   }
   return { report: { generatedAt: now, entries }, lines };
+}
+
+/** Reads the members, scopes and checks, and builds the report from them. */
+export async function readRoleReport(
+  store: Pick<RoleStore, 'members' | 'scopes' | 'roleChecks'>,
+  catalog: RoleCatalogPort,
+  now: string,
+): Promise<{ report: RoleReport; lines: RoleReportLine[] }> {
+  const [members, scopes, checks] = await Promise.all([
+    store.members.list(),
+    store.scopes.list(),
+    (async () => {
+      const out: RoleCheck[] = [];
+      for await (const check of store.roleChecks.all()) out.push(check);
+      return out;
+    })(),
+  ]);
+  return buildRoleReport(members, scopes, checks, catalog, now);
 }
 
 const CSV_COLUMNS = ['service', 'roleName', 'accountId', 'state', 'reason', 'checkedAt'] as const;

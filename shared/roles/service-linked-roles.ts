@@ -4,7 +4,7 @@
 
 import type { Caller } from '../domain/caller';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
-import type { ManagedMember, Scope } from '../onboarding/model';
+import { type ManagedMember, NotAManagedMember, type Scope } from '../onboarding/model';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
 import type { RoleCheck, RoleCheckState } from './model';
@@ -77,6 +77,33 @@ export class ServiceLinkedRoles {
       all.filter((s) => member.scopeIds.includes(s.id)).flatMap((s) => s.services),
     );
     return this.deps.catalog.rolesFor([...services].sort());
+  }
+
+  /** The roles a managed member needs and the last check of each; NotAManagedMember otherwise. */
+  async memberRoles(
+    accountId: string,
+  ): Promise<{ accountId: string; needed: NeededRole[]; checks: RoleCheck[] }> {
+    const member = await this.managed(accountId);
+    const [needed, checks] = await Promise.all([
+      this.neededBy(member),
+      this.deps.store.roleChecks.listForMember(accountId),
+    ]);
+    return { accountId, needed, checks };
+  }
+
+  /** `checkMember` for a managed member named by its id; NotAManagedMember otherwise. */
+  async checkAccount(
+    accountId: string,
+    caller: Caller,
+    options: { repair?: boolean } = {},
+  ): Promise<MemberRoleReport> {
+    return this.checkMember(await this.managed(accountId), caller, options);
+  }
+
+  private async managed(accountId: string): Promise<ManagedMember> {
+    const member = await this.deps.store.members.get(accountId);
+    if (!member) throw new NotAManagedMember(accountId);
+    return member;
   }
 
   /**

@@ -1,7 +1,8 @@
 // Builds the management-scope and service-linked-role use cases from configuration for one
 // invocation: the process keeps the Tablestore client, the role catalog and the member
 // credential cache (warm instances reuse them); each invocation brings the function role's
-// current credentials and its request id.
+// current credentials and its request id. Also the definitions of the functions that run them
+// without HTTP: directory-events, reconcile and role-check-worker.
 
 import type { FcInvokerOptions } from '../cloud/fc/invoke';
 import { defaultRetryPolicy, type RetryPolicy } from '../cloud/openapi';
@@ -16,18 +17,24 @@ import {
 } from '../cloud/sts';
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
+import { isoNow, systemClock } from '../domain/clock';
+import type { IdempotencyStore } from '../domain/idempotency';
 import { FunctionMisconfigured } from '../errors';
-import type { RolesInvocation } from '../http/role-routes';
+import { handleDirectoryEvents, handleReconcileTimer } from '../onboarding/handlers';
 import { Membership } from '../onboarding/membership';
 import type { OnboardingStep } from '../onboarding/ports';
 import type { PrerequisiteSettings } from '../onboarding/prerequisites';
+import { MembershipQueries } from '../onboarding/queries';
 import { loadRoleCatalog, roleCatalogPort } from '../roles/catalog';
+import { handleRoleCheckChunk } from '../roles/handlers';
 import type { FanOut, MemberRolesAccess } from '../roles/ports';
+import { type RoleReport, type RoleReportLine, readRoleReport } from '../roles/report';
 import { ServiceLinkedRoles } from '../roles/service-linked-roles';
-import { startSweep } from '../roles/sweep';
-import type { Invocation } from '../runtime/context';
+import { type SweepStarted, startSweep } from '../roles/sweep';
+import type { CloudCredentials, Invocation } from '../runtime/context';
+import type { FunctionDefinition } from '../runtime/function';
 import type { Logger } from '../runtime/logger';
-import type { Store } from '../store';
+import { decodeTimerEvent } from '../runtime/trigger-events';
 import { storeRuntime } from './store';
 
 export const MEMBERSHIP_CONFIG_SECTIONS = [
@@ -41,18 +48,37 @@ export const MEMBERSHIP_CONFIG_SECTIONS = [
   'roles',
   'logging',
 ] as const;
-export type MembershipConfig = Config<(typeof MEMBERSHIP_CONFIG_SECTIONS)[number]>;
+type MembershipSection = (typeof MEMBERSHIP_CONFIG_SECTIONS)[number];
+export type MembershipConfig = Config<MembershipSection>;
 
-export interface MembershipInvocation extends RolesInvocation {
+/** The use cases of one invocation. */
+export interface MembershipInvocation {
   membership: Membership;
-  directory: DirectorySource;
-  store: Store;
-  settings: PrerequisiteSettings;
+  queries: MembershipQueries;
+  roles: ServiceLinkedRoles;
+  /** The organization-wide role report, as of now. */
+  roleReport(): Promise<{ report: RoleReport; lines: RoleReportLine[] }>;
+  startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
+  /** Directory events are handled once per event id. */
+  idempotency: IdempotencyStore;
 }
 
 export interface MembershipRuntime {
-  store: Store;
   forInvocation(invocation: Invocation, logger: Logger): MembershipInvocation;
+}
+
+/** The Resource Directory as the function's own role reads it. */
+export function directoryFor(
+  config: Config<'cloud' | 'resourceManager'>,
+  invocation: Invocation,
+  credentials: CloudCredentials,
+): DirectorySource {
+  return createResourceManagerDirectory({
+    endpoint: config.resourceManager.endpoint,
+    protocol: config.cloud.protocol,
+    credentials,
+    accountId: invocation.accountId,
+  });
 }
 
 /**
@@ -118,15 +144,9 @@ export function membershipRuntime(
   const { store, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
   return {
-    store,
     forInvocation(invocation, logger) {
       const credentials = useCredentialsOf(invocation);
-      const directory = createResourceManagerDirectory({
-        endpoint: config.resourceManager.endpoint,
-        protocol: config.cloud.protocol,
-        credentials,
-        accountId: invocation.accountId,
-      });
+      const directory = directoryFor(config, invocation, credentials);
       const settings: PrerequisiteSettings = {
         callerAccountId: invocation.accountId,
         memberAccessRole: config.sts.memberAccessRole,
@@ -163,11 +183,10 @@ export function membershipRuntime(
       };
       return {
         membership,
-        directory,
-        store,
-        settings,
+        queries: new MembershipQueries({ store, directory, settings }),
         roles,
-        catalog,
+        roleReport: () => readRoleReport(store, catalog, isoNow(systemClock)),
+        idempotency: store.idempotency,
         startSweep: (sweep) => {
           if (!options.fanOut) {
             throw new FunctionMisconfigured(
@@ -187,3 +206,51 @@ export function membershipRuntime(
     },
   };
 }
+
+const membershipFunction = {
+  config: MEMBERSHIP_CONFIG_SECTIONS,
+  start: (config: MembershipConfig) => membershipRuntime(config),
+};
+
+/** Resource Directory changes recorded by ActionTrail reconcile the accounts they concern. */
+export const directoryEventsFunction: FunctionDefinition<
+  MembershipSection,
+  MembershipRuntime,
+  Awaited<ReturnType<typeof handleDirectoryEvents>>
+> = {
+  ...membershipFunction,
+  name: 'directory-events',
+  invoke(event, invocation, runtime, logger) {
+    const { membership, idempotency } = runtime.forInvocation(invocation, logger);
+    return handleDirectoryEvents({ membership, idempotency, logger }, event);
+  },
+};
+
+/** The timer's reconcile of every scope against the directory. */
+export const reconcileFunction: FunctionDefinition<
+  MembershipSection,
+  MembershipRuntime,
+  Awaited<ReturnType<typeof handleReconcileTimer>>
+> = {
+  ...membershipFunction,
+  name: 'reconcile',
+  invoke(event, invocation, runtime, logger) {
+    const timer = decodeTimerEvent(event);
+    const { membership } = runtime.forInvocation(invocation, logger);
+    return handleReconcileTimer({ membership, logger }, timer.triggerName);
+  },
+};
+
+/** The role check of one chunk of members a sweep fanned out. */
+export const roleCheckWorkerFunction: FunctionDefinition<
+  MembershipSection,
+  MembershipRuntime,
+  Awaited<ReturnType<typeof handleRoleCheckChunk>>
+> = {
+  ...membershipFunction,
+  name: 'role-check-worker',
+  invoke(event, invocation, runtime, logger) {
+    const { roles } = runtime.forInvocation(invocation, logger);
+    return handleRoleCheckChunk({ roles, logger }, event);
+  },
+};

@@ -3,17 +3,24 @@
 
 import { createFcInvoker } from '../cloud/fc/invoke';
 import type { Config } from '../config';
+import { handleRoleSweepTimer } from '../roles/handlers';
 import { type SweepStarted, startSweep } from '../roles/sweep';
 import type { Invocation } from '../runtime/context';
+import type { FunctionDefinition } from '../runtime/function';
+import { decodeTimerEvent } from '../runtime/trigger-events';
 import { storeRuntime } from './store';
 
 export const SWEEP_CONFIG_SECTIONS = ['cloud', 'fc', 'tablestore', 'roles', 'logging'] as const;
-export type SweepConfig = Config<(typeof SWEEP_CONFIG_SECTIONS)[number]>;
+type SweepSection = (typeof SWEEP_CONFIG_SECTIONS)[number];
 
-export function sweepRuntime(config: SweepConfig) {
+interface SweepRuntime {
+  forInvocation(invocation: Invocation): { startSweep(): Promise<SweepStarted> };
+}
+
+function sweepRuntime(config: Config<SweepSection>): SweepRuntime {
   const { store, useCredentialsOf } = storeRuntime(config);
   return {
-    forInvocation(invocation: Invocation): { startSweep(): Promise<SweepStarted> } {
+    forInvocation(invocation) {
       const credentials = useCredentialsOf(invocation);
       const fanOut = createFcInvoker({
         endpoint: config.fc.endpoint,
@@ -28,3 +35,15 @@ export function sweepRuntime(config: SweepConfig) {
     },
   };
 }
+
+/** The hourly sweep: every managed member, in chunks, to role-check-worker. */
+export const roleSweepFunction: FunctionDefinition<SweepSection, SweepRuntime, SweepStarted> = {
+  name: 'role-sweep',
+  config: SWEEP_CONFIG_SECTIONS,
+  start: (config) => sweepRuntime(config),
+  invoke(event, invocation, runtime, logger) {
+    decodeTimerEvent(event);
+    const { startSweep } = runtime.forInvocation(invocation);
+    return handleRoleSweepTimer({ startSweep, logger });
+  },
+};

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DirectorySource } from '../../../shared/directory/ports';
 import { CloudApiError } from '../../../shared/errors';
-import { type ApiConfig, createApi } from '../../../shared/http/api';
 import { createTokenVerifier } from '../../../shared/http/auth';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
 import type { HttpApplication } from '../../../shared/runtime/http';
+import { type ApiConfig, createApi } from '../../../shared/wiring/api';
 import { sampleSnapshot } from './support/directory';
 import { bindings } from './support/invocation';
 import { createTestIssuer, type TestIssuer } from './support/tokens';
@@ -39,7 +39,7 @@ beforeAll(async () => {
   source = { readSnapshot: async () => sampleSnapshot() };
   app = createApi(config, {
     verifier: createTokenVerifier(issuer.config),
-    ports: {
+    dependencies: {
       directorySource: () => source,
       membership: () => {
         throw new Error('these tests call only the directory routes');

@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../shared/config';
-import { API_CONFIG_SECTIONS } from '../../../shared/http/api';
+import { API_CONFIG_SECTIONS } from '../../../shared/wiring/api';
 import { MEMBERSHIP_CONFIG_SECTIONS } from '../../../shared/wiring/membership';
 import { SWEEP_CONFIG_SECTIONS } from '../../../shared/wiring/sweep';
 

@@ -1,0 +1,66 @@
+// The API function's application: the token verifier, the routes, and the use cases they call,
+// built from configuration once per process (FC cold start) and per invocation.
+
+import { createFcInvoker } from '../cloud/fc/invoke';
+import type { Config } from '../config';
+import { createHttpApp } from '../http/app';
+import { createTokenVerifier, type TokenVerifier } from '../http/auth';
+import { type DirectoryRouteDependencies, directoryRoutes } from '../http/directory-routes';
+import { healthRoutes } from '../http/health-routes';
+import { type MembershipRouteDependencies, membershipRoutes } from '../http/membership-routes';
+import { type RoleRouteDependencies, roleRoutes } from '../http/role-routes';
+import type { HttpFunctionDefinition } from '../runtime/function';
+import type { HttpApplication } from '../runtime/http';
+import { directoryFor, MEMBERSHIP_CONFIG_SECTIONS, membershipRuntime } from './membership';
+import { requireCredentials } from './store';
+
+/** The configuration sections the API function reads (and so the variables it requires). */
+export const API_CONFIG_SECTIONS = [...MEMBERSHIP_CONFIG_SECTIONS, 'auth'] as const;
+type ApiSection = (typeof API_CONFIG_SECTIONS)[number];
+export type ApiConfig = Config<ApiSection>;
+
+export interface ApiRouteDependencies
+  extends DirectoryRouteDependencies,
+    MembershipRouteDependencies,
+    RoleRouteDependencies {}
+
+/** What the routes call, over the cloud adapters. */
+function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
+  const runtime = membershipRuntime(config, { fanOut: createFcInvoker });
+  return {
+    membership(invocation, logger) {
+      const { membership, queries } = runtime.forInvocation(invocation, logger);
+      return { changes: membership, queries };
+    },
+    roles(invocation, logger) {
+      const { roles, roleReport, startSweep } = runtime.forInvocation(invocation, logger);
+      return { roles, report: roleReport, startSweep };
+    },
+    directorySource: (invocation) =>
+      directoryFor(config, invocation, requireCredentials(invocation)),
+  };
+}
+
+export function createApi(
+  config: ApiConfig,
+  overrides: { verifier?: TokenVerifier; dependencies?: ApiRouteDependencies } = {},
+): HttpApplication {
+  const dependencies = overrides.dependencies ?? cloudDependencies(config);
+  return createHttpApp({
+    verifier: overrides.verifier ?? createTokenVerifier(config.auth),
+    routes: [
+      ...healthRoutes(),
+      ...directoryRoutes(dependencies),
+      ...membershipRoutes(dependencies),
+      ...roleRoutes(dependencies),
+    ],
+  });
+}
+
+/** The API function (HTTP trigger). */
+export const apiFunction: HttpFunctionDefinition<ApiSection> = {
+  name: 'api',
+  trigger: 'http',
+  config: API_CONFIG_SECTIONS,
+  start: (config) => createApi(config),
+};
