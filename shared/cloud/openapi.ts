@@ -1,11 +1,14 @@
 // What every adapter over an Alibaba Cloud OpenAPI SDK (@alicloud/<product><version>) shares:
-// building the client config from endpoint + protocol + per-invocation credentials, reading the
-// SDK's errors, and retrying what is safe to retry. No adapter has a "local" branch: localcloud
-// is reached through the same endpoint/protocol configuration as the cloud.
+// building the client from endpoint + protocol + per-invocation credentials, reading the SDK's
+// errors, and retrying what is safe to retry (with the one backoff of shared/runtime/retry.ts).
+// No adapter has a "local" branch: localcloud is reached through the same endpoint/protocol
+// configuration as the cloud.
 
+import { $OpenApiUtil } from '@alicloud/openapi-core';
 import type { CloudProtocol } from '../config';
 import type { CloudCallFailure, CloudFailureKind } from '../errors';
 import type { CloudCredentials } from '../runtime/context';
+import { backoffDelay, type RetryPolicy, type RetryTimers, sleep } from '../runtime/retry';
 
 export interface CloudEndpoint {
   /** host[:port], no scheme. */
@@ -18,44 +21,39 @@ export interface CloudEndpoint {
  * an ES-module package) hands the whole exports object to a default import, other loaders the
  * class itself; this accepts both.
  */
-export function sdkClass<T>(imported: T): T {
+function sdkClass<T>(imported: T): T {
   if (typeof imported === 'function') return imported;
   const inner = (imported as { default?: T } | null)?.default;
   if (typeof inner === 'function') return inner;
   throw new Error('The SDK module does not export a client class');
 }
 
-/**
- * Fields of openapi-core's `Config`. The SDK constructors only read these properties, so a plain
- * object serves; openapi-core itself is not a direct dependency of this project.
- */
-export interface OpenApiConfigFields {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-  endpoint: string;
-  protocol: CloudProtocol;
-  regionId?: string;
-  connectTimeout: number;
-  readTimeout: number;
-  userAgent: string;
-}
+/** An OpenAPI SDK client class: every @alicloud/<product><version> client is built from a Config. */
+type OpenApiClientClass<C> = new (config: $OpenApiUtil.Config) => C;
 
-export function openApiConfig(
+/**
+ * The one way to build an OpenAPI SDK client: the SDK's default export (`Sts.default`), where it
+ * is, and the credentials to sign with (this invocation's, or a member's).
+ */
+export function createOpenApiClient<C>(
+  Client: OpenApiClientClass<C>,
   target: CloudEndpoint,
   credentials: CloudCredentials,
   options: { connectTimeoutMs?: number; readTimeoutMs?: number } = {},
-): OpenApiConfigFields {
-  return {
-    accessKeyId: credentials.accessKeyId,
-    accessKeySecret: credentials.accessKeySecret,
-    ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
-    endpoint: target.endpoint,
-    protocol: target.protocol,
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
-    readTimeout: options.readTimeoutMs ?? 10_000,
-    userAgent: 'rd-governance',
-  };
+): C {
+  const Constructor = sdkClass(Client);
+  return new Constructor(
+    new $OpenApiUtil.Config({
+      accessKeyId: credentials.accessKeyId,
+      accessKeySecret: credentials.accessKeySecret,
+      ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
+      endpoint: target.endpoint,
+      protocol: target.protocol,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      readTimeout: options.readTimeoutMs ?? 10_000,
+      userAgent: 'rd-governance',
+    }),
+  );
 }
 
 /** What an SDK call's failure says, read defensively (SDK errors, network errors, anything). */
@@ -137,18 +135,17 @@ export function describeFailure(
   };
 }
 
-export interface RetryPolicy {
-  /** Total attempts, first included. */
-  attempts: number;
-  baseDelayMs: number;
-  sleep: (ms: number) => Promise<void>;
-}
-
-export const defaultRetryPolicy: RetryPolicy = {
-  attempts: 3,
+/** The OpenAPI adapters' default; the wait between attempts is shared/runtime/retry.ts's. */
+export const OPENAPI_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 3,
   baseDelayMs: 200,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  maxDelayMs: 5_000,
 };
+
+/** What an adapter takes to retry its calls: a policy, and the timers (test seams). */
+export interface RetryOptions extends RetryTimers {
+  retry?: RetryPolicy;
+}
 
 /** Whether a failure is transient (throttling, no answer, 5xx): worth another attempt. */
 export function isTransient(error: unknown): boolean {
@@ -157,14 +154,15 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** Runs an idempotent call, retrying transient failures with exponential backoff and jitter. */
-export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+export async function withRetry<T>(call: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const policy = options.retry ?? OPENAPI_RETRY_POLICY;
+  const wait = options.sleep ?? sleep;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (attempt >= policy.attempts || !isTransient(error)) throw error;
-      const delay = policy.baseDelayMs * 2 ** (attempt - 1);
-      await policy.sleep(delay / 2 + Math.random() * (delay / 2));
+      if (attempt >= policy.maxAttempts || !isTransient(error)) throw error;
+      await wait(backoffDelay(attempt - 1, policy, options.random));
     }
   }
 }

@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
+import { backoffDelay, type RetryPolicy, type RetryTimers, sleep } from '../runtime/retry';
 
 export interface Lease {
   name: string;
@@ -76,7 +77,7 @@ export interface LeaseGuard {
   stillHeld(): void;
 }
 
-export interface RunUnderLeaseOptions {
+export interface RunUnderLeaseOptions extends RetryTimers {
   /** Names the runner in lease records, e.g. `reconcile`. */
   ownerPrefix: string;
   /** What the work is, for the LeaseBusy message. */
@@ -84,12 +85,15 @@ export interface RunUnderLeaseOptions {
   ttlMs: number;
   /** How long to wait for a held lease before LeaseBusy. 0 = do not wait. */
   waitMs: number;
-  /** Default: real timers. */
-  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How a waiter backs off between looks at a held lease; `waitMs`, not attempts, bounds it. */
+const LEASE_WAIT: RetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 50,
+  maxDelayMs: 1_000,
+};
 
 export async function runUnderLease<T>(
   leases: LeaseStore,
@@ -97,13 +101,12 @@ export async function runUnderLease<T>(
   options: RunUnderLeaseOptions,
   work: (guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
-  const sleep = options.sleep ?? realSleep;
+  const wait = options.sleep ?? sleep;
   const now = options.now ?? Date.now;
   const owner = leaseOwnerId(options.ownerPrefix);
   const started = now();
-  let delay = 50;
   let lease: Lease;
-  for (;;) {
+  for (let retry = 0; ; retry++) {
     const attempt = await leases.acquire(name, owner, { ttlMs: options.ttlMs });
     if (attempt.acquired) {
       lease = attempt.lease;
@@ -111,8 +114,7 @@ export async function runUnderLease<T>(
     }
     const waited = now() - started;
     if (waited >= options.waitMs) throw new LeaseBusy(name, attempt.holder, waited, options.what);
-    await sleep(Math.min(delay, options.waitMs - waited));
-    delay = Math.min(delay * 2, 1000);
+    await wait(Math.min(backoffDelay(retry, LEASE_WAIT, options.random), options.waitMs - waited));
   }
 
   let lost: LeaseLost | undefined;

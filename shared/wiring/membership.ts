@@ -5,7 +5,7 @@
 // without HTTP: directory-events, reconcile and role-check-worker.
 
 import type { FcInvokerOptions } from '../cloud/fc/invoke';
-import { defaultRetryPolicy, type RetryPolicy } from '../cloud/openapi';
+import { OPENAPI_RETRY_POLICY } from '../cloud/openapi';
 import { createMemberRoles } from '../cloud/ram/member-roles';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
 import {
@@ -34,6 +34,7 @@ import { type SweepStarted, startSweep } from '../roles/sweep';
 import type { CloudCredentials, Invocation } from '../runtime/context';
 import type { FunctionDefinition } from '../runtime/function';
 import type { Logger } from '../runtime/logger';
+import type { RetryPolicy } from '../runtime/retry';
 import { decodeTimerEvent } from '../runtime/trigger-events';
 import { storeRuntime } from './store';
 
@@ -86,7 +87,7 @@ export function directoryFor(
  * throttled call: more attempts than the default (six: a call failing one time in five still
  * ends wrong less than once in 15,000).
  */
-const MEMBER_ROLES_RETRY: RetryPolicy = { ...defaultRetryPolicy, attempts: 6 };
+const MEMBER_ROLES_RETRY: RetryPolicy = { ...OPENAPI_RETRY_POLICY, maxAttempts: 6 };
 
 /** Reaches a member's roles with credentials for its access role (cached per member). */
 function memberRolesAccess(config: MembershipConfig, access: MemberAccess): MemberRolesAccess {

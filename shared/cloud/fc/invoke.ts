@@ -11,19 +11,15 @@ import { CloudApiError, type CloudCallFailure } from '../../errors';
 import type { CloudCredentials } from '../../runtime/context';
 import {
   type CloudEndpoint,
-  defaultRetryPolicy,
+  createOpenApiClient,
   describeFailure,
-  openApiConfig,
-  type RetryPolicy,
+  type RetryOptions,
   readSdkFailure,
   type SdkFailure,
-  sdkClass,
   withRetry,
 } from '../openapi';
 
-const Client = sdkClass(Fc.default);
-type FcClient = InstanceType<typeof Client>;
-type RuntimeOptions = Parameters<FcClient['invokeFunctionWithOptions']>[3];
+type RuntimeOptions = Parameters<Fc.default['invokeFunctionWithOptions']>[3];
 
 /** FC's documented limit on an asynchronous invocation's payload. */
 export const FC_ASYNC_PAYLOAD_LIMIT_BYTES = 128 * 1024;
@@ -33,11 +29,10 @@ export interface FunctionInvoker {
   invokeAsync(functionName: string, payload: unknown): Promise<{ requestId: string }>;
 }
 
-export interface FcInvokerOptions extends CloudEndpoint {
+export interface FcInvokerOptions extends CloudEndpoint, RetryOptions {
   credentials: CloudCredentials;
   /** The account the credentials belong to (and the functions live in), for error messages. */
   accountId: string;
-  retry?: RetryPolicy;
 }
 
 /**
@@ -74,13 +69,7 @@ function hintFor(functionName: string, accountId: string, endpoint: string) {
 }
 
 export function createFcInvoker(options: FcInvokerOptions): FunctionInvoker {
-  const retry = options.retry ?? defaultRetryPolicy;
-  // The config type is openapi-core's Config class; its constructor reads only these fields.
-  const client: FcClient = new Client(
-    openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
-      typeof Client
-    >[0],
-  );
+  const client = createOpenApiClient(Fc.default, options, options.credentials);
   // The client reads only the fields it finds set; none are needed here.
   const runtime = {} as RuntimeOptions;
 
@@ -143,7 +132,7 @@ export function createFcInvoker(options: FcInvokerOptions): FunctionInvoker {
             if (error instanceof CloudApiError) throw error;
             throw isFcThrottling(readSdkFailure(error)) ? new FcThrottled(error) : error;
           }
-        }, retry);
+        }, options);
       } catch (error) {
         if (error instanceof CloudApiError) throw error;
         throw failed(functionName, error);

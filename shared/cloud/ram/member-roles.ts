@@ -13,20 +13,15 @@ import { CloudApiError } from '../../errors';
 import type { MemberRoles, RoleCreation, RoleLookup } from '../../roles/ports';
 import type { CloudCredentials } from '../../runtime/context';
 import {
-  defaultRetryPolicy,
+  createOpenApiClient,
   describeFailure,
-  openApiConfig,
-  type RetryPolicy,
+  type RetryOptions,
   readSdkFailure,
   type SdkFailure,
-  sdkClass,
   withRetry,
 } from '../openapi';
 
 export type { MemberRoles, RoleCreation, RoleLookup } from '../../roles/ports';
-
-const RamClient = sdkClass(Ram.default);
-const ResourceManagerClient = sdkClass(ResourceManager.default);
 
 /** RAM GetRole's answer for a role the account does not have. */
 export const ROLE_NOT_FOUND_CODE = 'EntityNotExist.Role';
@@ -39,7 +34,7 @@ export const ROLE_EXISTS_CODE = 'EntityAlreadyExists.Role';
 /** Our code for an answer about another account than the member asked for. */
 export const ACCOUNT_MISMATCH_CODE = 'AccountMismatch';
 
-export interface MemberRolesOptions {
+export interface MemberRolesOptions extends RetryOptions {
   /** host[:port] of RAM (ram.aliyuncs.com). */
   ramEndpoint: string;
   /** host[:port] of ResourceManager (resourcemanager.aliyuncs.com). */
@@ -49,7 +44,6 @@ export interface MemberRolesOptions {
   credentials: CloudCredentials;
   /** The member the credentials are for. */
   accountId: string;
-  retry?: RetryPolicy;
 }
 
 function hintFor(api: string, permission: string) {
@@ -71,19 +65,15 @@ export function roleArnAccount(arn: string | undefined): string | undefined {
 }
 
 export function createMemberRoles(options: MemberRolesOptions): MemberRoles {
-  const retry = options.retry ?? defaultRetryPolicy;
-  // The config type is openapi-core's Config class; the constructors read only these fields.
-  const ram = new RamClient(
-    openApiConfig(
-      { endpoint: options.ramEndpoint, protocol: options.protocol },
-      options.credentials,
-    ) as unknown as ConstructorParameters<typeof RamClient>[0],
+  const ram = createOpenApiClient(
+    Ram.default,
+    { endpoint: options.ramEndpoint, protocol: options.protocol },
+    options.credentials,
   );
-  const resourceManager = new ResourceManagerClient(
-    openApiConfig(
-      { endpoint: options.resourceManagerEndpoint, protocol: options.protocol },
-      options.credentials,
-    ) as unknown as ConstructorParameters<typeof ResourceManagerClient>[0],
+  const resourceManager = createOpenApiClient(
+    ResourceManager.default,
+    { endpoint: options.resourceManagerEndpoint, protocol: options.protocol },
+    options.credentials,
   );
 
   function failed(service: string, api: string, permission: string, error: unknown) {
@@ -109,7 +99,7 @@ export function createMemberRoles(options: MemberRolesOptions): MemberRoles {
       try {
         const response = await withRetry(
           () => ram.getRole(new Ram.GetRoleRequest({ roleName })),
-          retry,
+          options,
         );
         const arn = response.body?.role?.arn;
         const account = roleArnAccount(arn);
@@ -131,7 +121,7 @@ export function createMemberRoles(options: MemberRolesOptions): MemberRoles {
             resourceManager.createServiceLinkedRole(
               new ResourceManager.CreateServiceLinkedRoleRequest({ serviceName }),
             ),
-          retry,
+          options,
         );
         const role = response.body?.role;
         const account = roleArnAccount(role?.arn);

@@ -17,22 +17,17 @@ import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { CloudCredentials } from '../../runtime/context';
 import {
   type CloudEndpoint,
-  defaultRetryPolicy,
+  createOpenApiClient,
   describeFailure,
-  openApiConfig,
-  type RetryPolicy,
+  type RetryOptions,
   type SdkFailure,
-  sdkClass,
   withRetry,
 } from '../openapi';
 
-const Client = sdkClass(ResourceManager.default);
-type ResourceManagerClient = InstanceType<typeof Client>;
+/** The listing APIs' own maximum for PageSize. */
+export const RESOURCE_MANAGER_MAX_PAGE_SIZE = 100;
 
-/** The API's own maximum for PageSize. */
-export const MAX_PAGE_SIZE = 100;
-
-export interface ResourceManagerDirectoryOptions extends CloudEndpoint {
+export interface ResourceManagerDirectoryOptions extends CloudEndpoint, RetryOptions {
   credentials: CloudCredentials;
   /** The account the credentials belong to, for error messages. */
   accountId: string;
@@ -40,7 +35,6 @@ export interface ResourceManagerDirectoryOptions extends CloudEndpoint {
   pageSize?: number;
   /** ListFoldersForParent calls in flight at once. */
   concurrency?: number;
-  retry?: RetryPolicy;
 }
 
 function hintFor(api: string) {
@@ -82,18 +76,15 @@ function memberRecord(account: {
 export function createResourceManagerDirectory(
   options: ResourceManagerDirectoryOptions,
 ): DirectorySource {
-  const pageSize = Math.min(Math.max(options.pageSize ?? MAX_PAGE_SIZE, 1), MAX_PAGE_SIZE);
-  const retry = options.retry ?? defaultRetryPolicy;
-  // The config type is openapi-core's Config class; its constructor reads only these fields.
-  const client: ResourceManagerClient = new Client(
-    openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
-      typeof Client
-    >[0],
+  const pageSize = Math.min(
+    Math.max(options.pageSize ?? RESOURCE_MANAGER_MAX_PAGE_SIZE, 1),
+    RESOURCE_MANAGER_MAX_PAGE_SIZE,
   );
+  const client = createOpenApiClient(ResourceManager.default, options, options.credentials);
 
   async function call<T>(api: string, invoke: () => Promise<T>): Promise<T> {
     try {
-      return await withRetry(invoke, retry);
+      return await withRetry(invoke, options);
     } catch (error) {
       throw new CloudApiError(
         describeFailure('ResourceManager', api, options.accountId, error, hintFor(api)),

@@ -9,19 +9,15 @@ import { CloudApiError, MemberAccessDenied } from '../../errors';
 import type { CloudCredentials } from '../../runtime/context';
 import {
   type CloudEndpoint,
-  defaultRetryPolicy,
+  createOpenApiClient,
   describeFailure,
   failureKind,
-  openApiConfig,
-  type RetryPolicy,
+  type RetryOptions,
   readSdkFailure,
-  sdkClass,
   withRetry,
 } from '../openapi';
 import { assumeRoleLimiter, type RateLimiter } from './rate-limit';
 import { SESSION_NAME_PATTERN } from './session-name';
-
-const Client = sdkClass(Sts.default);
 
 export interface TemporaryCredentials extends CloudCredentials {
   securityToken: string;
@@ -42,12 +38,11 @@ export interface AssumeRoleInput {
 
 export type AssumeRole = (input: AssumeRoleInput) => Promise<TemporaryCredentials>;
 
-export interface StsAssumeRoleOptions extends CloudEndpoint {
+export interface StsAssumeRoleOptions extends CloudEndpoint, RetryOptions {
   /** The caller's credentials (the function role's). */
   credentials: CloudCredentials;
   /** The caller's account, for error messages. */
   callerAccountId: string;
-  retry?: RetryPolicy;
   now?: () => number;
   /** Paces the calls of the caller's account; default: the process's limiter for
    *  `callerAccountId` at the default rate. */
@@ -62,14 +57,9 @@ export function memberRoleArn(accountId: string, roleName: string): string {
 }
 
 export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
-  const retry = options.retry ?? defaultRetryPolicy;
   const now = options.now ?? Date.now;
   const limiter = options.limiter ?? assumeRoleLimiter(options.callerAccountId);
-  const client = new Client(
-    openApiConfig(options, options.credentials) as unknown as ConstructorParameters<
-      typeof Client
-    >[0],
-  );
+  const client = createOpenApiClient(Sts.default, options, options.credentials);
 
   return async (input) => {
     if (!SESSION_NAME_PATTERN.test(input.sessionName)) {
@@ -84,7 +74,7 @@ export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
         `DurationSeconds must be an integer in ${MIN_DURATION_SECONDS}..${MAX_DURATION_SECONDS}; got ${input.durationSeconds}`,
       );
     }
-    let response: Awaited<ReturnType<InstanceType<typeof Client>['assumeRole']>>;
+    let response: Awaited<ReturnType<typeof client.assumeRole>>;
     try {
       response = await withRetry(async () => {
         await limiter.acquire();
@@ -96,7 +86,7 @@ export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
             ...(input.policy !== undefined ? { policy: input.policy } : {}),
           }),
         );
-      }, retry);
+      }, options);
     } catch (error) {
       const failure = readSdkFailure(error);
       const kind = failureKind(failure);

@@ -4,7 +4,7 @@
 import type { CloudConfig, StsConfig } from '../../config';
 import { FunctionMisconfigured } from '../../errors';
 import type { Invocation } from '../../runtime/context';
-import type { RetryPolicy } from '../openapi';
+import type { RetryOptions } from '../openapi';
 import { createStsAssumeRole, type TemporaryCredentials } from './assume-role';
 import { CredentialCache, type CredentialCacheOptions } from './credential-cache';
 import { MemberAccess } from './member-access';
@@ -27,7 +27,7 @@ export function memberAccessFor(
   config: { cloud: CloudConfig; sts: StsConfig },
   invocation: Invocation,
   cache: CredentialCache<TemporaryCredentials>,
-  options: { retry?: RetryPolicy; durationSeconds?: number } = {},
+  options: RetryOptions & { durationSeconds?: number } = {},
 ): MemberAccess {
   if (!invocation.credentials) {
     throw new FunctionMisconfigured(
@@ -46,6 +46,7 @@ export function memberAccessFor(
       callerAccountId: invocation.accountId,
       limiter: assumeRoleLimiter(invocation.accountId, config.sts.assumeRoleRatePerSecond),
       ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     }),
   });
 }

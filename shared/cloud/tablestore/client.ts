@@ -2,6 +2,7 @@
 // TablestoreError, retries owned here (rules in retry.ts), GetRange paging and batches split at
 // the service limits.
 
+import { backoffDelay, type RetryPolicy, type RetryTimers, sleep } from '../../runtime/retry';
 import {
   BATCH_GET_MAX_ROWS,
   BATCH_WRITE_LIMITS,
@@ -9,15 +10,18 @@ import {
   rowIdentity,
   splitIntoBatches,
 } from './batch';
-import { classifyFailure, type SdkFailure, TablestoreError, toTablestoreError } from './errors';
 import {
-  backoffDelay,
-  DEFAULT_RETRY_POLICY,
+  classifyFailure,
+  type SdkErrorAndResponse,
+  TablestoreError,
+  toTablestoreError,
+} from './errors';
+import {
   mayRetry,
   type RepeatSafety,
-  type RetryPolicy,
   repeatSafetyOf,
   showsEffectOf,
+  TABLESTORE_RETRY_POLICY,
 } from './retry';
 import {
   callSdk,
@@ -63,7 +67,7 @@ export interface RetryEvent {
   error: TablestoreError;
 }
 
-export interface TablestoreClientOptions {
+export interface TablestoreClientOptions extends RetryTimers {
   /** Full URL of the instance: https://<instance>.<region>.ots.aliyuncs.com, or http for local. */
   endpoint: string;
   instanceName: string;
@@ -77,9 +81,6 @@ export interface TablestoreClientOptions {
   requestTimeoutMs?: number;
   /** Told about each retry, e.g. to log it (the event holds no credentials). */
   onRetry?: (event: RetryEvent) => void;
-  /** Test seams: how to wait, and the jitter source. */
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
 }
 
 export type RowWriteResult = { ok: true } | { ok: false; error: TablestoreError };
@@ -193,7 +194,7 @@ function checkWrite(write: RowWrite): void {
 }
 
 /** What a failed call threw: the SDK's failure, or anything thrown before the SDK answered. */
-function asFailure(raw: unknown): SdkFailure {
+function asFailure(raw: unknown): SdkErrorAndResponse {
   return raw instanceof SdkCallFailure ? raw : { error: raw };
 }
 
@@ -220,8 +221,8 @@ class SdkTablestoreClient implements TablestoreClient {
   private current: { credentials: TablestoreCredentials; client: SdkClient } | undefined;
 
   constructor(private readonly options: TablestoreClientOptions) {
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.policy = { ...TABLESTORE_RETRY_POLICY, ...options.retry };
+    this.sleep = options.sleep ?? sleep;
     this.random = options.random ?? Math.random;
     this.agent = keepAliveAgent(options.endpoint);
   }

@@ -232,7 +232,7 @@ export function decodeErrorFromSdkText(text: string): DecodedErrorBody | undefin
 // From what the SDK hands back to a TablestoreError
 
 /** The parts of the SDK's error object and response this module reads. */
-export interface SdkFailure {
+export interface SdkErrorAndResponse {
   error: unknown;
   /** The SDK response (`this` in its callback); carries the raw body bytes. */
   response?:
@@ -261,7 +261,7 @@ function headerValue(
 }
 
 export function toTablestoreError(
-  failure: SdkFailure,
+  failure: SdkErrorAndResponse,
   context: { operation: string; table?: string | undefined },
 ): TablestoreError {
   const { error } = failure;

@@ -39,5 +39,4 @@ export {
   TablestoreError,
   type TablestoreErrorCode,
 } from './errors';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 export * from './types';

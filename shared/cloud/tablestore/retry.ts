@@ -1,4 +1,5 @@
-// When a failed Tablestore call may be sent again, and how long to wait first.
+// When a failed Tablestore call may be sent again (how long to wait first is the shared backoff
+// of shared/runtime/retry.ts).
 //
 // The rule, per failure class (errors.ts) and per operation:
 //
@@ -25,41 +26,16 @@
 // The SDK's own retry is switched off (maxRetries 0): it retries only reads, its limit is
 // process-global, and it knows nothing of conditions.
 
+import type { RetryPolicy } from '../../runtime/retry';
 import type { FailureClass } from './errors';
 import type { Columns, ColumnValue, Row, RowWrite } from './types';
 
-export interface RetryPolicy {
-  /** Attempts in total, the first included. */
-  maxAttempts: number;
-  /** Ceiling of the first retry's delay; doubles per retry. */
-  baseDelayMs: number;
-  /** The ceiling never exceeds this. */
-  maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+/** The Tablestore client's default; the wait between attempts is shared/runtime/retry.ts's. */
+export const TABLESTORE_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 6,
   baseDelayMs: 100,
   maxDelayMs: 5_000,
 };
-
-/** Upper bound of the wait before retry number `retry` (0 = the first retry). */
-export function backoffCeiling(retry: number, policy: RetryPolicy): number {
-  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
-}
-
-/**
- * Exponential backoff with full jitter: a uniformly random wait in [0, ceiling). Full jitter
- * spreads contending retries (e.g. 50 invocations throttled together) better than a fixed
- * or half-jittered schedule.
- */
-export function backoffDelay(
-  retry: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number {
-  return Math.floor(random() * backoffCeiling(retry, policy));
-}
 
 /** How a repeat of an operation behaves; decides retries after `maybe-applied` failures. */
 export type RepeatSafety = 'read' | 'idempotent' | 'verifiable' | 'unsafe';

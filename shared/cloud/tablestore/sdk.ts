@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import TableStoreModule from 'tablestore';
-import type { SdkFailure } from './errors';
+import type { SdkErrorAndResponse } from './errors';
 import {
   type ColumnCondition,
   type Columns,
@@ -112,7 +112,7 @@ export function createSdkClient(options: SdkClientOptions): SdkClient {
 }
 
 /** A failed SDK call with the SDK response kept, so the raw error body can be decoded. */
-export class SdkCallFailure extends Error implements SdkFailure {
+export class SdkCallFailure extends Error implements SdkErrorAndResponse {
   readonly response: SdkResponse;
   constructor(
     readonly error: unknown,

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OrganizationFixture } from '../../../localcloud/index';
 import { type LocalSystem, startLocalSystem } from '../../../localcloud/system';
 import { createFcInvoker, type FunctionInvoker } from '../../../shared/cloud/fc/invoke';
-import type { RetryPolicy } from '../../../shared/cloud/openapi';
+import type { RetryOptions } from '../../../shared/cloud/openapi';
 import { CloudApiError } from '../../../shared/errors';
 import type { CloudCredentials } from '../../../shared/runtime/context';
 import { LogCapture } from '../../e2e/host/support';
@@ -25,19 +25,19 @@ const organization: OrganizationFixture = {
   servicePrincipals: ['fc.aliyuncs.com'],
 };
 
-const noRetry: RetryPolicy = { attempts: 1, baseDelayMs: 0, sleep: async () => {} };
+const noRetry: RetryOptions = { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } };
 
 let system: LocalSystem;
 let roleCredentials: CloudCredentials;
 const output = new LogCapture();
 
-function invoker(credentials: CloudCredentials, retry: RetryPolicy = noRetry): FunctionInvoker {
+function invoker(credentials: CloudCredentials, retry: RetryOptions = noRetry): FunctionInvoker {
   return createFcInvoker({
     endpoint: system.env.endpoints.fc,
     protocol: 'http',
     credentials,
     accountId: system.env.managementAccountId,
-    retry,
+    ...retry,
   });
 }
 
@@ -133,9 +133,8 @@ describe('createFcInvoker', () => {
     });
     const since = system.cloud.control.calls().at(-1)?.seq ?? 0;
     const sleeps: number[] = [];
-    const retry: RetryPolicy = {
-      attempts: 3,
-      baseDelayMs: 10,
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 },
       sleep: async (ms) => {
         sleeps.push(ms);
         // The throttling stops before the second attempt.
@@ -162,7 +161,10 @@ describe('createFcInvoker', () => {
       rate: 1,
     });
     const since = system.cloud.control.calls().at(-1)?.seq ?? 0;
-    const retry: RetryPolicy = { attempts: 3, baseDelayMs: 1, sleep: async () => {} };
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+      sleep: async () => {},
+    };
     const error = await rejection(invoker(roleCredentials, retry).invokeAsync('host-timer', {}));
     expect(system.cloud.control.calls({ service: 'fc', since })).toHaveLength(3);
     expect(error.failure).toMatchObject({

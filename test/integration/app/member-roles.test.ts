@@ -3,13 +3,14 @@
 // management account's admin keys).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../../localcloud/index';
+import type { RetryOptions } from '../../../shared/cloud/openapi';
 import { createMemberRoles } from '../../../shared/cloud/ram/member-roles';
 import { createStsAssumeRole, memberRoleArn } from '../../../shared/cloud/sts';
 import type { CloudCredentials } from '../../../shared/runtime/context';
 import { memberId, testOrganization } from './organization';
 
 const ACCESS_ROLE = 'ResourceDirectoryAccountAccessRole';
-const noRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => {} };
+const noRetry: RetryOptions = { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } };
 let cloud: LocalCloud;
 
 beforeAll(async () => {
@@ -39,7 +40,7 @@ async function memberCredentials(accountId: string, policy?: string): Promise<Cl
     protocol: 'http',
     credentials: managementKeys(),
     callerAccountId: cloud.env.managementAccountId,
-    retry: noRetry,
+    ...noRetry,
   });
   const { accessKeyId, accessKeySecret, securityToken } = await assume({
     accountId,
@@ -51,18 +52,14 @@ async function memberCredentials(accountId: string, policy?: string): Promise<Cl
   return { accessKeyId, accessKeySecret, securityToken };
 }
 
-function rolesOf(
-  accountId: string,
-  credentials: CloudCredentials,
-  retry: Parameters<typeof createMemberRoles>[0]['retry'] = noRetry,
-) {
+function rolesOf(accountId: string, credentials: CloudCredentials, retry: RetryOptions = noRetry) {
   return createMemberRoles({
     ramEndpoint: cloud.env.endpoints.ram,
     resourceManagerEndpoint: cloud.env.endpoints.resourcemanager,
     protocol: 'http',
     credentials,
     accountId,
-    ...(retry ? { retry } : {}),
+    ...retry,
   });
 }
 
@@ -145,7 +142,10 @@ describe('member roles over RAM and ResourceManager', () => {
       Version: '1',
       Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }],
     });
-    const retry = { attempts: 3, baseDelayMs: 0, sleep: async () => {} };
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+      sleep: async () => {},
+    };
     const roles = rolesOf(memberId(1), await memberCredentials(memberId(1), narrow), retry);
     const since = lastSeq();
     const lookup = await roles.getRole('AliyunServiceRoleForSasRd');
@@ -169,9 +169,8 @@ describe('member roles over RAM and ResourceManager', () => {
     const credentials = await memberCredentials(memberId(1));
     cloud.control.addFault({ service: 'ram', action: 'GetRole', kind: 'throttle', rate: 1 });
     const sleeps: number[] = [];
-    const retry = {
-      attempts: 3,
-      baseDelayMs: 10,
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 10 },
       sleep: async (ms: number) => {
         sleeps.push(ms);
         // The throttling passes while the adapter waits.
@@ -193,7 +192,10 @@ describe('member roles over RAM and ResourceManager', () => {
   it('gives up after the retry budget with the throttling code', async () => {
     const credentials = await memberCredentials(memberId(1));
     cloud.control.addFault({ service: 'ram', action: 'GetRole', kind: 'throttle', rate: 1 });
-    const retry = { attempts: 3, baseDelayMs: 0, sleep: async () => {} };
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
+      sleep: async () => {},
+    };
     const since = lastSeq();
     const lookup = await rolesOf(memberId(1), credentials, retry).getRole(ACCESS_ROLE);
     expect(lookup).toMatchObject({ state: 'error', code: 'Throttling.Api' });
@@ -208,9 +210,8 @@ describe('member roles over RAM and ResourceManager', () => {
       kind: 'error5xx',
       rate: 1,
     });
-    const retry = {
-      attempts: 3,
-      baseDelayMs: 0,
+    const retry: RetryOptions = {
+      retry: { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 },
       sleep: async () => {
         cloud.control.clearFaults();
       },

@@ -42,7 +42,7 @@ function directoryAs(
       ...(who.securityToken ? { securityToken: who.securityToken } : {}),
     },
     accountId: who.id,
-    retry: { attempts: 1, baseDelayMs: 0, sleep: async () => {} },
+    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
     ...(pageSize !== undefined ? { pageSize } : {}),
   });
 }
@@ -145,7 +145,7 @@ describe('ResourceManager directory source', () => {
         accessKeySecret: management.accessKeySecret,
       },
       accountId: management.id,
-      retry: { attempts: 1, baseDelayMs: 0, sleep: async () => {} },
+      retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
     });
     const error = await source.readSnapshot().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CloudUnavailable', status: 503 });

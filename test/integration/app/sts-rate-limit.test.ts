@@ -19,7 +19,7 @@ import {
 import { CloudApiError } from '../../../shared/errors';
 import { FUNCTION_ROLE, memberId, testOrganization } from './organization';
 
-const noRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => {} };
+const noRetry = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 const BURST = 250;
 
 let cloud: LocalCloud;

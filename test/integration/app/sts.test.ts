@@ -3,7 +3,7 @@
 import * as Sts from '@alicloud/sts20150401';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../../localcloud/index';
-import { openApiConfig, sdkClass } from '../../../shared/cloud/openapi';
+import { createOpenApiClient } from '../../../shared/cloud/openapi';
 import {
   createMemberCredentialCache,
   createStsAssumeRole,
@@ -15,11 +15,10 @@ import { MemberAccessDenied } from '../../../shared/errors';
 import type { CloudCredentials } from '../../../shared/runtime/context';
 import { FUNCTION_ROLE, memberId, testOrganization } from './organization';
 
-const StsClient = sdkClass(Sts.default);
 let cloud: LocalCloud;
 let functionCredentials: TemporaryCredentials;
 
-const noRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => {} };
+const noRetry = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
 function assumeRoleAs(credentials: CloudCredentials, callerAccountId: string) {
   return createStsAssumeRole({
@@ -32,11 +31,10 @@ function assumeRoleAs(credentials: CloudCredentials, callerAccountId: string) {
 }
 
 async function callerIdentity(credentials: CloudCredentials) {
-  const client = new StsClient(
-    openApiConfig(
-      { endpoint: cloud.env.endpoints.sts, protocol: 'http' },
-      credentials,
-    ) as unknown as ConstructorParameters<typeof StsClient>[0],
+  const client = createOpenApiClient(
+    Sts.default,
+    { endpoint: cloud.env.endpoints.sts, protocol: 'http' },
+    credentials,
   );
   return (await client.getCallerIdentity()).body;
 }

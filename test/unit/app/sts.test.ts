@@ -14,7 +14,7 @@ import {
 } from '../../../shared/cloud/sts';
 import { CloudApiError, MemberAccessDenied } from '../../../shared/errors';
 
-const noRetry = { attempts: 1, baseDelayMs: 0, sleep: async () => {} };
+const noRetry = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
 describe('role session name', () => {
   it('names function and request', () => {

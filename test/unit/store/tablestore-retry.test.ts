@@ -1,13 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  backoffCeiling,
-  backoffDelay,
-  DEFAULT_RETRY_POLICY,
   mayRetry,
   repeatSafetyOf,
   showsEffectOf,
+  TABLESTORE_RETRY_POLICY,
 } from '../../../shared/cloud/tablestore/retry';
+import { backoffCeiling, backoffDelay } from '../../../shared/runtime/retry';
 
 const policy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 2_000 };
 
@@ -27,9 +26,9 @@ describe('backoff schedule', () => {
         fc.integer({ min: 0, max: 30 }),
         fc.double({ min: 0, max: 0.9999999, noNaN: true }),
         (retry, r) => {
-          const d = backoffDelay(retry, DEFAULT_RETRY_POLICY, () => r);
+          const d = backoffDelay(retry, TABLESTORE_RETRY_POLICY, () => r);
           expect(d).toBeGreaterThanOrEqual(0);
-          expect(d).toBeLessThan(backoffCeiling(retry, DEFAULT_RETRY_POLICY));
+          expect(d).toBeLessThan(backoffCeiling(retry, TABLESTORE_RETRY_POLICY));
         },
       ),
     );
