@@ -8,12 +8,11 @@
 // overwrite the successor's record with its result nor delete it: it gets IdempotencyLockLost.
 
 import { randomUUID } from 'node:crypto';
-import {
-  type ColumnsSpecOf,
-  type Condition,
-  isTablestoreError,
-  type PrimaryKeySpecOf,
-  type TablestoreClient,
+import type {
+  ColumnsSpecOf,
+  Condition,
+  PrimaryKeySpecOf,
+  TablestoreClient,
 } from '../cloud/tablestore';
 import { type Clock, systemClock } from '../domain/clock';
 import {
@@ -26,6 +25,7 @@ import {
   type IdempotencyStore,
   recordState,
 } from '../domain/idempotency';
+import { conditionalWrite } from './conditional-write';
 import { BasePersistence } from './persistence';
 import type { StoreTables } from './tables';
 
@@ -114,33 +114,25 @@ export class TablestoreIdempotencyStore
       lockExpiresAt: BigInt(now),
       ...(resultJson === undefined ? {} : { result: resultJson }),
     });
-    try {
-      await this.client.updateRow(
+    const written = await conditionalWrite(
+      this.client.updateRow(
         this.table.name,
         this.table.key({ recordKey: lock.recordKey }),
         { put, ...(resultJson === undefined ? { delete: ['result'] } : {}) },
         { condition: this.heldBy(lock) },
-      );
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-        throw new IdempotencyLockLost(lock.recordKey, 'complete');
-      }
-      throw err;
-    }
+      ),
+    );
+    if (!written) throw new IdempotencyLockLost(lock.recordKey, 'complete');
   }
 
   /** Deletes the record (the run failed; a retry may run the work), if it still carries this run's token. */
   async release(lock: IdempotencyLock): Promise<void> {
-    try {
-      await this.client.deleteRow(this.table.name, this.table.key({ recordKey: lock.recordKey }), {
+    const deleted = await conditionalWrite(
+      this.client.deleteRow(this.table.name, this.table.key({ recordKey: lock.recordKey }), {
         condition: this.heldBy(lock),
-      });
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-        throw new IdempotencyLockLost(lock.recordKey, 'release');
-      }
-      throw err;
-    }
+      }),
+    );
+    if (!deleted) throw new IdempotencyLockLost(lock.recordKey, 'release');
   }
 
   private heldBy(lock: IdempotencyLock): Condition {
@@ -149,13 +141,9 @@ export class TablestoreIdempotencyStore
 
   private async tryPut(row: Row, condition: Condition): Promise<boolean> {
     const { primaryKey, columns } = this.table.encode(row);
-    try {
-      await this.client.putRow(this.table.name, primaryKey, columns, { condition });
-      return true;
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) return false;
-      throw err;
-    }
+    return conditionalWrite(
+      this.client.putRow(this.table.name, primaryKey, columns, { condition }),
+    );
   }
 }
 

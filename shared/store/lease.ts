@@ -1,5 +1,6 @@
 // Named leases (the LeaseStore of shared/domain/lease.ts) for work one runner must own at a time
-// (a reconcile, a shard being pulled), with a fencing token: an int64 that grows by one each time the lease changes hands.
+// (a reconcile, a shard being pulled), with a fencing token: an int64 that grows by one each
+// time the lease changes hands.
 //
 // - acquire: creates the lease row if absent (token 1), or takes an expired lease over with a
 //   conditional write on the token and expiry that were read (token + 1). Two contenders reading
@@ -11,41 +12,21 @@
 //   so the token keeps growing across releases: deleting it would restart tokens at 1 and let an
 //   old holder's token pass for a new one.
 //
-// Guarded writes: the guarded row carries a `fencingToken` column (the design chosen over a
-// condition on the lease row, which Tablestore cannot express: a write's condition reads only
-// the row written). A guarded write is conditional on `fencingToken <= token` (passing when the
-// column or row is absent) and stores its token. Once a newer holder has written a row, an older
-// holder's write to that row is refused with StaleFencingToken. A row the newer holder has not
-// written yet is protected only by the old holder stopping when its lease expires: holders
-// check `expiresAt` (or renew) before writing, and the token catches the ones that stall.
+// A holder checks it still holds the lease before each write (LeaseGuard.stillHeld). Writes
+// fenced by the token itself (a row storing the token, written only while its token is not
+// newer) had no caller and were removed; a capability that needs them adds them back here.
 
-import {
-  type Columns,
-  type ColumnsSpecOf,
-  type Condition,
-  isTablestoreError,
-  type PrimaryKey,
-  type PrimaryKeySpecOf,
-  type RowUpdate,
-  type TablestoreClient,
+import type {
+  ColumnsSpecOf,
+  Condition,
+  PrimaryKeySpecOf,
+  TablestoreClient,
 } from '../cloud/tablestore';
 import { type Clock, systemClock } from '../domain/clock';
 import { type AcquireLeaseResult, type Lease, LeaseLost, type LeaseStore } from '../domain/lease';
-import { AppError } from '../errors';
+import { conditionalWrite } from './conditional-write';
 import { BasePersistence } from './persistence';
 import type { StoreTables } from './tables';
-
-/** A guarded write carried a fencing token older than one the row has already seen. */
-export class StaleFencingToken extends AppError {
-  readonly status = 409;
-  readonly code = 'StaleFencingToken';
-  constructor(table: string, leaseName: string, token: bigint) {
-    super(
-      `Write to ${table} refused: fencing token ${token} of lease ${leaseName} is older than the row's; a newer holder of the lease has written it. Stop the work this lease guarded.`,
-      { details: { table, lease: leaseName, token: token.toString() } },
-    );
-  }
-}
 
 type LeasesTable = StoreTables['leases'];
 type Row = ReturnType<LeasesTable['decode']>;
@@ -106,13 +87,14 @@ export class TablestoreLeaseStore
           }
         : { row: 'expect-not-exist' };
       const { primaryKey, columns } = this.table.encode(row);
-      try {
-        await this.client.putRow(this.table.name, primaryKey, columns, { condition });
+      if (
+        await conditionalWrite(
+          this.client.putRow(this.table.name, primaryKey, columns, { condition }),
+        )
+      ) {
         return { acquired: true, lease: { name, owner, token, expiresAt: now + options.ttlMs } };
-      } catch (err) {
-        if (!isTablestoreError(err, 'OTSConditionCheckFail')) throw err;
-        // Another contender got there first: look again.
       }
+      // Another contender got there first: look again.
     }
     const latest = seen ?? (await this.current(name));
     return {
@@ -134,8 +116,8 @@ export class TablestoreLeaseStore
   }
 
   private async updateIfHeld(lease: Lease, put: { expiresAt: bigint }, step: 'renew' | 'release') {
-    try {
-      await this.client.updateRow(
+    const written = await conditionalWrite(
+      this.client.updateRow(
         this.table.name,
         this.table.key({ leaseName: lease.name }),
         { put: this.table.columns(put) },
@@ -150,11 +132,9 @@ export class TablestoreLeaseStore
             },
           },
         },
-      );
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) throw new LeaseLost(lease, step);
-      throw err;
-    }
+      ),
+    );
+    if (!written) throw new LeaseLost(lease, step);
   }
 }
 
@@ -165,65 +145,4 @@ function fromRow(row: Row): Lease {
     token: row.token,
     expiresAt: Number(row.expiresAt),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Guarded writes
-
-export const FENCING_COLUMN = 'fencingToken';
-
-/** The condition of a guarded write: the row has seen no token newer than this one. */
-export function fencingCondition(token: bigint): Condition {
-  return {
-    row: 'ignore',
-    columns: { column: FENCING_COLUMN, is: '<=', value: token, ifMissing: 'pass' },
-  };
-}
-
-type Fence = Pick<Lease, 'name' | 'token'>;
-
-/** Puts a row guarded by a lease: refused with StaleFencingToken if a newer holder wrote it. */
-export async function fencedPutRow(
-  client: TablestoreClient,
-  table: string,
-  primaryKey: PrimaryKey,
-  columns: Columns,
-  fence: Fence,
-): Promise<void> {
-  try {
-    await client.putRow(
-      table,
-      primaryKey,
-      { ...columns, [FENCING_COLUMN]: fence.token },
-      { condition: fencingCondition(fence.token) },
-    );
-  } catch (err) {
-    if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-      throw new StaleFencingToken(table, fence.name, fence.token);
-    }
-    throw err;
-  }
-}
-
-/** Updates a row guarded by a lease: refused with StaleFencingToken if a newer holder wrote it. */
-export async function fencedUpdateRow(
-  client: TablestoreClient,
-  table: string,
-  primaryKey: PrimaryKey,
-  update: RowUpdate,
-  fence: Fence,
-): Promise<void> {
-  try {
-    await client.updateRow(
-      table,
-      primaryKey,
-      { ...update, put: { ...update.put, [FENCING_COLUMN]: fence.token } },
-      { condition: fencingCondition(fence.token) },
-    );
-  } catch (err) {
-    if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-      throw new StaleFencingToken(table, fence.name, fence.token);
-    }
-    throw err;
-  }
 }

@@ -7,18 +7,17 @@
 // observations that may arrive out of order are written only if newer. Nothing here reads a
 // row, changes it and writes it back without a condition.
 
-import {
-  type Column,
-  type ColumnsSpec,
-  type Condition,
-  isTablestoreError,
-  type KeyOf,
-  type PrimaryKey,
-  type PrimaryKeySpec,
-  type RangeKey,
-  type RowOf,
-  type TablestoreClient,
-  type TypedTable,
+import type {
+  Column,
+  ColumnsSpec,
+  Condition,
+  KeyOf,
+  PrimaryKey,
+  PrimaryKeySpec,
+  RangeKey,
+  RowOf,
+  TablestoreClient,
+  TypedTable,
 } from '../cloud/tablestore';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
 import { MAX_PAGE_LIMIT, type PageRequest } from '../domain/paging';
@@ -29,6 +28,7 @@ import {
   type Versioned,
   type VersionedRepository,
 } from '../domain/records';
+import { conditionalWrite } from './conditional-write';
 import { decodeCursor, encodeCursor } from './cursor';
 
 export abstract class BasePersistence<P extends PrimaryKeySpec, C extends ColumnsSpec> {
@@ -50,14 +50,12 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
   /** Writes a row that must not exist yet. */
   protected async insertRow(row: RowOf<P, C>, what: string): Promise<void> {
     const { primaryKey, columns } = this.table.encode(row);
-    try {
-      await this.client.putRow(this.table.name, primaryKey, columns, {
+    const written = await conditionalWrite(
+      this.client.putRow(this.table.name, primaryKey, columns, {
         condition: { row: 'expect-not-exist' },
-      });
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) throw new RecordAlreadyExists(what);
-      throw err;
-    }
+      }),
+    );
+    if (!written) throw new RecordAlreadyExists(what);
   }
 
   /**
@@ -71,19 +69,12 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
     what: string,
   ): Promise<void> {
     const { primaryKey, columns } = this.table.encode(row);
-    try {
-      await this.client.putRow(this.table.name, primaryKey, columns, {
-        condition: {
-          row: 'expect-exist',
-          columns: { column: versionColumn, is: '=', value: expected },
-        },
-      });
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-        throw new ConcurrentModification(what, expected);
-      }
-      throw err;
-    }
+    const written = await conditionalWrite(
+      this.client.putRow(this.table.name, primaryKey, columns, {
+        condition: atVersion(versionColumn, expected),
+      }),
+    );
+    if (!written) throw new ConcurrentModification(what, expected);
   }
 
   protected async deleteRowIfVersion(
@@ -92,19 +83,12 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
     expected: bigint,
     what: string,
   ): Promise<void> {
-    try {
-      await this.client.deleteRow(this.table.name, this.table.key(key), {
-        condition: {
-          row: 'expect-exist',
-          columns: { column: versionColumn, is: '=', value: expected },
-        },
-      });
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) {
-        throw new ConcurrentModification(what, expected);
-      }
-      throw err;
-    }
+    const deleted = await conditionalWrite(
+      this.client.deleteRow(this.table.name, this.table.key(key), {
+        condition: atVersion(versionColumn, expected),
+      }),
+    );
+    if (!deleted) throw new ConcurrentModification(what, expected);
   }
 
   /**
@@ -113,13 +97,9 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
    */
   protected async putRowIfNewer(row: RowOf<P, C>, orderColumn: string): Promise<boolean> {
     const { primaryKey, columns, condition } = this.newerRowWrite(row, orderColumn);
-    try {
-      await this.client.putRow(this.table.name, primaryKey, columns, { condition });
-      return true;
-    } catch (err) {
-      if (isTablestoreError(err, 'OTSConditionCheckFail')) return false;
-      throw err;
-    }
+    return conditionalWrite(
+      this.client.putRow(this.table.name, primaryKey, columns, { condition }),
+    );
   }
 
   /** The row encoded, with the condition that keeps it only over an older `orderColumn`. */
@@ -248,6 +228,11 @@ export abstract class VersionedTableRepository<
     for await (const entity of this.all()) out.push(entity);
     return out;
   }
+}
+
+/** The row exists and its `versionColumn` still holds `expected`. */
+function atVersion(versionColumn: string, expected: bigint): Condition {
+  return { row: 'expect-exist', columns: { column: versionColumn, is: '=', value: expected } };
 }
 
 /** ISO 8601 from an int64 milliseconds column. */

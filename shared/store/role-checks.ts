@@ -12,6 +12,7 @@ import {
 import type { Clock } from '../domain/clock';
 import type { RoleCheck } from '../roles/model';
 import type { RoleCheckRepository } from '../roles/ports';
+import { isConditionFailure } from './conditional-write';
 import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
 import type { StoreTables } from './tables';
 
@@ -44,7 +45,7 @@ export class TablestoreRoleCheckRepository
     }));
     const results = await this.client.batchWriteRows(writes);
     const failed = results.flatMap((result, index) =>
-      !result.ok && result.error.code !== 'OTSConditionCheckFail' ? [index] : [],
+      !result.ok && !isConditionFailure(result.error) ? [index] : [],
     );
     if (failed.length > 0) {
       assertBatchSucceeded(

@@ -23,7 +23,7 @@ import {
   repositoriesRoundTripAndRejectStaleVersions,
   type StoreFixture,
   simultaneousAcquireHasOneWinner,
-  staleFencingTokenIsRefused,
+  stalledHolderLosesItsLease,
   storeFixture,
 } from './scenarios';
 
@@ -181,9 +181,9 @@ describe('leases', () => {
   it('simultaneous acquires have one winner', async () => {
     await simultaneousAcquireHasOneWinner(await fixture());
   });
-  it('a write with a stale fencing token is refused', async () => {
+  it('a holder that stalled past its lease can neither renew nor release it', async () => {
     const f = await fixture();
-    await staleFencingTokenIsRefused(f, f.prefix);
+    await stalledHolderLosesItsLease(f);
   });
 });
 

@@ -15,7 +15,7 @@ import {
   payloadMismatchIsRefused,
   repositoriesRoundTripAndRejectStaleVersions,
   simultaneousAcquireHasOneWinner,
-  staleFencingTokenIsRefused,
+  stalledHolderLosesItsLease,
   storeFixture,
 } from '../../integration/store/scenarios';
 import { MemoryTablestore } from './support/memory-tablestore';
@@ -55,9 +55,9 @@ describe('store logic on the in-memory double', () => {
   it('leases: a simultaneous acquire has one winner', async () => {
     await simultaneousAcquireHasOneWinner(await fixture());
   });
-  it('leases: a write with a stale fencing token is refused', async () => {
+  it('leases: a holder that stalled past its lease can neither renew nor release it', async () => {
     const f = await fixture();
-    await staleFencingTokenIsRefused(f, 'u_');
+    await stalledHolderLosesItsLease(f);
   });
   it('paging over more than 5,000 rows', async () => {
     await pagingOverMoreThan5000Rows(await fixture(), 'u_');
