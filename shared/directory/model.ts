@@ -50,7 +50,8 @@ export interface FolderNode {
   members: string[];
 }
 
-export interface Member {
+/** A member account as GET /v1/directory shows it (not a managed member: see onboarding). */
+export interface DirectoryAccount {
   id: string;
   displayName: string;
   folderId: string;
@@ -74,6 +75,6 @@ export interface Directory {
   managementAccountId: string;
   managementAccountName: string | null;
   root: FolderNode;
-  members: Member[];
+  members: DirectoryAccount[];
   delegatedAdministrators: DelegatedAdministrator[];
 }

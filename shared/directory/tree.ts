@@ -7,10 +7,10 @@ import type {
   DelegatedAdministrator,
   DelegationRecord,
   Directory,
+  DirectoryAccount,
   DirectorySnapshot,
   FolderNode,
   FolderRecord,
-  Member,
 } from './model';
 
 export type DirectoryProblem =
@@ -123,7 +123,7 @@ export function buildDirectory(snapshot: DirectorySnapshot): BuildResult {
   if (onCycle.size > 0) problems.push({ kind: 'cycle', folderIds: [...onCycle].sort() });
   if (problems.length > 0) return { ok: false, problems };
 
-  const members: Member[] = sortedMembers.map((m) => ({
+  const members: DirectoryAccount[] = sortedMembers.map((m) => ({
     id: m.accountId,
     displayName: m.displayName,
     folderId: m.folderId,

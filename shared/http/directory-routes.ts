@@ -29,7 +29,7 @@ export const folderNodeSchema: z.ZodType<FolderNode> = z.strictObject({
   members: z.array(z.string()),
 });
 
-export const memberSchema = z.strictObject({
+export const directoryAccountSchema = z.strictObject({
   id: z.string().min(1),
   displayName: z.string(),
   folderId: z.string().min(1),
@@ -46,7 +46,7 @@ export const directoryResponseSchema = z.strictObject({
   managementAccountId: z.string().min(1),
   managementAccountName: z.string().nullable(),
   root: folderNodeSchema,
-  members: z.array(memberSchema),
+  members: z.array(directoryAccountSchema),
   delegatedAdministrators: z.array(
     z.strictObject({
       accountId: z.string().min(1),

@@ -79,7 +79,7 @@ const failureSchema = z.strictObject({
   at: z.string(),
 });
 
-const memberSchema = z.strictObject({
+const managedMemberSchema = z.strictObject({
   accountId: z.string(),
   displayName: z.string().optional(),
   status: z.enum(MEMBER_STATUSES),
@@ -142,12 +142,12 @@ export const scopeChangeResponseSchema = z.strictObject({
 });
 
 export const memberResponseSchema = z.strictObject({
-  member: memberSchema,
+  member: managedMemberSchema,
   scopes: z.array(scopeSchema),
 });
 
 export const membersResponseSchema = z.strictObject({
-  members: z.array(memberSchema),
+  members: z.array(managedMemberSchema),
   nextCursor: z.string().optional(),
 });
 

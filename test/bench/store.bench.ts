@@ -352,7 +352,7 @@ async function main(): Promise<void> {
     );
     print([
       { what: 'GetRow', ...get1, layer: 'client.getRow' },
-      { what: 'GetRow', ...get2, layer: 'members.get (decoded Member)' },
+      { what: 'GetRow', ...get2, layer: 'members.get (decoded ManagedMember)' },
       { what: 'PutRow', ...put1, layer: 'client.putRow (unconditional)' },
       { what: 'PutRow EXPECT_NOT_EXIST', ...put2, layer: 'members.create' },
       { what: 'PutRow version = n', ...put3, layer: 'members.update' },
