@@ -10,63 +10,96 @@
 // does not import can only arrive as a surprise dependency of another package.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
-import { createLocalIssuer } from '../localcloud/host/auth';
-import { functionEnvironment } from '../localcloud/host/environment';
-import { type FunctionSpec, loadServerlessSpec } from '../localcloud/host/s-yaml';
+import { build, type Metafile } from 'esbuild';
+import { parse } from 'yaml';
+import {
+  functionBundleFile,
+  functionBundleOptions,
+  functionSourceEntry,
+} from '../bundling/function-bundle';
 
-/** Native addons esbuild cannot bundle; they ship beside the bundle in node_modules. */
-export const NATIVE_EXTERNALS = ['lz4-napi', '*.node'];
+/** A function of s.yaml as the build sees it: where its source is and where its bundle goes. */
+export interface DeployedFunction {
+  /** FC function name (`props.functionName`). */
+  name: string;
+  /** `props.code` resolved against the s.yaml directory: what `s deploy` uploads. */
+  codeDir: string;
+  /** Module path inside the code directory, without extension: `index`. */
+  handlerModule: string;
+  /** Exported function name: `handler`. */
+  handlerExport: string;
+  /** The TypeScript source the bundle is built from; undefined when none exists. */
+  sourceEntry: string | undefined;
+  /** <codeDir>/<module>.mjs */
+  bundleFile: string;
+  /** `props.environmentVariables` as written (a cold start reads them). */
+  environmentVariables: Record<string, string>;
+}
 
-// CommonJS dependencies inside an ESM bundle call `require` for node built-ins; ESM has none.
-// Aliased import so it cannot collide with a bundled module's own `createRequire` binding.
-export const CREATE_REQUIRE_BANNER =
-  "import { createRequire as __rdgCreateRequire } from 'node:module'; const require = __rdgCreateRequire(import.meta.url);";
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
-/**
- * The tablestore SDK assigns variables it never declares (`for (pro in ...)` in filter.js,
- * `size = ...` in plian_buffer_builder.js, ...): harmless in sloppy CommonJS, a ReferenceError
- * once bundled into a strict ES module. Declaring them at the top of each of its files keeps
- * them local to that file, as the SDK intends. test/unit/app/tablestore-bundle.test.ts finds
- * them with the TypeScript checker, so an SDK upgrade that adds one fails the tests.
- */
-export const TABLESTORE_UNDECLARED = ['cell_type', 'combinator', 'key', 'pro', 'size', 'sub'];
-const declareSdkLoopVariables: Plugin = {
-  name: 'declare-tablestore-loop-variables',
-  setup(build) {
-    build.onLoad(
-      { filter: /[\\/]node_modules[\\/]tablestore[\\/]lib[\\/].*\.js$/ },
-      async (args) => ({
-        contents: `var ${TABLESTORE_UNDECLARED.join(', ')};\n${await readFile(args.path, 'utf8')}`,
-        loader: 'js',
-      }),
-    );
-  },
-};
+/** A props field the build needs as a literal: interpolations are resolved only at deploy time. */
+function literal(props: Record<string, unknown>, field: string, where: string): string | undefined {
+  const value = props[field];
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = String(value);
+  if (text.includes('${')) {
+    throw new Error(`${where}.${field} must be written out for the build, not ${text}`);
+  }
+  return text;
+}
 
-/** The one recipe for a function bundle: `npm run build` and the local host both use it. */
-export function functionBundleOptions(entry: string, outfile: string): BuildOptions {
-  return {
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    sourcemap: 'linked',
-    metafile: true,
-    external: NATIVE_EXTERNALS,
-    banner: { js: CREATE_REQUIRE_BANNER },
-    plugins: [declareSdkLoopVariables],
-    legalComments: 'none',
-    logLevel: 'silent',
-  };
+/** The fc3 functions of s.yaml: name, code directory and handler of each (the build's view). */
+export function readDeployedFunctions(sYamlPath: string): {
+  projectDir: string;
+  functions: DeployedFunction[];
+} {
+  const document: unknown = parse(readFileSync(sYamlPath, 'utf8'));
+  const projectDir = dirname(sYamlPath);
+  const resources = isRecord(document) && isRecord(document.resources) ? document.resources : {};
+  const functions: DeployedFunction[] = [];
+  for (const [resourceName, resource] of Object.entries(resources)) {
+    if (!isRecord(resource)) continue;
+    const component = String(resource.component ?? '');
+    if (component !== 'fc3' && !component.startsWith('fc3@')) continue;
+    const where = `${sYamlPath}: resources.${resourceName}.props`;
+    const props = isRecord(resource.props) ? resource.props : {};
+    const name = literal(props, 'functionName', where);
+    const code = literal(props, 'code', where);
+    if (!name || !code) throw new Error(`${where} needs functionName and code`);
+    const handler = literal(props, 'handler', where) ?? 'index.handler';
+    const dot = handler.lastIndexOf('.');
+    if (dot <= 0 || dot === handler.length - 1) {
+      throw new Error(
+        `${where}.handler "${handler}" must be <module>.<export>, e.g. index.handler`,
+      );
+    }
+    const handlerModule = handler.slice(0, dot);
+    const codeDir = isAbsolute(code) ? code : resolve(projectDir, code);
+    const environmentVariables: Record<string, string> = {};
+    if (isRecord(props.environmentVariables)) {
+      for (const [key, value] of Object.entries(props.environmentVariables)) {
+        if (value !== undefined && value !== null) environmentVariables[key] = String(value);
+      }
+    }
+    functions.push({
+      name,
+      codeDir,
+      handlerModule,
+      handlerExport: handler.slice(dot + 1),
+      sourceEntry: functionSourceEntry(projectDir, code, handlerModule),
+      bundleFile: functionBundleFile(codeDir, handlerModule),
+      environmentVariables,
+    });
+  }
+  return { projectDir, functions };
 }
 
 export interface BundledPackage {
@@ -81,7 +114,7 @@ export interface SdkUse {
 }
 
 export interface FunctionBundle {
-  fn: FunctionSpec;
+  fn: DeployedFunction;
   file: string;
   bytes: number;
   packages: BundledPackage[];
@@ -135,40 +168,33 @@ const run = promisify(execFile);
 
 /**
  * The environment a cold start sees, with every endpoint pointing nowhere: the application reads
- * its configuration at module load, so a bundle can only be loaded with one. These are the
- * variables the local host sets (s.yaml's plus the runtime contract's), not cloud values.
+ * its configuration at module load, so a bundle can only be loaded with one. s.yaml's values
+ * that are written out are kept; interpolated ones (resolved only by \`s deploy\`) are left to
+ * their defaults, and the endpoints, the token issuer and FC's own variables get placeholders.
  */
-export async function verificationEnvironment(fn: FunctionSpec): Promise<Record<string, string>> {
+export function verificationEnvironment(fn: DeployedFunction): Record<string, string> {
   const nowhere = '127.0.0.1:9';
-  const issuer = await createLocalIssuer();
-  return functionEnvironment({
-    fn,
-    cloud: {
-      region: fn.region ?? 'cn-hangzhou',
-      url: `http://${nowhere}`,
-      endpoints: {
-        sts: nowhere,
-        resourcemanager: nowhere,
-        ram: nowhere,
-        tablestore: nowhere,
-        sls: nowhere,
-        fc: nowhere,
-      },
-      control: `http://${nowhere}/__localcloud`,
-      managementAccountId: '1000000000000001',
-      accounts: [],
-      servicePrincipals: {},
-    },
-    auth: {
-      issuer: issuer.issuer,
-      audience: issuer.audience,
-      rolesClaim: issuer.rolesClaim,
-      jwks: issuer.jwks,
-    },
-    credentials: undefined,
-    instanceId: 'build-verification',
-    codePath: fn.codeDir,
-  });
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'build' };
+  const written = Object.entries(fn.environmentVariables).filter(([, v]) => !v.includes('${'));
+  return {
+    PATH: process.env.PATH ?? '',
+    TZ: 'UTC',
+    ...Object.fromEntries(written),
+    CLOUD_PROTOCOL: 'http',
+    STS_ENDPOINT: nowhere,
+    RESOURCEMANAGER_ENDPOINT: nowhere,
+    RAM_ENDPOINT: nowhere,
+    FC_ENDPOINT: nowhere,
+    TABLESTORE_ENDPOINT: `http://${nowhere}`,
+    TABLESTORE_INSTANCE: 'rdgov',
+    AUTH_ISSUER: 'https://issuer.invalid',
+    AUTH_AUDIENCE: 'rd-governance',
+    AUTH_JWKS: JSON.stringify({ keys: [jwk] }),
+    FC_FUNCTION_NAME: fn.name,
+    FC_REGION: 'cn-hangzhou',
+    FC_ACCOUNT_ID: '1000000000000001',
+  };
 }
 
 /** Loads the bundle in a fresh node process (as FC would) and checks the handler export. */
@@ -204,7 +230,7 @@ export interface BuildOptionsInput {
 }
 
 export async function buildFunctions(input: BuildOptionsInput): Promise<FunctionBundle[]> {
-  const spec = loadServerlessSpec(input.sYamlPath, { onUnresolved: 'keep' });
+  const spec = readDeployedFunctions(input.sYamlPath);
   const distRoot = resolve(spec.projectDir, 'dist') + sep;
   const selected = spec.functions.filter((fn) => !input.only || input.only.includes(fn.name));
   const bundles: FunctionBundle[] = [];
@@ -231,7 +257,7 @@ export async function buildFunctions(input: BuildOptionsInput): Promise<Function
       metafile,
     });
     if (input.verify !== false) {
-      await verifyBundleLoads(fn.bundleFile, fn.handlerExport, await verificationEnvironment(fn));
+      await verifyBundleLoads(fn.bundleFile, fn.handlerExport, verificationEnvironment(fn));
     }
   }
   return bundles;

@@ -1,5 +1,5 @@
 // Builds each function from its TypeScript sources with the same esbuild recipe as
-// `npm run build`, into a build directory private to this host. In watch mode esbuild rebuilds
+// `npm run build` (bundling/function-bundle.ts), into a build directory private to this host. In watch mode esbuild rebuilds
 // when any source the bundle was made from changes, and the host is told only when the output
 // actually differs, so saving an unchanged file restarts nothing.
 
@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildContext, type BuildResult, build, context, type Message } from 'esbuild';
-import { functionBundleOptions } from '../../scripts/build';
+import { functionBundleOptions } from '../../bundling/function-bundle';
 import type { FunctionSpec } from './s-yaml';
 
 export type BuildState =

@@ -1,9 +1,10 @@
 // Reads s.yaml (Serverless Devs 3, component fc3) into the functions and triggers the host runs.
 // s.yaml is the source of truth: the build and the host both discover functions from it.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { functionBundleFile, functionSourceEntry } from '../../bundling/function-bundle';
 import { type InterpolationScope, interpolateValue } from './interpolation';
 
 export interface HttpTriggerSpec {
@@ -132,7 +133,6 @@ export interface LoadOptions {
 
 const FC3_DEFAULT_TIMEOUT_SECONDS = 3;
 const FC3_DEFAULT_MEMORY_MB = 512;
-const SOURCE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -152,20 +152,6 @@ function splitHandler(handler: string, where: string, file: string): [string, st
     );
   }
   return [handler.slice(0, dot), handler.slice(dot + 1)];
-}
-
-/** ./dist/<name> maps back to functions/<name>/; any other code path is its own source. */
-function findSource(projectDir: string, code: string, module: string): string | undefined {
-  const normalized = code.replace(/^\.\//, '').replace(/\/+$/, '');
-  const distMatch = normalized.match(/^dist\/([^/]+)$/);
-  const sourceDir = distMatch
-    ? join(projectDir, 'functions', distMatch[1] ?? '')
-    : resolve(projectDir, code);
-  for (const extension of SOURCE_EXTENSIONS) {
-    const candidate = join(sourceDir, `${module}${extension}`);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 function parseTrigger(raw: unknown, where: string, file: string): TriggerSpec {
@@ -433,8 +419,8 @@ export function readServerlessSpec(
       handlerModule,
       handlerExport,
       codeDir,
-      sourceEntry: findSource(projectDir, code, handlerModule),
-      bundleFile: join(codeDir, `${handlerModule}.mjs`),
+      sourceEntry: functionSourceEntry(projectDir, code, handlerModule),
+      bundleFile: functionBundleFile(codeDir, handlerModule),
       timeoutSeconds: positiveInteger(
         props.timeout,
         FC3_DEFAULT_TIMEOUT_SECONDS,

@@ -19,6 +19,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { functionBundleOptions } from '../../bundling/function-bundle';
 import type { LocalCloudEnv } from '../../localcloud/core/contracts';
 import { createLocalIssuer, type LocalIssuer } from '../../localcloud/host/auth';
 import {
@@ -30,7 +31,7 @@ import { functionEnvironment } from '../../localcloud/host/environment';
 import { fcTimestamp, toHttpTriggerEvent } from '../../localcloud/host/http-event';
 import { type FunctionSpec, loadServerlessSpec } from '../../localcloud/host/s-yaml';
 import { type LocalCloud, startLocalCloud } from '../../localcloud/index';
-import { buildFunctions, type FunctionBundle, functionBundleOptions } from '../../scripts/build';
+import { buildFunctions, type FunctionBundle } from '../../scripts/build';
 import { managementStore } from '../support/local-store';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -254,7 +255,8 @@ async function main(): Promise<void> {
       config: { AccountID: cloud.env.managementAccountId },
     });
     for (const bundle of bundles) {
-      const fn = spec.functions.find((f) => f.name === bundle.fn.name) ?? bundle.fn;
+      const fn = spec.functions.find((f) => f.name === bundle.fn.name);
+      if (!fn) throw new Error(`${bundle.fn.name} is built but not in ${args.sYamlPath}`);
       const creds = await roleCredentials(fn, cloud, credentials);
       const env = functionEnvironment({
         fn,

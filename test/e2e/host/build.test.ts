@@ -5,9 +5,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_REQUIRE_BANNER } from '../../../bundling/function-bundle';
 import {
   buildFunctions,
-  CREATE_REQUIRE_BANNER,
   type FunctionBundle,
   formatBuildReport,
   packageOf,

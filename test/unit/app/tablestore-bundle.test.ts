@@ -1,12 +1,12 @@
 // The tablestore SDK assigns variables it never declares, which throws in a strict ES module
-// bundle. The build declares them (scripts/build.ts); this finds them with the TypeScript
+// bundle. The bundle recipe declares them (bundling/function-bundle.ts); this finds them with the TypeScript
 // checker so that the list stays complete when the SDK changes.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { TABLESTORE_UNDECLARED } from '../../../scripts/build';
+import { TABLESTORE_UNDECLARED } from '../../../bundling/function-bundle';
 
 const require = createRequire(import.meta.url);
 const libDir = join(dirname(require.resolve('tablestore/package.json')), 'lib');
