@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
 import { backoffDelay, type RetryPolicy, type RetryTimers, sleep } from '../runtime/retry';
+import { type Clock, systemClock } from './clock';
 
 export interface Lease {
   name: string;
@@ -85,7 +86,7 @@ export interface RunUnderLeaseOptions extends RetryTimers {
   ttlMs: number;
   /** How long to wait for a held lease before LeaseBusy. 0 = do not wait. */
   waitMs: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 /** How a waiter backs off between looks at a held lease; `waitMs`, not attempts, bounds it. */
@@ -102,9 +103,9 @@ export async function runUnderLease<T>(
   work: (guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
   const wait = options.sleep ?? sleep;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const owner = leaseOwnerId(options.ownerPrefix);
-  const started = now();
+  const started = clock.now();
   let lease: Lease;
   for (let retry = 0; ; retry++) {
     const attempt = await leases.acquire(name, owner, { ttlMs: options.ttlMs });
@@ -112,7 +113,7 @@ export async function runUnderLease<T>(
       lease = attempt.lease;
       break;
     }
-    const waited = now() - started;
+    const waited = clock.now() - started;
     if (waited >= options.waitMs) throw new LeaseBusy(name, attempt.holder, waited, options.what);
     await wait(Math.min(backoffDelay(retry, LEASE_WAIT, options.random), options.waitMs - waited));
   }

@@ -5,6 +5,7 @@
 // retried, then CloudApiError.
 
 import * as Sts from '@alicloud/sts20150401';
+import { type Clock, systemClock } from '../../domain/clock';
 import { CloudApiError, MemberAccessDenied } from '../../errors';
 import type { CloudCredentials } from '../../runtime/context';
 import {
@@ -43,7 +44,7 @@ export interface StsAssumeRoleOptions extends CloudEndpoint, RetryOptions {
   credentials: CloudCredentials;
   /** The caller's account, for error messages. */
   callerAccountId: string;
-  now?: () => number;
+  clock?: Clock;
   /** Paces the calls of the caller's account; default: the process's limiter for
    *  `callerAccountId` at the default rate. */
   limiter?: RateLimiter;
@@ -57,7 +58,7 @@ export function memberRoleArn(accountId: string, roleName: string): string {
 }
 
 export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const limiter = options.limiter ?? assumeRoleLimiter(options.callerAccountId);
   const client = createOpenApiClient(Sts.default, options, options.credentials);
 
@@ -120,7 +121,7 @@ export function createStsAssumeRole(options: StsAssumeRoleOptions): AssumeRole {
       accessKeyId: credentials.accessKeyId,
       accessKeySecret: credentials.accessKeySecret,
       securityToken: credentials.securityToken,
-      expiresAt: Number.isNaN(expiration) ? now() + input.durationSeconds * 1000 : expiration,
+      expiresAt: Number.isNaN(expiration) ? clock.now() + input.durationSeconds * 1000 : expiration,
     };
   };
 }

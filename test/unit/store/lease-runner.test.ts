@@ -45,7 +45,7 @@ describe('runUnderLease', () => {
         {
           ...options,
           waitMs: 1_000,
-          now: () => now,
+          clock: { now: () => now },
           sleep: async (ms) => {
             slept.push(ms);
             now += ms;
