@@ -56,8 +56,6 @@ export const directoryResponseSchema = z.strictObject({
   ),
 });
 
-export type DirectoryResponse = z.infer<typeof directoryResponseSchema>;
-
 export interface DirectoryRouteDependencies {
   /** The directory as seen with this invocation's credentials. */
   directorySource(invocation: Invocation): Pick<DirectorySource, 'readSnapshot'>;

@@ -4,7 +4,7 @@
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
 import type { Clock } from '../domain/clock';
 import type { Page, PageRequest } from '../domain/paging';
-import type { ManagedMember, MemberStatus } from '../onboarding/model';
+import type { ManagedMember } from '../onboarding/model';
 import type { MemberRepository } from '../onboarding/ports';
 import type { ManagedMemberReader } from '../roles/ports';
 import { isoFromMillis, millisFromIso, VersionedTableRepository } from './persistence';
@@ -44,12 +44,6 @@ export class TablestoreMemberRepository
     );
     const items = rows.map((row) => this.fromRow(row));
     return nextCursor === undefined ? { items } : { items, nextCursor };
-  }
-
-  async listByStatus(status: MemberStatus): Promise<ManagedMember[]> {
-    const out: ManagedMember[] = [];
-    for await (const member of this.all()) if (member.status === status) out.push(member);
-    return out;
   }
 
   protected keyOf(accountId: string): Key {

@@ -92,17 +92,9 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
   }
 
   /**
-   * Puts a row unless the stored one is at least as new (its `orderColumn` >= this row's).
-   * For observations that may be written out of order. Returns false when superseded.
+   * The row encoded, with the condition that keeps it only over an older `orderColumn`: for
+   * observations that may be written out of order (the stored one wins when at least as new).
    */
-  protected async putRowIfNewer(row: RowOf<P, C>, orderColumn: string): Promise<boolean> {
-    const { primaryKey, columns, condition } = this.newerRowWrite(row, orderColumn);
-    return conditionalWrite(
-      this.client.putRow(this.table.name, primaryKey, columns, { condition }),
-    );
-  }
-
-  /** The row encoded, with the condition that keeps it only over an older `orderColumn`. */
   protected newerRowWrite(row: RowOf<P, C>, orderColumn: string) {
     const { primaryKey, columns } = this.table.encode(row);
     const value = columns[orderColumn];

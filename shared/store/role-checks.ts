@@ -28,14 +28,9 @@ export class TablestoreRoleCheckRepository
   }
 
   /**
-   * Keeps `check` unless a check of the same member and role at the same time or later is
-   * already stored. Returns 'superseded' in that case.
+   * Keeps each check unless one of the same member and role at the same time or later is
+   * already stored ('superseded'); one BatchWriteRow per 200 checks.
    */
-  async record(check: RoleCheck): Promise<'recorded' | 'superseded'> {
-    return (await this.putRowIfNewer(toRow(check), 'checkedAt')) ? 'recorded' : 'superseded';
-  }
-
-  /** `record` for several checks in one BatchWriteRow per 200; each kept only if newer. */
   async recordAll(checks: readonly RoleCheck[]): Promise<Array<'recorded' | 'superseded'>> {
     if (checks.length === 0) return [];
     const writes: RowWrite[] = checks.map((check) => ({
@@ -54,11 +49,6 @@ export class TablestoreRoleCheckRepository
       );
     }
     return results.map((result) => (result.ok ? 'recorded' : 'superseded'));
-  }
-
-  async get(accountId: string, roleName: string): Promise<RoleCheck | undefined> {
-    const row = await this.readRow({ accountId, roleName });
-    return row ? fromRow(row) : undefined;
   }
 
   async listForMember(accountId: string): Promise<RoleCheck[]> {

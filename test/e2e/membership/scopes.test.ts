@@ -215,12 +215,14 @@ describe('management scope through the function host', () => {
 
   it('a member moved out of the folder is offboarded and its records cleared', async () => {
     const accountId = memberId(underProduction[1] ?? 1);
-    await env.store.roleChecks.record({
-      accountId,
-      roleName: 'AliyunServiceRoleForSasRd',
-      state: 'present',
-      checkedAt: new Date().toISOString(),
-    });
+    await env.store.roleChecks.recordAll([
+      {
+        accountId,
+        roleName: 'AliyunServiceRoleForSasRd',
+        state: 'present',
+        checkedAt: new Date().toISOString(),
+      },
+    ]);
     const seq = env.system.cloud.events().at(-1)?.seq ?? 0;
     await env.control('POST', `/members/${accountId}/move`, { folderId: folderId('Sandbox') });
     await deliverNewEvents(seq);
