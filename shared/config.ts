@@ -278,7 +278,6 @@ export type Config<N extends ConfigSectionName> = {
   [K in N]: ReturnType<(typeof sections)[K]['build']>;
 };
 export type CloudConfig = Config<'cloud'>['cloud'];
-export type ResourceManagerConfig = Config<'resourceManager'>['resourceManager'];
 export type StsConfig = Config<'sts'>['sts'];
 
 export interface ConfigProblem {
