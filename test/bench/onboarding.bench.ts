@@ -57,6 +57,7 @@ import type { Caller } from '../../shared/domain/caller';
 import { Membership } from '../../shared/onboarding/membership';
 import type { MemberProbe } from '../../shared/onboarding/ports';
 import { createStore, ensureStoreTables, storeTables } from '../../shared/store';
+import { BenchArgs } from './support/args';
 
 const TARGET_RATIO = 1.5;
 /** The deployed default (RECONCILE_CONCURRENCY in s.yaml): the time target is held there; other
@@ -79,19 +80,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
+  const args = new BenchArgs(argv);
+  return {
+    members: args.integer('--members', 1000, 1),
+    latencyMs: args.positive('--latency', 50),
+    concurrencies: args.integers('--concurrency', [16, 32], 1),
+    inProcess: args.has('--in-process'),
   };
-  const members = Number(value('--members') ?? '1000');
-  const latencyMs = Number(value('--latency') ?? '50');
-  const concurrencies = (value('--concurrency') ?? '16,32').split(',').map(Number);
-  if (!Number.isInteger(members) || members < 1) throw new Error('--members must be >= 1');
-  if (!(latencyMs > 0)) throw new Error('--latency must be > 0 (ms)');
-  if (concurrencies.some((c) => !Number.isInteger(c) || c < 1)) {
-    throw new Error('--concurrency must be a comma-separated list of integers >= 1');
-  }
-  return { members, latencyMs, concurrencies, inProcess: argv.includes('--in-process') };
 }
 
 function argsToArgv(args: Args, concurrency: number): string[] {

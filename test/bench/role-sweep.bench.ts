@@ -56,6 +56,7 @@ import { DEFAULT_CHUNK_SIZE, type SweepStarted } from '../../shared/roles/sweep'
 import type { Store } from '../../shared/store';
 import { testOrganization } from '../integration/app/organization';
 import { managementStore } from '../support/local-store';
+import { BenchArgs } from './support/args';
 
 const TARGET_RATIO = 1.5;
 const TARGET_ASSUME_ROLE_PER_MEMBER = 1;
@@ -83,21 +84,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
+  const args = new BenchArgs(argv);
+  return {
+    members: args.integer('--members', 1000, 2),
+    latencyMs: args.positive('--latency', 50),
+    instances: args.integer('--instances', 4, 1),
+    workerConcurrency: args.integers('--worker-concurrency', [0], 0),
   };
-  const members = Number(value('--members') ?? '1000');
-  const latencyMs = Number(value('--latency') ?? '50');
-  const instances = Number(value('--instances') ?? '4');
-  const workerConcurrency = (value('--worker-concurrency') ?? '0').split(',').map(Number);
-  if (!Number.isInteger(members) || members < 2) throw new Error('--members must be >= 2');
-  if (!(latencyMs > 0)) throw new Error('--latency must be > 0 (ms)');
-  if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances must be >= 1');
-  if (workerConcurrency.some((c) => !Number.isInteger(c) || c < 0)) {
-    throw new Error('--worker-concurrency must be a comma-separated list of integers >= 0');
-  }
-  return { members, latencyMs, instances, workerConcurrency };
 }
 
 /**

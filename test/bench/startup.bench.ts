@@ -33,6 +33,7 @@ import { type FunctionSpec, loadServerlessSpec } from '../../localcloud/host/s-y
 import { type LocalCloud, startLocalCloud } from '../../localcloud/index';
 import { buildFunctions, type FunctionBundle } from '../../scripts/build';
 import { managementStore } from '../support/local-store';
+import { BenchArgs } from './support/args';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_RATIO = 0.8;
@@ -49,16 +50,11 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
-  };
-  const runs = Number(value('--runs') ?? '7');
-  if (!Number.isInteger(runs) || runs < 5) throw new Error('--runs must be an integer ≥ 5');
-  const fn = value('--function');
+  const args = new BenchArgs(argv);
+  const fn = args.text('--function');
   return {
-    runs,
-    sYamlPath: resolve(value('--s-yaml') ?? join(REPO, 's.yaml')),
+    runs: args.integer('--runs', 7, 5),
+    sYamlPath: resolve(args.text('--s-yaml') ?? join(REPO, 's.yaml')),
     only: fn ? [fn] : undefined,
   };
 }

@@ -1,5 +1,5 @@
 // The store layer's cost per call next to the raw SDK call, against localcloud's in-memory
-// Tablestore on loopback. Standalone: `npx tsx test/bench/store.bench.ts [iterations]`.
+// Tablestore on loopback. Standalone: `npm run bench store [-- --iterations N]`.
 // Not part of the test run.
 //
 // Each figure is the mean latency of sequential calls after a warm-up, so it is the adapter's
@@ -13,12 +13,13 @@ import type { RowWrite } from '../../shared/cloud/tablestore';
 import { makeIdempotent } from '../../shared/domain/idempotency';
 import { createStore, ensureStoreTables } from '../../shared/store';
 import { startLocalTablestore } from '../integration/store/localcloud-tablestore';
+import { BenchArgs } from './support/args';
 
 const require = createRequire(import.meta.url);
 // The raw SDK, for comparison only (application code reaches it through shared/cloud/tablestore).
 const TableStore = require('tablestore');
 
-const iterations = Number(process.argv[2] ?? 400);
+const iterations = new BenchArgs().integer('--iterations', 400, 1);
 
 /** Mean µs per call of `fn` over n sequential calls. */
 async function timeCalls(
