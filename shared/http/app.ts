@@ -5,6 +5,7 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
 import {
   AppError,
   type ErrorDetails,
@@ -21,6 +22,14 @@ export type ApiEnv = {
   Variables: { principal: Principal | undefined };
 };
 export type ApiContext = Context<ApiEnv>;
+
+/** Every error leaves as this envelope (shared/runtime/error-response.ts builds it). */
+export const errorEnvelopeSchema = z.strictObject({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  requestId: z.string(),
+});
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

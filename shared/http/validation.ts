@@ -2,13 +2,24 @@
 // caller's mistake: 400 InvalidRequest with one issue per field. A response that does not match
 // its schema is ours: the handler throws, the caller gets 500 and the log gets the mismatch.
 
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   type FieldIssue,
   InvalidRequest,
   type RequestLocation,
   UnsupportedMediaType,
 } from '../errors';
+
+/** The `details` of a 400 InvalidRequest: one issue per field (for clients and tests). */
+export const invalidRequestDetailsSchema = z.strictObject({
+  issues: z.array(
+    z.strictObject({
+      location: z.enum(['query', 'body', 'path', 'header']),
+      field: z.string(),
+      message: z.string(),
+    }),
+  ),
+});
 
 const JSON_TYPE = /^application\/(json|[\w.+-]+\+json)\s*(;|$)/i;
 

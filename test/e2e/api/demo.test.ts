@@ -2,7 +2,9 @@
 // does (post-deploy table setup, functions bundled in watch mode).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
+import type { FolderNode } from '../../../shared/directory/model';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
+import { membersResponseSchema } from '../../../shared/http/membership-routes';
 
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
 
@@ -28,12 +30,7 @@ describe('the demo organization', () => {
     expect(response.status).toBe(200);
     const directory = directoryResponseSchema.parse(await response.json());
     expect(directory.members.length).toBeGreaterThanOrEqual(24);
-    const depth = (node: { children: Array<{ children: unknown[] }> }): number =>
-      1 +
-      Math.max(
-        0,
-        ...node.children.map((c) => depth(c as { children: Array<{ children: unknown[] }> })),
-      );
+    const depth = (node: FolderNode): number => 1 + Math.max(0, ...node.children.map(depth));
     expect(depth(directory.root)).toBeGreaterThanOrEqual(4); // Root + 3 levels
     expect(new Set(directory.members.map((m) => m.joinMethod))).toEqual(
       new Set(['created', 'invited']),
@@ -55,14 +52,7 @@ describe('the demo organization under management', () => {
     });
     expect(added.status).toBe(201);
     const members = await fetch(new URL('/v1/members', system.host.apiUrl), { headers });
-    const body = (await members.json()) as {
-      members: Array<{
-        accountId: string;
-        displayName?: string;
-        status: string;
-        failure?: { roleArn?: string };
-      }>;
-    };
+    const body = membersResponseSchema.parse(await members.json());
     expect(body.members.length).toBeGreaterThanOrEqual(20);
     const unreachable = body.members.filter((m) => m.status !== 'managed');
     expect(unreachable.map((m) => m.displayName)).toEqual(['Sandbox Bob']);

@@ -53,15 +53,15 @@ describe('GET /v1/directory through the function host', () => {
 
   it('serves the viewer token too, and narrows to a folder', async () => {
     const all = await call('/v1/directory', { token: system.host.tokens.viewer });
-    const production = (
-      all.json.root as { children: Array<{ id: string; name: string }> }
-    ).children.find((f) => f.name === 'Production');
+    const production = directoryResponseSchema
+      .parse(all.json)
+      .root.children.find((f) => f.name === 'Production');
     const res = await call(`/v1/directory?folderId=${production?.id}`, {
       token: system.host.tokens.viewer,
     });
     expect(res.status).toBe(200);
-    expect((res.json.root as { name: string }).name).toBe('Production');
-    const members = res.json.members as Array<{ folderPath: string }>;
+    const { root, members } = directoryResponseSchema.parse(res.json);
+    expect(root.name).toBe('Production');
     expect(members.length).toBeGreaterThan(0);
     expect(members.every((m) => m.folderPath.includes('/Production'))).toBe(true);
   });

@@ -3,7 +3,19 @@
 // operator (controls), as EventBridge (events recorded by localcloud) and as the timer.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ACCESS_ROLE_NAME } from '../../../localcloud/index';
+import { errorEnvelopeSchema } from '../../../shared/http/app';
+import {
+  activityResponseSchema,
+  memberResponseSchema,
+  membersResponseSchema,
+  prerequisitesResponseSchema,
+  reconcileSummarySchema,
+  removableResponseSchema,
+  scopeChangeResponseSchema,
+} from '../../../shared/http/membership-routes';
+import { invalidRequestDetailsSchema } from '../../../shared/http/validation';
 import { folderOf, memberId, testOrganization } from '../../integration/app/organization';
 import { type MembershipSystem, startMembershipSystem } from './support';
 
@@ -76,15 +88,16 @@ describe('management scope through the function host', () => {
         ...(c.body !== undefined ? { body: c.body } : { rawBody: c.rawBody ?? '' }),
       });
       expect(res.status, JSON.stringify(c)).toBe(c.status);
-      expect(res.json.code).toBe('InvalidRequest');
-      const issues = (res.json.details as { issues: Array<{ field: string }> }).issues;
+      const error = errorEnvelopeSchema.parse(res.json);
+      expect(error.code).toBe('InvalidRequest');
+      const { issues } = invalidRequestDetailsSchema.parse(error.details);
       expect(issues.map((i) => i.field)).toContain(c.field);
     }
     const missing = await env.call('POST', '/v1/scopes', {
       body: { kind: 'folder', targetId: 'fd-doesnotexist1', services: ['bdrc'] },
     });
     expect(missing.status).toBe(404);
-    expect(missing.json.message).toContain('fd-doesnotexist1');
+    expect(errorEnvelopeSchema.parse(missing.json).message).toContain('fd-doesnotexist1');
     const oversized = await env.call('POST', '/v1/scopes', {
       rawBody: JSON.stringify({
         kind: 'directory',
@@ -105,7 +118,7 @@ describe('management scope through the function host', () => {
         body: { kind: 'account', targetId: accountId, services: ['bdrc'] },
       });
       expect(res.status).toBe(400);
-      expect(res.json.message).toContain(accountId);
+      expect(errorEnvelopeSchema.parse(res.json).message).toContain(accountId);
     }
     expect(await env.store.scopes.list()).toEqual([]);
   });
@@ -117,7 +130,7 @@ describe('management scope through the function host', () => {
       token: env.system.host.tokens.viewer,
     });
     expect(viewer.status).toBe(403);
-    expect(viewer.json.code).toBe('Forbidden');
+    expect(errorEnvelopeSchema.parse(viewer.json).code).toBe('Forbidden');
     expect((await env.call('POST', '/v1/scopes', { body, token: null })).status).toBe(401);
     const read = await env.call('GET', '/v1/scopes', { token: env.system.host.tokens.viewer });
     expect(read.status).toBe(200);
@@ -126,8 +139,9 @@ describe('management scope through the function host', () => {
   it('reports the prerequisites as passing', async () => {
     const res = await env.call('GET', '/v1/prerequisites');
     expect(res.status).toBe(200);
-    expect(res.json.ok).toBe(true);
-    expect((res.json.checks as Array<{ name: string }>).map((c) => c.name)).toEqual([
+    const report = prerequisitesResponseSchema.parse(res.json);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.name)).toEqual([
       'resource-directory-enabled',
       'administrator-account',
       'member-access-role',
@@ -141,17 +155,15 @@ describe('management scope through the function host', () => {
     expect(res.status, JSON.stringify(res.json)).toBe(201);
     const expected = underProduction.map(memberId).sort();
     expect(await managedIds()).toEqual(expected);
-    const summary = res.json.summary as { added: string[]; failed: unknown[] };
+    const { summary } = scopeChangeResponseSchema.parse(res.json);
     expect([...summary.added].sort()).toEqual(expected);
     expect(summary.failed).toEqual([]);
     const one = await env.call('GET', `/v1/members/${expected[0]}`);
     expect(one.status).toBe(200);
-    const member = one.json.member as { status: string; folderPath: Array<{ name: string }> };
+    const { member, scopes } = memberResponseSchema.parse(one.json);
     expect(member.status).toBe('managed');
-    expect(member.folderPath[0]?.name).toBeDefined();
-    expect((one.json.scopes as Array<{ id: string }>).map((s) => s.id)).toEqual([
-      `folder:${folderId('Production')}`,
-    ]);
+    expect(member.folderPath?.[0]?.name).toBeDefined();
+    expect(scopes.map((s) => s.id)).toEqual([`folder:${folderId('Production')}`]);
   });
 
   it('pages through members with limit and cursor', async () => {
@@ -162,10 +174,10 @@ describe('management scope through the function host', () => {
       const query = `limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const res = await env.call('GET', `/v1/members?${query}`);
       expect(res.status).toBe(200);
-      const members = res.json.members as Array<{ accountId: string }>;
-      expect(members.length).toBeLessThanOrEqual(3);
-      seen.push(...members.map((m) => m.accountId));
-      cursor = res.json.nextCursor as string | undefined;
+      const page = membersResponseSchema.parse(res.json);
+      expect(page.members.length).toBeLessThanOrEqual(3);
+      seen.push(...page.members.map((m) => m.accountId));
+      cursor = page.nextCursor;
       pages++;
     } while (cursor && pages < 50);
     expect(seen).toEqual(await managedIds());
@@ -189,13 +201,13 @@ describe('management scope through the function host', () => {
       name: 'late-joiner',
       folderId: folderId('Production/Retail'),
     });
-    const accountId = String((created as { id?: string }).id ?? '');
+    const accountId = String(created.id ?? '');
     expect(accountId).toMatch(/^\d{16}$/);
     expect(await managedIds()).not.toContain(accountId);
     seq = await deliverNewEvents(seq);
     expect(await managedIds()).toContain(accountId);
     const activity = await env.call('GET', `/v1/activity?accountId=${accountId}`);
-    const items = activity.json.items as Array<{ action: string; cause: { kind: string } }>;
+    const { items } = activityResponseSchema.parse(activity.json);
     expect(items[0]).toMatchObject({ action: 'member.onboarded', cause: { kind: 'event' } });
   });
 
@@ -204,11 +216,11 @@ describe('management scope through the function host', () => {
       name: 'quiet-joiner',
       folderId: folderId('Production/Retail/Web'),
     });
-    const accountId = String((created as { id?: string }).id ?? '');
+    const accountId = String(created.id ?? '');
     expect(await managedIds()).not.toContain(accountId);
-    const result = (await env.system.host.fireTimer('reconcile')) as {
-      reconciled: { added: string[] };
-    };
+    const result = z
+      .object({ reconciled: reconcileSummarySchema })
+      .parse(await env.system.host.fireTimer('reconcile'));
     expect(result.reconciled.added).toEqual([accountId]);
     expect(await managedIds()).toContain(accountId);
   });
@@ -229,7 +241,7 @@ describe('management scope through the function host', () => {
     expect(await managedIds()).not.toContain(accountId);
     expect(await env.store.roleChecks.listForMember(accountId)).toEqual([]);
     const activity = await env.call('GET', `/v1/activity?accountId=${accountId}`);
-    const latest = (activity.json.items as Array<{ action: string; detail: string }>)[0];
+    const latest = activityResponseSchema.parse(activity.json).items[0];
     expect(latest?.action).toBe('member.offboarded');
     expect(latest?.detail).toContain('kept until they are deleted explicitly');
   });
@@ -250,13 +262,11 @@ describe('management scope through the function host', () => {
       body: { kind: 'folder', targetId: folderId('Sandbox'), services: ['bdrc'] },
     });
     expect(res.status, JSON.stringify(res.json)).toBe(201);
-    const summary = res.json.summary as {
-      failed: Array<{ accountId: string; roleArn: string; reason: string }>;
-    };
+    const { summary } = scopeChangeResponseSchema.parse(res.json);
     expect(summary.failed.map((f) => f.accountId)).toEqual([broken]);
     expect(summary.failed[0]?.roleArn).toBe(`acs:ram::${broken}:role/${ACCESS_ROLE_NAME}`);
     const member = await env.call('GET', `/v1/members/${broken}`);
-    expect(member.json.member).toMatchObject({
+    expect(memberResponseSchema.parse(member.json).member).toMatchObject({
       status: 'unreachable',
       failure: { roleArn: `acs:ram::${broken}:role/${ACCESS_ROLE_NAME}` },
     });
@@ -270,8 +280,9 @@ describe('management scope through the function host', () => {
   it('the delegated administrator guard lists what the deployment manages', async () => {
     const res = await env.call('GET', '/v1/delegated-administrator/removable');
     expect(res.status).toBe(200);
-    expect(res.json.removable).toBe(false);
-    expect((res.json.managedMembers as unknown[]).length).toBe((await managedIds()).length);
+    const answer = removableResponseSchema.parse(res.json);
+    expect(answer.removable).toBe(false);
+    expect(answer.managedMembers.length).toBe((await managedIds()).length);
   });
 
   it('removing a scope offboards the members only it covered', async () => {
@@ -280,7 +291,7 @@ describe('management scope through the function host', () => {
     expect(covered.length).toBeGreaterThan(0);
     const res = await env.call('DELETE', `/v1/scopes/${sandbox}`);
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const summary = res.json.summary as { removed: Array<{ accountId: string }>; note: string };
+    const { summary } = scopeChangeResponseSchema.parse(res.json);
     expect(summary.removed.map((r) => r.accountId).sort()).toEqual([...covered].sort());
     expect(summary.note).toContain('kept until they are deleted explicitly');
     const remaining = await managedIds();

@@ -4,7 +4,17 @@
 // role-check-worker through localcloud's FC InvokeFunction, as in the cloud).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { ACCESS_ROLE_NAME, type OrganizationFixture } from '../../../localcloud/index';
+import { errorEnvelopeSchema } from '../../../shared/http/app';
+import { activityResponseSchema } from '../../../shared/http/membership-routes';
+import {
+  memberRoleReportSchema,
+  memberRolesSchema,
+  roleReportSchema,
+  sweepStartedSchema,
+} from '../../../shared/http/role-routes';
+import { invalidRequestDetailsSchema } from '../../../shared/http/validation';
 import { memberId, testOrganization } from '../../integration/app/organization';
 import { type MembershipSystem, startMembershipSystem } from '../membership/support';
 
@@ -27,16 +37,7 @@ function organization(): OrganizationFixture {
   };
 }
 
-interface ReportEntry {
-  service: string;
-  roleName: string;
-  members: number;
-  present: number;
-  missing: string[];
-  unreachable: string[];
-  errors: Array<{ accountId: string }>;
-  unchecked: string[];
-}
+type ReportEntry = z.infer<typeof roleReportSchema>['entries'][number];
 
 let env: MembershipSystem;
 let managed: string[];
@@ -71,7 +72,7 @@ function holds(accountId: string, roleName: string): boolean {
 async function report(): Promise<ReportEntry[]> {
   const res = await env.call('GET', '/v1/roles/report');
   expect(res.status).toBe(200);
-  return res.json.entries as ReportEntry[];
+  return roleReportSchema.parse(res.json).entries;
 }
 
 function expectReportMatchesCloud(entries: ReportEntry[]) {
@@ -99,11 +100,12 @@ describe('service-linked roles through the function host', () => {
     const roleArn = `acs:ram::${memberId(BROKEN)}:role/${ACCESS_ROLE_NAME}`;
     const checked = await env.call('POST', `/v1/members/${memberId(BROKEN)}/roles/check`);
     expect(checked.status).toBe(200);
-    expect(checked.json).toMatchObject({ reachable: false, roleArn });
-    expect(String(checked.json.reason)).not.toBe('');
+    const report = memberRoleReportSchema.parse(checked.json);
+    expect(report).toMatchObject({ reachable: false, roleArn });
+    expect(report.reason).not.toBe('');
     const res = await env.call('GET', `/v1/members/${memberId(BROKEN)}/roles`);
     expect(res.status).toBe(200);
-    const checks = res.json.checks as Array<{ state: string; reason: string }>;
+    const { checks } = memberRolesSchema.parse(res.json);
     expect(checks).toHaveLength(2);
     for (const check of checks) {
       expect(check.state).toBe('unreachable');
@@ -128,12 +130,11 @@ describe('service-linked roles through the function host', () => {
   it('refuses bad input: malformed id 400, unmanaged account 404, viewer repair 403', async () => {
     const malformed = await env.call('POST', '/v1/members/12ab/roles/repair');
     expect(malformed.status).toBe(400);
-    expect((malformed.json.details as { issues: Array<{ field: string }> }).issues[0]?.field).toBe(
-      'accountId',
-    );
+    const { details } = errorEnvelopeSchema.parse(malformed.json);
+    expect(invalidRequestDetailsSchema.parse(details).issues[0]?.field).toBe('accountId');
     const unmanaged = await env.call('GET', '/v1/members/2999999999999999/roles');
     expect(unmanaged.status).toBe(404);
-    expect(unmanaged.json.message).toContain('2999999999999999');
+    expect(errorEnvelopeSchema.parse(unmanaged.json).message).toContain('2999999999999999');
     const viewer = await env.call('POST', `/v1/members/${managed[0]}/roles/repair`, {
       token: env.system.host.tokens.viewer,
     });
@@ -147,7 +148,7 @@ describe('service-linked roles through the function host', () => {
     expect(target).not.toBe('');
     const res = await env.call('POST', `/v1/members/${target}/roles/repair`);
     expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const roles = res.json.roles as Array<{ roleName: string; state: string; repaired?: boolean }>;
+    const { roles } = memberRoleReportSchema.parse(res.json);
     expect(roles.find((r) => r.roleName === SAS_RD)).toMatchObject({
       state: 'present',
       repaired: true,
@@ -155,9 +156,9 @@ describe('service-linked roles through the function host', () => {
     expect(holds(target, SAS_RD)).toBe(true);
     expect(holds(target, SIEM)).toBe(true);
     const activity = await env.call('GET', `/v1/activity?accountId=${target}`);
-    const actions = (activity.json.items as Array<{ action: string; outcome: string }>).filter(
-      (a) => a.action === 'role.repaired',
-    );
+    const actions = activityResponseSchema
+      .parse(activity.json)
+      .items.filter((a) => a.action === 'role.repaired');
     expect(actions.length).toBeGreaterThanOrEqual(1);
     expect(actions.every((a) => a.outcome === 'succeeded')).toBe(true);
     expectReportMatchesCloud(await report());
@@ -167,10 +168,7 @@ describe('service-linked roles through the function host', () => {
     const victim = managed.find((id) => holds(id, SAS_RD) && id !== memberId(BROKEN)) ?? '';
     await env.control('DELETE', `/accounts/${victim}/roles/${SAS_RD}`);
     expect(holds(victim, SAS_RD)).toBe(false);
-    const started = (await env.system.host.fireTimer('role-sweep')) as {
-      chunks: number;
-      invoked: number;
-    };
+    const started = sweepStartedSchema.parse(await env.system.host.fireTimer('role-sweep'));
     expect(started.invoked).toBe(started.chunks);
     await env.system.asyncInvocations.drain();
     const entries = await report();
