@@ -41,17 +41,6 @@ import type {
   RunRecord,
 } from '../../shared/onboarding/ports';
 
-/** A clock tests move by hand. */
-export class ManualClock implements Clock {
-  constructor(private t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
 class InMemoryVersioned<E extends Versioned> implements VersionedRepository<E, string> {
   protected readonly rows = new Map<string, E>();
   constructor(

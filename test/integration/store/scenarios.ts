@@ -10,7 +10,6 @@ import {
   type RowWrite,
   type TablestoreClient,
 } from '../../../shared/cloud/tablestore';
-import type { Clock } from '../../../shared/domain/clock';
 import {
   IdempotencyInProgress,
   IdempotencyLockLost,
@@ -21,16 +20,7 @@ import {
 import { type Lease, LeaseLost } from '../../../shared/domain/lease';
 import { ConcurrentModification, RecordAlreadyExists } from '../../../shared/domain/records';
 import { createStore, ensureStoreTables, InvalidCursor, type Store } from '../../../shared/store';
-
-export class ManualClock implements Clock {
-  constructor(private t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import { ManualClock } from '../../support/manual-clock';
 
 export interface Backend {
   client: TablestoreClient;

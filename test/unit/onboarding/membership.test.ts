@@ -17,8 +17,8 @@ import {
   type InMemoryMembershipStore,
   InMemoryProbe,
   inMemoryMembershipStore,
-  ManualClock,
 } from '../../support/in-memory-ports';
+import { ManualClock } from '../../support/manual-clock';
 
 const MGMT = '1000000000000001';
 const ADMIN = '1000000000000002';
