@@ -54,8 +54,8 @@ import {
 import { type ChunkOutcome, decodeSweepChunk } from '../../shared/roles/handlers';
 import { DEFAULT_CHUNK_SIZE, type SweepStarted } from '../../shared/roles/sweep';
 import type { Store } from '../../shared/store';
-import { testOrganization } from '../integration/app/organization';
 import { managementStore } from '../support/local-store';
+import { testOrganization } from '../support/organization';
 import { BenchArgs } from './support/args';
 
 const TARGET_RATIO = 1.5;

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { RowWrite } from '../../shared/cloud/tablestore';
 import { makeIdempotent } from '../../shared/domain/idempotency';
 import { createStore, ensureStoreTables } from '../../shared/store';
-import { startLocalTablestore } from '../integration/store/localcloud-tablestore';
+import { startLocalTablestore } from '../support/localcloud-tablestore';
 import { BenchArgs } from './support/args';
 
 const require = createRequire(import.meta.url);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
-import { folderOf, memberId, testOrganization } from '../../integration/app/organization';
+import { folderOf, memberId, testOrganization } from '../../support/organization';
 
 const MEMBERS = 30;
 let system: Awaited<ReturnType<typeof startLocalSystem>>;

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionHost, startFunctionHost } from '../../../localcloud/host/index';
 import type { LocalCloud } from '../../../localcloud/index';
-import { LogCapture } from './support';
-import { FUNCTION_ROLE, HOST_APP_S_YAML, startHostTestCloud } from './support-cloud';
+import { LogCapture } from '../../support/function-host';
+import { FUNCTION_ROLE, HOST_APP_S_YAML, startHostTestCloud } from '../../support/host-cloud';
 
 interface Echo {
   event: {

@@ -13,9 +13,9 @@ import {
   startFunctionHost,
 } from '../../../localcloud/host/index';
 import type { LocalCloud } from '../../../localcloud/index';
+import { eventually, LogCapture } from '../../support/function-host';
+import { HOST_APP_S_YAML, startHostTestCloud } from '../../support/host-cloud';
 import { RawSlsClient } from '../../support/sls-client';
-import { eventually, LogCapture } from './support';
-import { HOST_APP_S_YAML, startHostTestCloud } from './support-cloud';
 
 const PROJECT = 'host-app-logs';
 const realEvent = JSON.parse(

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventPublishError } from '../../../localcloud/host/index';
 import type { ActionTrailCloudEvent, OrganizationFixture } from '../../../localcloud/index';
 import { type LocalSystem, startLocalSystem } from '../../../localcloud/system';
-import { LogCapture } from './support';
-import { FUNCTION_ROLE, HOST_APP_S_YAML } from './support-cloud';
+import { LogCapture } from '../../support/function-host';
+import { FUNCTION_ROLE, HOST_APP_S_YAML } from '../../support/host-cloud';
 
 const organization: OrganizationFixture = {
   seed: 'host-publish',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionHost, startFunctionHost } from '../../../localcloud/host/index';
-import { eventually, LogCapture, offlineCloudEnv } from './support';
+import { eventually, LogCapture, offlineCloudEnv } from '../../support/function-host';
 
 const S_YAML = `edition: 3.0.0
 name: reload-app

@@ -10,8 +10,8 @@ import {
   TriggerNotFoundError,
 } from '../../../localcloud/host/index';
 import type { LocalCloud } from '../../../localcloud/index';
-import { LogCapture } from './support';
-import { HOST_APP_S_YAML, startHostTestCloud } from './support-cloud';
+import { LogCapture } from '../../support/function-host';
+import { HOST_APP_S_YAML, startHostTestCloud } from '../../support/host-cloud';
 
 const rdEvent = (eventName: string, id = eventName) => ({
   specversion: '1.0',

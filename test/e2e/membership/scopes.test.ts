@@ -16,8 +16,8 @@ import {
   scopeChangeResponseSchema,
 } from '../../../shared/http/membership-routes';
 import { invalidRequestDetailsSchema } from '../../../shared/http/validation';
-import { folderOf, memberId, testOrganization } from '../../integration/app/organization';
-import { type MembershipSystem, startMembershipSystem } from './support';
+import { type MembershipSystem, startMembershipSystem } from '../../support/membership-system';
+import { folderOf, memberId, testOrganization } from '../../support/organization';
 
 const MEMBERS = 20;
 let env: MembershipSystem;

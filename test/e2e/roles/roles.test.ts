@@ -15,8 +15,8 @@ import {
   sweepStartedSchema,
 } from '../../../shared/http/role-routes';
 import { invalidRequestDetailsSchema } from '../../../shared/http/validation';
-import { memberId, testOrganization } from '../../integration/app/organization';
-import { type MembershipSystem, startMembershipSystem } from '../membership/support';
+import { type MembershipSystem, startMembershipSystem } from '../../support/membership-system';
+import { memberId, testOrganization } from '../../support/organization';
 
 const MEMBERS = 12;
 const SAS_RD = 'AliyunServiceRoleForSasRd';

@@ -18,8 +18,8 @@ import {
   startLocalCloud,
 } from '../../../localcloud/index';
 import { type LocalSystem, startLocalSystem } from '../../../localcloud/system';
-import { LogCapture } from '../../e2e/host/support';
-import { FUNCTION_ROLE, HOST_APP_S_YAML } from '../../e2e/host/support-cloud';
+import { LogCapture } from '../../support/function-host';
+import { FUNCTION_ROLE, HOST_APP_S_YAML } from '../../support/host-cloud';
 import { assumeRole, failure, type Keys, management, members } from './support';
 
 function sdkClass<T>(imported: T): T {

@@ -3,14 +3,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../../../shared/cloud/tablestore';
-import { type LocalTablestore, startLocalTablestore } from './localcloud-tablestore';
+import { type LocalTablestore, startLocalTablestore } from '../../support/localcloud-tablestore';
 import {
   batchWritesSplitOver200Rows,
   fiftyConcurrentInvocationsRunOnce,
   leaseContendersNeverBothHold,
   repositoriesRoundTripAndRejectStaleVersions,
   storeFixture,
-} from './scenarios';
+} from '../../support/store-scenarios';
 
 let local: LocalTablestore;
 const retries: RetryEvent[] = [];

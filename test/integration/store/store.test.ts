@@ -10,7 +10,7 @@ import {
   TableSchemaMismatch,
 } from '../../../shared/cloud/tablestore';
 import { ensureStoreTables, storeTableDefinitions } from '../../../shared/store';
-import { type LocalTablestore, startLocalTablestore } from './localcloud-tablestore';
+import { type LocalTablestore, startLocalTablestore } from '../../support/localcloud-tablestore';
 import {
   activityLogPagesByAccountAndTime,
   batchWritesSplitOver200Rows,
@@ -25,7 +25,7 @@ import {
   simultaneousAcquireHasOneWinner,
   stalledHolderLosesItsLease,
   storeFixture,
-} from './scenarios';
+} from '../../support/store-scenarios';
 
 let local: LocalTablestore;
 /** A fresh instance per test: tests never see each other's tables or rows. */

@@ -4,7 +4,6 @@
 // (every step's offboard runs before the record goes), and the lease that keeps changes apart.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MemberRecord } from '../../../shared/directory/model';
 import type { Caller } from '../../../shared/domain/caller';
 import { LeaseBusy } from '../../../shared/domain/lease';
 import { InvalidRequest, NotFound } from '../../../shared/errors';
@@ -12,6 +11,7 @@ import { ManagedByScope } from '../../../shared/onboarding/errors';
 import { MEMBERSHIP_LEASE, Membership } from '../../../shared/onboarding/membership';
 import type { ManagedMember } from '../../../shared/onboarding/model';
 import type { OnboardingStep } from '../../../shared/onboarding/ports';
+import { member } from '../../support/directory';
 import {
   InMemoryDirectory,
   type InMemoryMembershipStore,
@@ -28,20 +28,6 @@ const SANDBOX = '2000000000000003';
 const user: Caller = { cause: { kind: 'user', identity: 'alice' }, requestId: 'req-1' };
 const timer: Caller = { cause: { kind: 'timer', trigger: 'test' } };
 
-function account(accountId: string, folderId: string, displayName = `acct-${accountId.slice(-2)}`) {
-  const record: MemberRecord = {
-    accountId,
-    displayName,
-    folderId,
-    joinMethod: 'created',
-    type: 'ResourceAccount',
-    status: 'CreateSuccess',
-    joinTime: null,
-    modifyTime: null,
-  };
-  return record;
-}
-
 /** Root > Prod > Web, Root > Sandbox; the management account in Root, an admin in Prod. */
 function organization(): InMemoryDirectory {
   return new InMemoryDirectory(
@@ -54,11 +40,11 @@ function organization(): InMemoryDirectory {
         { id: 'fd-sandbox', name: 'Sandbox', parentId: 'r-root' },
       ],
       members: [
-        account(MGMT, 'r-root', 'management'),
-        account(ADMIN, 'fd-prod', 'security-admin'),
-        account(WEB_A, 'fd-web'),
-        account(WEB_B, 'fd-web'),
-        account(SANDBOX, 'fd-sandbox'),
+        member(MGMT, 'r-root', { displayName: 'management' }),
+        member(ADMIN, 'fd-prod', { displayName: 'security-admin' }),
+        member(WEB_A, 'fd-web'),
+        member(WEB_B, 'fd-web'),
+        member(SANDBOX, 'fd-sandbox'),
       ],
       delegations: [
         { accountId: ADMIN, displayName: 'security-admin', servicePrincipal: 'sas.aliyuncs.com' },
@@ -113,7 +99,7 @@ beforeEach(() => {
   });
 });
 
-async function member(accountId: string): Promise<ManagedMember | undefined> {
+async function stored(accountId: string): Promise<ManagedMember | undefined> {
   return store.members.get(accountId);
 }
 
@@ -129,7 +115,7 @@ describe('adding a scope', () => {
     expect(summary.skipped).toEqual([
       { accountId: ADMIN, reason: expect.stringMatching(/delegated administrator/) },
     ]);
-    expect(await member(WEB_A)).toMatchObject({
+    expect(await stored(WEB_A)).toMatchObject({
       status: 'managed',
       scopeIds: ['folder:fd-prod'],
       folderId: 'fd-web',
@@ -139,7 +125,7 @@ describe('adding a scope', () => {
         { id: 'fd-web', name: 'Web' },
       ],
     });
-    expect(await member(ADMIN)).toBeUndefined();
+    expect(await stored(ADMIN)).toBeUndefined();
     expect(steps[0]?.onboarded).toEqual([WEB_A, WEB_B]);
     expect(store.activity.lines()).toEqual([
       'scope.added folder:fd-prod succeeded',
@@ -176,7 +162,7 @@ describe('adding a scope', () => {
         code: 'NoPermission',
       },
     ]);
-    expect(await member(SANDBOX)).toMatchObject({
+    expect(await stored(SANDBOX)).toMatchObject({
       status: 'unreachable',
       failure: { code: 'NoPermission', roleArn: probe.roleArn(SANDBOX) },
     });
@@ -205,14 +191,14 @@ describe('removing a scope', () => {
   it('offboards the members no other scope covers and keeps the others under the remaining scope', async () => {
     await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     await membership.addScope({ kind: 'account', targetId: WEB_A, services: ['bdrc'] }, user);
-    expect((await member(WEB_A))?.scopeIds).toEqual([`account:${WEB_A}`, 'folder:fd-web']);
+    expect((await stored(WEB_A))?.scopeIds).toEqual([`account:${WEB_A}`, 'folder:fd-web']);
 
     const { summary } = await membership.removeScope('folder:fd-web', user);
     expect(summary.removed).toEqual([{ accountId: WEB_B, reason: 'no scope covers it' }]);
     expect(summary.updated).toEqual([WEB_A]);
     expect(summary.note).toMatch(/Data sources/);
-    expect(await member(WEB_B)).toBeUndefined();
-    expect((await member(WEB_A))?.scopeIds).toEqual([`account:${WEB_A}`]);
+    expect(await stored(WEB_B)).toBeUndefined();
+    expect((await stored(WEB_A))?.scopeIds).toEqual([`account:${WEB_A}`]);
     expect(await store.scopes.get('folder:fd-web')).toBeUndefined();
   });
 
@@ -221,14 +207,14 @@ describe('removing a scope', () => {
     journal.length = 0;
     await membership.removeScope(`account:${WEB_A}`, user);
     expect(journal).toEqual([`roles.offboard ${WEB_A}`, `logs.offboard ${WEB_A}`]);
-    expect(await member(WEB_A)).toBeUndefined();
+    expect(await stored(WEB_A)).toBeUndefined();
     expect(store.activity.lines().at(-1)).toBe(`member.offboarded ${WEB_A} succeeded`);
   });
 
   it('a member managed through a folder cannot be removed on its own', async () => {
     await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     await expect(membership.removeMember(WEB_A, user)).rejects.toBeInstanceOf(ManagedByScope);
-    expect(await member(WEB_A)).toMatchObject({ status: 'managed' });
+    expect(await stored(WEB_A)).toMatchObject({ status: 'managed' });
     expect(store.activity.lines().at(-1)).toBe(`member.remove ${WEB_A} refused`);
   });
 
@@ -245,7 +231,7 @@ describe('reconcile', () => {
 
   it('adds a new member, moves one, renames one and removes one that left', async () => {
     const NEW = '2000000000000009';
-    directory.members.push(account(NEW, 'fd-sandbox'));
+    directory.members.push(member(NEW, 'fd-sandbox'));
     directory.move(WEB_B, 'fd-sandbox');
     directory.members = directory.members.map((m) =>
       m.accountId === SANDBOX ? { ...m, displayName: 'renamed' } : m,
@@ -259,12 +245,12 @@ describe('reconcile', () => {
     ]);
     expect(summary.updated).toEqual([SANDBOX]);
     expect(summary.removed).toEqual([{ accountId: WEB_A, reason: 'left the Resource Directory' }]);
-    expect(await member(WEB_B)).toMatchObject({
+    expect(await stored(WEB_B)).toMatchObject({
       folderId: 'fd-sandbox',
       scopeIds: ['folder:fd-sandbox'],
     });
-    expect((await member(SANDBOX))?.displayName).toBe('renamed');
-    expect(await member(WEB_A)).toBeUndefined();
+    expect((await stored(SANDBOX))?.displayName).toBe('renamed');
+    expect(await stored(WEB_A)).toBeUndefined();
     expect(steps[1]?.offboarded).toEqual([WEB_A]);
     expect(store.reconcileRuns.runs.map((r) => r.kind)).toEqual(['reconcile']);
   });
@@ -285,7 +271,7 @@ describe('reconcile', () => {
     const summary = await membership.reconcileAccounts(timer, [WEB_A]);
     expect(summary.kind).toBe('accounts');
     expect(summary.removed.map((r) => r.accountId)).toEqual([WEB_A]);
-    expect(await member(WEB_B)).toMatchObject({ status: 'managed' });
+    expect(await stored(WEB_B)).toMatchObject({ status: 'managed' });
   });
 });
 
@@ -300,18 +286,18 @@ describe('onboarding steps', () => {
     expect(summary.failed).toEqual([
       { accountId: WEB_A, reason: `onboarding step logs failed: ${WEB_A} is not ready` },
     ]);
-    expect(await member(WEB_A)).toMatchObject({
+    expect(await stored(WEB_A)).toMatchObject({
       status: 'onboarding',
       failure: { reason: `onboarding step logs failed: ${WEB_A} is not ready` },
     });
-    expect(await member(WEB_B)).toMatchObject({ status: 'managed' });
+    expect(await stored(WEB_B)).toMatchObject({ status: 'managed' });
 
     // Still failing the same way: nothing written, nothing logged.
     const entries = store.activity.entries.length;
-    const version = (await member(WEB_A))?.version;
+    const version = (await stored(WEB_A))?.version;
     const still = await membership.reconcile(timer);
     expect(still.failed.map((f) => f.accountId)).toEqual([WEB_A]);
-    expect((await member(WEB_A))?.version).toBe(version);
+    expect((await stored(WEB_A))?.version).toBe(version);
     expect(store.activity.entries).toHaveLength(entries);
 
     steps[1]?.failing.clear();
@@ -319,7 +305,7 @@ describe('onboarding steps', () => {
     const retried = await membership.reconcile(timer);
     expect(retried.failed).toEqual([]);
     expect(retried.updated).toEqual([WEB_A]);
-    const managed = await member(WEB_A);
+    const managed = await stored(WEB_A);
     expect(managed?.status).toBe('managed');
     expect(managed?.failure).toBeUndefined();
   });

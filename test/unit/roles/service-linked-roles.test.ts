@@ -10,7 +10,7 @@ import { ServiceLinkedRoles } from '../../../shared/roles/service-linked-roles';
 import { chunkMembers } from '../../../shared/roles/sweep';
 import { MalformedTriggerEvent } from '../../../shared/runtime/trigger-events';
 import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
-import { MemoryTablestore } from '../store/support/memory-tablestore';
+import { MemoryTablestore } from '../../support/memory-tablestore';
 
 const A = '2000000000000001';
 const B = '2000000000000002';

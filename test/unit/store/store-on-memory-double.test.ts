@@ -4,6 +4,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MemoryTablestore } from '../../support/memory-tablestore';
 import {
   activityLogPagesByAccountAndTime,
   batchWritesSplitOver200Rows,
@@ -17,8 +18,7 @@ import {
   simultaneousAcquireHasOneWinner,
   stalledHolderLosesItsLease,
   storeFixture,
-} from '../../integration/store/scenarios';
-import { MemoryTablestore } from './support/memory-tablestore';
+} from '../../support/store-scenarios';
 
 const fixture = () => storeFixture({ client: new MemoryTablestore(), prefix: 'u_' });
 

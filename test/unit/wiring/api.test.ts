@@ -1,0 +1,162 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DirectorySource } from '../../../shared/directory/ports';
+import { CloudApiError } from '../../../shared/errors';
+import { createTokenVerifier } from '../../../shared/http/auth';
+import { directoryResponseSchema } from '../../../shared/http/directory-routes';
+import type { HttpApplication } from '../../../shared/runtime/http';
+import { type ApiConfig, createApi } from '../../../shared/wiring/api';
+import { sampleSnapshot } from '../../support/directory';
+import { bindings } from '../../support/invocation';
+import { createTestIssuer, type TestIssuer } from '../../support/tokens';
+
+let issuer: TestIssuer;
+let source: Pick<DirectorySource, 'readSnapshot'>;
+let app: HttpApplication;
+let viewer: string;
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  const config: ApiConfig = {
+    cloud: { protocol: 'http' },
+    resourceManager: { endpoint: '127.0.0.1:1' },
+    sts: {
+      endpoint: '127.0.0.1:1',
+      memberAccessRole: 'ResourceDirectoryAccountAccessRole',
+      assumeRoleRatePerSecond: 95,
+    },
+    tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
+    ram: { endpoint: '127.0.0.1:1' },
+    fc: { endpoint: '127.0.0.1:1' },
+    membership: { delegatedServicePrincipal: undefined, reconcileConcurrency: 16 },
+    roles: {
+      repairPolicy: 'report',
+      catalogExtra: undefined,
+      workerFunction: 'rdgov-role-check-worker',
+    },
+    auth: issuer.config,
+    logging: { level: 'info' },
+  };
+  source = { readSnapshot: async () => sampleSnapshot() };
+  app = createApi(config, {
+    verifier: createTokenVerifier(issuer.config),
+    dependencies: {
+      directorySource: () => source,
+      membership: () => {
+        throw new Error('these tests call only the directory routes');
+      },
+      roles: () => {
+        throw new Error('these tests call only the directory routes');
+      },
+    },
+  });
+  viewer = await issuer.mint({ roles: ['viewer'] });
+});
+
+/** The parts of answers these tests look at (directory or error envelope). */
+interface Answer {
+  code?: string;
+  status?: string;
+  details?: { issues?: Array<{ field: string }>; requiredRole?: string };
+  root?: { name: string };
+  members?: unknown[];
+}
+
+async function get(path: string, token?: string): Promise<{ status: number; json: Answer }> {
+  const response = await app.fetch(
+    new Request(`https://api.test${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    }),
+    bindings(),
+  );
+  return { status: response.status, json: (await response.json()) as Answer };
+}
+
+describe('GET /v1/directory', () => {
+  it('returns the directory as a tree for a viewer', async () => {
+    const res = await get('/v1/directory', viewer);
+    expect(res.status).toBe(200);
+    const body = directoryResponseSchema.parse(res.json);
+    expect(body.resourceDirectoryId).toBe('rd-abc123');
+    expect(body.managementAccountId).toBe('1000000000000001');
+    expect(body.root.children.map((c) => c.name)).toEqual(['Production', 'Sandbox']);
+    expect(body.members).toHaveLength(4);
+    expect(body.delegatedAdministrators[0]?.services).toEqual([
+      'bastionhost.aliyuncs.com',
+      'sas.aliyuncs.com',
+    ]);
+  });
+
+  it('narrows to a folder with ?folderId', async () => {
+    const res = await get('/v1/directory?folderId=fd-prod', viewer);
+    expect(res.status).toBe(200);
+    expect(res.json.root?.name).toBe('Production');
+    expect(res.json.members).toHaveLength(2);
+    expect((await get('/v1/directory?folderId=fd-unknown', viewer)).status).toBe(404);
+  });
+
+  it.each([
+    ['/v1/directory?folderId=not%20a%20folder', 'folderId'],
+    ['/v1/directory?folderId=fd-a&folderId=fd-b', 'folderId'],
+    ['/v1/directory?depth=2', 'depth'],
+  ])('400 with field details for %s', async (path, field) => {
+    const res = await get(path, viewer);
+    expect(res.status).toBe(400);
+    expect(res.json.code).toBe('InvalidRequest');
+    expect(res.json.details?.issues?.map((i) => i.field)).toEqual([field]);
+  });
+
+  it('401 without a token, 403 for a token without the viewer role', async () => {
+    expect((await get('/v1/directory')).status).toBe(401);
+    const roleless = await issuer.mint({ roles: ['auditor'] });
+    const res = await get('/v1/directory', roleless);
+    expect(res.status).toBe(403);
+    expect(res.json.details).toEqual({ requiredRole: 'viewer', grantedRoles: [] });
+  });
+
+  it('reports a refused cloud call as CloudAccessDenied naming the API and account', async () => {
+    const saved = source;
+    source = {
+      readSnapshot: async () => {
+        throw new CloudApiError({
+          service: 'ResourceManager',
+          api: 'ListAccounts',
+          accountId: '1000000000000001',
+          kind: 'denied',
+          cloudCode: 'NoPermission',
+          cloudMessage: 'You are not authorized',
+          cloudRequestId: 'AB-1',
+        });
+      },
+    };
+    try {
+      const res = await get('/v1/directory', viewer);
+      expect(res.status).toBe(502);
+      expect(res.json).toMatchObject({
+        code: 'CloudAccessDenied',
+        details: {
+          service: 'ResourceManager',
+          api: 'ListAccounts',
+          accountId: '1000000000000001',
+          cloudCode: 'NoPermission',
+        },
+      });
+    } finally {
+      source = saved;
+    }
+  });
+});
+
+describe('GET /v1/health', () => {
+  it('answers without a token and says nothing else', async () => {
+    expect(await get('/v1/health')).toEqual({ status: 200, json: { status: 'ok' } });
+  });
+
+  it('POST /v1/directory is 405', async () => {
+    const response = await app.fetch(
+      new Request('https://api.test/v1/directory', { method: 'POST' }),
+      bindings(),
+    );
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
