@@ -21,6 +21,7 @@ import { type Lease, LeaseLost } from '../../shared/domain/lease';
 import { ConcurrentModification, RecordAlreadyExists } from '../../shared/domain/records';
 import { createStore, ensureStoreTables, InvalidCursor, type Store } from '../../shared/store';
 import { ManualClock } from './manual-clock';
+import { seededRandom } from './seeded-random';
 
 export interface Backend {
   client: TablestoreClient;
@@ -55,18 +56,6 @@ function deferred<T = void>() {
 async function until(predicate: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 2000 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!predicate()) throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing interleaving can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,7 +271,7 @@ export async function leaseContendersNeverBothHold(
   options: { rounds: number; seed: number; name?: string },
 ): Promise<{ acquisitions: number; lost: number }> {
   const name = options.name ?? `lease-${options.seed}`;
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const ttlMs = 1_000;
   const owners = ['runner-a', 'runner-b'] as const;
   const held = new Map<string, Lease>();

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionTrailCloudEvent } from '../../../localcloud/index';
 import { idempotencyRecordKey } from '../../../shared/domain/idempotency';
 import { memberId } from '../../support/organization';
+import { seededRandom } from '../../support/seeded-random';
 import {
   type ComparableState,
   type ConvergenceCloud,
@@ -26,7 +27,6 @@ import {
   type RecordedState,
   recordState,
   restoreState,
-  seededRandom,
   startConvergenceCloud,
 } from './support';
 

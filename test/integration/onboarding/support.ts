@@ -233,18 +233,6 @@ export function deliver(
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness and delivery plans
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomInt(random: () => number, low: number, high: number): number {
   return low + Math.floor(random() * (high - low + 1));
 }
