@@ -17,16 +17,15 @@
 // theirs, so each instance of a function that runs several at once may use the whole rate.
 // STS_ASSUME_ROLE_RATE sets it (README "Configuration").
 
-export interface LimiterClock {
-  /** Milliseconds. */
-  now(): number;
+import { type Clock, systemClock } from '../../domain/clock';
+import { sleep } from '../../runtime/retry';
+
+/** The application's one Clock, and how the limiter waits on it. */
+export interface LimiterClock extends Clock {
   sleep(ms: number): Promise<void>;
 }
 
-export const systemLimiterClock: LimiterClock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export const systemLimiterClock: LimiterClock = { now: () => systemClock.now(), sleep };
 
 /** AssumeRole calls a second a process allows itself per calling account, by default. */
 export const DEFAULT_ASSUME_ROLE_RATE = 95;

@@ -11,7 +11,7 @@ import {
 } from '../../../../localcloud/host/environment-rules';
 import { loadServerlessSpec } from '../../../../localcloud/host/s-yaml';
 
-const PROJECT_S_YAML = fileURLToPath(new URL('../../../s.yaml', import.meta.url));
+const PROJECT_S_YAML = fileURLToPath(new URL('../../../../s.yaml', import.meta.url));
 
 /** What the deployer's environment holds at `s deploy` (README "Deploying"). */
 const deployEnv = {
