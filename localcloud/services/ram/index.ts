@@ -4,30 +4,18 @@ import type { LocalService } from '../../core/contracts';
 import { InvalidMarkerError, pageByMarker } from '../../core/paging';
 import { createPopService, type PopCall, type PopDependencies, PopError } from '../../core/pop';
 import type { Organization, Role } from '../../org/organization';
-import { mapOrganizationError } from '../sts';
-import { callerAccount, requireRole, roleResource } from './roles';
+import {
+  callerAccount,
+  mapOrganizationError,
+  requireRole,
+  roleBody,
+  roleResource,
+} from '../../org/role-api';
 
 export const RAM_VERSION = '2015-05-01';
 
 export interface RamDependencies extends PopDependencies {
   organization: Organization;
-}
-
-function roleBody(
-  organization: Organization,
-  accountId: string,
-  role: Role,
-): Record<string, unknown> {
-  return {
-    Arn: organization.roleArn(accountId, role),
-    AssumeRolePolicyDocument: role.trustPolicy,
-    CreateDate: role.createDate,
-    Description: role.description,
-    MaxSessionDuration: role.maxSessionDuration,
-    RoleId: role.roleId,
-    RoleName: role.name,
-    UpdateDate: role.updateDate,
-  };
 }
 
 function actions(

@@ -6,10 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { LocalService } from '../../core/contracts';
 import { pageByNumber } from '../../core/paging';
 import { createPopService, type PopCall, type PopDependencies, PopError } from '../../core/pop';
-import type { Account, Folder, Organization, Role } from '../../org/organization';
+import type { Account, Folder, Organization } from '../../org/organization';
+import {
+  callerAccount,
+  directoryRoleBody,
+  mapOrganizationError,
+  requireRole,
+  roleResource,
+} from '../../org/role-api';
 import { serviceLinkedRoleFor } from '../../org/service-linked-roles';
-import { callerAccount, requireRole, rolePrincipalName, roleResource } from '../ram/roles';
-import { mapOrganizationError } from '../sts';
 
 export const RESOURCE_MANAGER_VERSION = '2020-03-31';
 
@@ -112,25 +117,6 @@ function accountItem(
     ...(includeTags
       ? { Tags: { Tag: account.tags.map((tag) => ({ Key: tag.key, Value: tag.value })) } }
       : {}),
-  };
-}
-
-function roleBody(
-  organization: Organization,
-  accountId: string,
-  role: Role,
-): Record<string, unknown> {
-  return {
-    Arn: organization.roleArn(accountId, role),
-    AssumeRolePolicyDocument: role.trustPolicy,
-    CreateDate: role.createDate,
-    Description: role.description,
-    IsServiceLinkedRole: role.serviceName !== undefined,
-    MaxSessionDuration: role.maxSessionDuration,
-    RoleId: role.roleId,
-    RoleName: role.name,
-    RolePrincipalName: rolePrincipalName(accountId, role),
-    UpdateDate: role.updateDate,
   };
 }
 
@@ -347,7 +333,7 @@ function actions(
         serviceName: spec.serviceName,
         ...(description ? { description } : {}),
       });
-      const body = roleBody(organization, account.id, role);
+      const body = directoryRoleBody(organization, account.id, role);
       return {
         Role: {
           Arn: body.Arn,
@@ -393,7 +379,7 @@ function actions(
     GetRole(call) {
       const account = callerAccount(organization, call.caller);
       const role = requireRole(organization, account, call.required('RoleName'));
-      return { Role: roleBody(organization, account.id, role) };
+      return { Role: directoryRoleBody(organization, account.id, role) };
     },
 
     ListRoles(call) {
@@ -401,7 +387,9 @@ function actions(
       const { pageNumber, pageSize } = paging(call);
       const page = pageByNumber([...account.roles.values()], pageNumber, pageSize);
       return {
-        Roles: { Role: page.items.map((role) => roleBody(organization, account.id, role)) },
+        Roles: {
+          Role: page.items.map((role) => directoryRoleBody(organization, account.id, role)),
+        },
         PageNumber: page.pageNumber,
         PageSize: page.pageSize,
         TotalCount: page.totalCount,

@@ -13,7 +13,8 @@ import type { LocalCredentialStore } from '../../core/credentials';
 import { evaluateTrustPolicy, parsePolicy, type TrustRequester } from '../../core/policy';
 import { createPopService, type PopCall, type PopDependencies, PopError } from '../../core/pop';
 import type { PerSecondRateLimit } from '../../core/rate-limit';
-import { type Organization, OrganizationError } from '../../org/organization';
+import type { Organization } from '../../org/organization';
+import { mapOrganizationError } from '../../org/role-api';
 
 export const STS_VERSION = '2015-04-01';
 
@@ -194,12 +195,6 @@ function getCallerIdentity(call: PopCall): Record<string, unknown> {
         UserId: caller.accountId,
       };
   }
-}
-
-export function mapOrganizationError(error: unknown): PopError | undefined {
-  if (error instanceof OrganizationError)
-    return new PopError(error.status, error.code, error.message);
-  return undefined;
 }
 
 export function createStsService(deps: StsDependencies): LocalService {

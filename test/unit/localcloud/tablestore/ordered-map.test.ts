@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OrderedMap } from '../../../../localcloud/tablestore/ordered-map';
+import { OrderedMap } from '../../../../localcloud/tablestore/model/ordered-map';
 import {
   compareStrings,
   encodeBoundKey,
   encodeRowKey,
   type PkInput,
   type PkValue,
-} from '../../../../localcloud/tablestore/values';
+} from '../../../../localcloud/tablestore/model/values';
 
 type Op = { kind: 'set'; key: string; value: number } | { kind: 'delete'; key: string };
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AnyValue, CellValue, PkValue } from '../../../../localcloud/tablestore/model/values';
 import {
-  type AnyValue,
   crc8,
   decodeRow,
   decodeRows,
@@ -11,8 +11,7 @@ import {
   encodeVariant,
   PlainBufferError,
   type PlainBufferRow,
-} from '../../../../localcloud/tablestore/plainbuffer';
-import type { CellValue, PkValue } from '../../../../localcloud/tablestore/values';
+} from '../../../../localcloud/tablestore/wire/plainbuffer';
 import { type Int64, type SdkValue, TableStore } from '../../../integration/tablestore/sdk';
 
 const asciiName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,12}$/);

@@ -1,7 +1,10 @@
-// Column filters and column conditions: decoded from the filter protobuf, evaluated on a row.
+// Column filters and column conditions decoded from the filter protobuf into the model's
+// ColumnFilter, with the service's checks and messages.
 
-import { invalid, OtsError } from './errors';
-import { type AnyValue, decodeVariant, PlainBufferError } from './plainbuffer';
+import { invalid } from '../model/errors';
+import type { ColumnFilter, Comparator } from '../model/filter';
+import type { AnyValue, CellValue } from '../model/values';
+import { decodeVariant, PlainBufferError } from './plainbuffer';
 import {
   decode,
   type PbColumnPaginationFilter,
@@ -9,28 +12,6 @@ import {
   type PbFilter,
   type PbSingleColumnValueFilter,
 } from './proto';
-import type { Cell, Column } from './rows';
-import { type CellValue, compareCellValues } from './values';
-
-export type Comparator =
-  | 'EQUAL'
-  | 'NOT_EQUAL'
-  | 'GREATER_THAN'
-  | 'GREATER_EQUAL'
-  | 'LESS_THAN'
-  | 'LESS_EQUAL';
-
-export type ColumnFilter =
-  | {
-      kind: 'single';
-      column: string;
-      comparator: Comparator;
-      value: CellValue;
-      passIfMissing: boolean;
-      latestVersionOnly: boolean;
-    }
-  | { kind: 'composite'; combinator: 'NOT' | 'AND' | 'OR'; filters: ColumnFilter[] }
-  | { kind: 'pagination'; offset: number; limit: number };
 
 const COMPARATORS: Record<number, Comparator> = {
   1: 'EQUAL',
@@ -143,50 +124,4 @@ export function decodeColumnCondition(bytes: Uint8Array): ColumnFilter {
   const filter = decodeFilter(bytes);
   if (filter.kind === 'pagination') throw invalid(`Invalid condition: column pagination filter.`);
   return filter;
-}
-
-function compare(comparator: Comparator, cell: CellValue, value: CellValue): boolean {
-  const order = compareCellValues(cell, value);
-  if (order === undefined) return false;
-  switch (comparator) {
-    case 'EQUAL':
-      return order === 0;
-    case 'NOT_EQUAL':
-      return order !== 0;
-    case 'GREATER_THAN':
-      return order > 0;
-    case 'GREATER_EQUAL':
-      return order >= 0;
-    case 'LESS_THAN':
-      return order < 0;
-    case 'LESS_EQUAL':
-      return order <= 0;
-  }
-}
-
-/** Evaluates a value filter on the columns as read (column list sorted by name, cells newest first). */
-export function matchesFilter(filter: ColumnFilter, columns: readonly Column[]): boolean {
-  switch (filter.kind) {
-    case 'pagination':
-      return true;
-    case 'composite':
-      if (filter.combinator === 'NOT')
-        return !matchesFilter(filter.filters[0] as ColumnFilter, columns);
-      if (filter.combinator === 'AND')
-        return filter.filters.every((sub) => matchesFilter(sub, columns));
-      return filter.filters.some((sub) => matchesFilter(sub, columns));
-    case 'single': {
-      const column = columns.find((candidate) => candidate.name === filter.column);
-      if (column === undefined || column.cells.length === 0) return filter.passIfMissing;
-      const cells: readonly Cell[] = filter.latestVersionOnly
-        ? column.cells.slice(0, 1)
-        : column.cells;
-      return cells.some((cell) => compare(filter.comparator, cell.value, filter.value));
-    }
-  }
-}
-
-export function assertNoPagination(filter: ColumnFilter): void {
-  if (filter.kind === 'pagination')
-    throw new OtsError('OTSParameterInvalid', 'Invalid type of filter: 3.');
 }

@@ -1,5 +1,6 @@
-// Cell and primary-key values as Tablestore types them, with the orderings the service uses:
-// INTEGER is signed 64-bit, STRING and BINARY compare bytewise (STRING on its UTF-8 bytes).
+// Cell and primary-key values, and the rows they make up, as Tablestore types them, with the
+// orderings the service uses: INTEGER is signed 64-bit, STRING and BINARY compare bytewise
+// (STRING on its UTF-8 bytes). The model's vocabulary: no wire format here.
 
 export type PkValue = { t: 'int'; v: bigint } | { t: 'str'; v: string } | { t: 'bin'; v: Buffer };
 
@@ -7,6 +8,32 @@ export type PkValue = { t: 'int'; v: bigint } | { t: 'str'; v: string } | { t: '
 export type PkInput = PkValue | { t: 'inf_min' } | { t: 'inf_max' } | { t: 'auto_incr' };
 
 export type CellValue = PkValue | { t: 'double'; v: number } | { t: 'bool'; v: boolean };
+
+/** Any value a request may carry where a key or a cell is expected, before it is checked. */
+export type AnyValue = CellValue | PkInput;
+
+/** What an UpdateRow cell asks besides putting a value. */
+export type CellOp = 'DELETE_ALL_VERSION' | 'DELETE_ONE_VERSION' | 'INCREMENT';
+
+/** One version of a column. */
+export interface Cell {
+  /** Version, in milliseconds. */
+  ts: number;
+  value: CellValue;
+}
+
+export interface Column {
+  name: string;
+  /** Newest first. */
+  cells: Cell[];
+}
+
+/** A stored row: its primary key and its attribute columns. */
+export interface Row {
+  pk: PkValue[];
+  /** Sorted by name. */
+  columns: Column[];
+}
 
 export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
 

@@ -5,15 +5,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { IndexMeta, TableMeta } from './schema';
+import type { SchemaChange } from '../model/instance';
 
-/** A change to one instance's tables, as the operations report it. */
+/** A change to one instance's tables, as the log keeps it. */
 export type StoreRecord =
-  | { op: 'createTable'; meta: TableMeta; autoIncrement?: number }
-  | { op: 'updateTable'; meta: TableMeta }
-  | { op: 'deleteTable'; table: string }
-  | { op: 'createIndex'; table: string; index: IndexMeta; includeBaseData: boolean }
-  | { op: 'dropIndex'; table: string; index: string }
+  /** A table's schema change; a created table carries its auto-increment high-water mark. */
+  | (SchemaChange & { autoIncrement?: number })
   /** Rows as stored after the change (PlainBuffer, base64); a delete marker removes the row. */
   | { op: 'rows'; table: string; rows: string[]; autoIncrement?: number };
 

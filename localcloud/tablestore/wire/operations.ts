@@ -1,15 +1,52 @@
 // One handler per Tablestore operation: decode the protobuf request, check it as the service
 // does, run it against the instance's tables, encode the protobuf response.
 
-import { invalid, OtsError, tableNotExist } from './errors';
-import { decodeColumnCondition, decodeFilter } from './filter';
+import { invalid, OtsError, tableNotExist } from '../model/errors';
 import {
-  decodeRow,
-  encodeRow,
-  encodeRows,
-  PlainBufferError,
-  type PlainBufferRow,
-} from './plainbuffer';
+  type Instance,
+  installIndex,
+  installTable,
+  removeIndex,
+  removeTable,
+  type SchemaChange,
+  setTableMeta,
+} from '../model/instance';
+import {
+  type CellChange,
+  type ChangeType,
+  checkTimestamp,
+  indexTableMeta,
+  type ReadSpec,
+  type ReturnType,
+  type RowChange,
+  type RowExistence,
+  type RowJournal,
+  readRow,
+  resolvePk,
+  rowSize,
+  type Table,
+  type WriteCondition,
+  type WriteRequest,
+  type WriteResult,
+  writeRow,
+} from '../model/rows';
+import {
+  checkColumnName,
+  checkTableName,
+  DEFINED_TYPE_CODES,
+  DEFINED_TYPES,
+  type DefinedColumn,
+  type IndexMeta,
+  LIMITS,
+  PK_TYPE_CODES,
+  PK_TYPES,
+  type PkColumn,
+  type TableMeta,
+  type TableOptions,
+} from '../model/schema';
+import { encodeBoundKey, encodeRowKey, type PkValue, type Row } from '../model/values';
+import { decodeColumnCondition, decodeFilter } from './filter-codec';
+import { encodeRows } from './plainbuffer';
 import {
   decode,
   encode,
@@ -34,62 +71,13 @@ import {
   type PbUpdateRowRequest,
   type PbUpdateTableRequest,
 } from './proto';
-import {
-  attributeValue,
-  buildIndex,
-  type CellChange,
-  type ChangeType,
-  checkTimestamp,
-  indexTableMeta,
-  type ReadSpec,
-  type ReturnType,
-  type Row,
-  type RowChange,
-  type RowExistence,
-  type RowJournal,
-  readRow,
-  resolvePk,
-  rowSize,
-  Table,
-  toPlainBufferRow,
-  type WriteCondition,
-  type WriteResult,
-  writeRow,
-} from './rows';
-import {
-  checkColumnName,
-  checkTableName,
-  DEFINED_TYPE_CODES,
-  DEFINED_TYPES,
-  type DefinedColumn,
-  type IndexMeta,
-  LIMITS,
-  PK_TYPE_CODES,
-  PK_TYPES,
-  type PkColumn,
-  type TableMeta,
-  type TableOptions,
-} from './schema';
-import type { StoreRecord } from './store';
-import { encodeBoundKey, encodeRowKey, type PkValue } from './values';
+import { attributeValue, decodeRequestRow, encodeRowOrEmpty, toPlainBufferRow } from './row-codec';
 
-export class Instance {
-  /** Main tables and index tables, by name (they share one namespace). */
-  readonly tables = new Map<string, Table>();
-  constructor(
-    readonly accountId: string,
-    readonly name: string,
-  ) {}
-
-  mainTables(): Table[] {
-    return [...this.tables.values()].filter((table) => !table.isIndex);
-  }
-}
-
+/** What a request may change besides rows, and where its row changes go. */
 export interface RequestScope {
   now: number;
   journal: RowJournal;
-  record(record: StoreRecord): void;
+  changed(change: SchemaChange): void;
 }
 
 type Handler = (instance: Instance, body: Buffer, scope: RequestScope) => Buffer;
@@ -121,21 +109,6 @@ function getMainTable(instance: Instance, name: string): Table {
 }
 
 const consumed = (read: number, write: number) => ({ capacityUnit: { read, write } });
-
-function decodePlainBufferRow(bytes: Uint8Array): PlainBufferRow {
-  try {
-    const row = decodeRow(Buffer.from(bytes));
-    if (row.pk.length === 0) throw invalid('Cell data broken, PK is empty.');
-    return row;
-  } catch (error) {
-    if (error instanceof PlainBufferError) throw invalid(error.message);
-    throw error;
-  }
-}
-
-function encodeRowOrEmpty(table: Table, row: Row | undefined, withColumns = true): Buffer {
-  return row ? encodeRow(toPlainBufferRow(table, row, withColumns)) : Buffer.alloc(0);
-}
 
 // ------------------------------------------------------------------------- table operations
 
@@ -231,42 +204,6 @@ function indexFromProto(meta: PbIndexMeta): IndexMeta {
   };
 }
 
-/** Adds a table (and the index tables its meta names) to an instance; no checks. */
-export function installTable(instance: Instance, meta: TableMeta): Table {
-  const table = new Table(meta);
-  instance.tables.set(meta.name, table);
-  for (const index of meta.indexes) installIndex(instance, table, index, false);
-  return table;
-}
-
-export function installIndex(
-  instance: Instance,
-  main: Table,
-  index: IndexMeta,
-  includeBaseData: boolean,
-): Table {
-  const indexTable = new Table(indexTableMeta(main.meta, index), main, index);
-  main.indexTables.set(index.name, indexTable);
-  instance.tables.set(index.name, indexTable);
-  if (!main.meta.indexes.some((existing) => existing.name === index.name))
-    main.meta.indexes.push(index);
-  if (includeBaseData) buildIndex(main, indexTable);
-  return indexTable;
-}
-
-export function removeTable(instance: Instance, name: string): void {
-  const table = instance.tables.get(name);
-  if (!table) return;
-  for (const index of table.indexTables.keys()) instance.tables.delete(index);
-  instance.tables.delete(name);
-}
-
-export function removeIndex(instance: Instance, main: Table, indexName: string): void {
-  main.indexTables.delete(indexName);
-  instance.tables.delete(indexName);
-  main.meta.indexes = main.meta.indexes.filter((index) => index.name !== indexName);
-}
-
 const createTable: Handler = (instance, body, scope) => {
   const request = decodeRequest<PbCreateTableRequest>('CreateTableRequest', body);
   const name = request.tableMeta.tableName;
@@ -353,7 +290,7 @@ const createTable: Handler = (instance, body, scope) => {
   }
   meta.indexes = indexes;
   installTable(instance, meta);
-  scope.record({ op: 'createTable', meta });
+  scope.changed({ op: 'createTable', meta });
   return encode('CreateTableResponse', {});
 };
 
@@ -372,7 +309,7 @@ const deleteTable: Handler = (instance, body, scope) => {
   if (table.isIndex)
     throw invalid(`Can't delete index table '${table.name}' with DeleteTable; use DropIndex.`);
   removeTable(instance, table.name);
-  scope.record({ op: 'deleteTable', table: table.name });
+  scope.changed({ op: 'deleteTable', table: table.name });
   return encode('DeleteTableResponse', {});
 };
 
@@ -458,14 +395,8 @@ const updateTable: Handler = (instance, body, scope) => {
     if (read < meta.reserved.read || write < meta.reserved.write) meta.lastDecreaseTime = seconds;
     meta.reserved = { read, write };
   }
-  table.meta = meta;
-  for (const index of table.indexTables.values()) {
-    index.meta = {
-      ...index.meta,
-      options: { ...index.meta.options, timeToLive: options.timeToLive },
-    };
-  }
-  scope.record({ op: 'updateTable', meta });
+  setTableMeta(table, meta);
+  scope.changed({ op: 'updateTable', meta });
   return encode('UpdateTableResponse', {
     reservedThroughputDetails: reservedDetails(meta),
     tableOptions: tableOptionsProto(options),
@@ -479,7 +410,7 @@ const createIndex: Handler = (instance, body, scope) => {
   checkIndexOnTable(main.meta, index, instance, new Set());
   const includeBaseData = request.includeBaseData === true;
   installIndex(instance, main, index, includeBaseData);
-  scope.record({ op: 'createIndex', table: main.name, index, includeBaseData });
+  scope.changed({ op: 'createIndex', table: main.name, index, includeBaseData });
   return encode('CreateIndexResponse', {});
 };
 
@@ -489,7 +420,7 @@ const dropIndex: Handler = (instance, body, scope) => {
   checkTableName(request.indexName);
   if (!main.indexTables.has(request.indexName)) throw tableNotExist();
   removeIndex(instance, main, request.indexName);
-  scope.record({ op: 'dropIndex', table: main.name, index: request.indexName });
+  scope.changed({ op: 'dropIndex', table: main.name, index: request.indexName });
   return encode('DropIndexResponse', {});
 };
 
@@ -532,7 +463,7 @@ const CELL_OPS = new Set(['DELETE_ONE_VERSION', 'DELETE_ALL_VERSION', 'INCREMENT
 
 /** Decodes a row change and checks what needs no table schema. */
 function parseRowChange(bytes: Uint8Array, type: ChangeType, where: string): RowChange {
-  const row = decodePlainBufferRow(bytes);
+  const row = decodeRequestRow(bytes);
   if (type === 'DELETE') {
     if (!row.deleteMarker)
       throw invalid('Invalid request of delete row: missing RowDeleteMarker in request.');
@@ -622,68 +553,47 @@ function writeResponse(name: MessageName, table: Table, result: WriteResult): Bu
   });
 }
 
-const putRow: Handler = (instance, body, scope) => {
-  const request = decodeRequest<PbPutRowRequest>('PutRowRequest', body);
-  noTransactions(request);
-  const table = getTable(instance, request.tableName);
-  const change = parseRowChange(request.row, 'PUT', '');
-  const returned = parseReturn(request.returnContent);
-  const result = writeRow(
-    table,
-    {
+/** PutRow, UpdateRow and DeleteRow: one request shape, one row change each. */
+function singleRowWrite(
+  type: ChangeType,
+  requestName: 'PutRowRequest' | 'UpdateRowRequest' | 'DeleteRowRequest',
+  responseName: 'PutRowResponse' | 'UpdateRowResponse' | 'DeleteRowResponse',
+  rowBytes: (request: PbPutRowRequest & PbUpdateRowRequest & PbDeleteRowRequest) => Uint8Array,
+): Handler {
+  return (instance, body, scope) => {
+    const request = decodeRequest<PbPutRowRequest & PbUpdateRowRequest & PbDeleteRowRequest>(
+      requestName,
+      body,
+    );
+    noTransactions(request);
+    const table = getTable(instance, request.tableName);
+    const bytes = rowBytes(request);
+    const change = parseRowChange(bytes, type, '');
+    const returned = parseReturn(request.returnContent);
+    const write: WriteRequest = {
       change,
-      condition: parseCondition(request.condition, 'PUT', ''),
+      condition: parseCondition(request.condition, type, ''),
       returnType: returned.type,
       returnColumns: returned.columns,
-      size: request.row.length,
-    },
-    scope.now,
-    scope.journal,
-  );
-  return writeResponse('PutRowResponse', table, result);
-};
+      size: bytes.length,
+    };
+    return writeResponse(responseName, table, writeRow(table, write, scope.now, scope.journal));
+  };
+}
 
-const updateRow: Handler = (instance, body, scope) => {
-  const request = decodeRequest<PbUpdateRowRequest>('UpdateRowRequest', body);
-  noTransactions(request);
-  const table = getTable(instance, request.tableName);
-  const change = parseRowChange(request.rowChange, 'UPDATE', '');
-  const returned = parseReturn(request.returnContent);
-  const result = writeRow(
-    table,
-    {
-      change,
-      condition: parseCondition(request.condition, 'UPDATE', ''),
-      returnType: returned.type,
-      returnColumns: returned.columns,
-      size: request.rowChange.length,
-    },
-    scope.now,
-    scope.journal,
-  );
-  return writeResponse('UpdateRowResponse', table, result);
-};
-
-const deleteRow: Handler = (instance, body, scope) => {
-  const request = decodeRequest<PbDeleteRowRequest>('DeleteRowRequest', body);
-  noTransactions(request);
-  const table = getTable(instance, request.tableName);
-  const change = parseRowChange(request.primaryKey, 'DELETE', '');
-  const returned = parseReturn(request.returnContent);
-  const result = writeRow(
-    table,
-    {
-      change,
-      condition: parseCondition(request.condition, 'DELETE', ''),
-      returnType: returned.type,
-      returnColumns: returned.columns,
-      size: request.primaryKey.length,
-    },
-    scope.now,
-    scope.journal,
-  );
-  return writeResponse('DeleteRowResponse', table, result);
-};
+const putRow = singleRowWrite('PUT', 'PutRowRequest', 'PutRowResponse', (request) => request.row);
+const updateRow = singleRowWrite(
+  'UPDATE',
+  'UpdateRowRequest',
+  'UpdateRowResponse',
+  (request) => request.rowChange,
+);
+const deleteRow = singleRowWrite(
+  'DELETE',
+  'DeleteRowRequest',
+  'DeleteRowResponse',
+  (request) => request.primaryKey,
+);
 
 function parseReadSpec(request: PbReadOptions): ReadSpec {
   for (const name of request.columnsToGet) checkColumnName(name);
@@ -726,7 +636,7 @@ function parseReadSpec(request: PbReadOptions): ReadSpec {
 }
 
 function readOne(table: Table, pkBytes: Uint8Array, spec: ReadSpec, now: number): Row | undefined {
-  const pk = resolvePk(table, decodePlainBufferRow(pkBytes).pk, 'read') as PkValue[];
+  const pk = resolvePk(table, decodeRequestRow(pkBytes).pk, 'read') as PkValue[];
   const stored = table.rows.get(encodeRowKey(pk));
   return stored ? readRow(table, stored, now, spec) : undefined;
 }
@@ -760,12 +670,8 @@ const getRange: Handler = (instance, body, scope) => {
     limit = Math.min(request.limit as number, LIMITS.rangeRows);
   }
   const spec = parseReadSpec(request);
-  const start = resolvePk(
-    table,
-    decodePlainBufferRow(request.inclusiveStartPrimaryKey).pk,
-    'bound',
-  );
-  const end = resolvePk(table, decodePlainBufferRow(request.exclusiveEndPrimaryKey).pk, 'bound');
+  const start = resolvePk(table, decodeRequestRow(request.inclusiveStartPrimaryKey).pk, 'bound');
+  const end = resolvePk(table, decodeRequestRow(request.exclusiveEndPrimaryKey).pk, 'bound');
   const startKey = encodeBoundKey(start);
   const endKey = encodeBoundKey(end);
   if (forward && startKey >= endKey) throw invalid('Begin key must less than end key in FORWARD.');
@@ -834,7 +740,7 @@ const batchGetRow: Handler = (instance, body, scope) => {
   for (const table of request.tables) {
     const seen = new Set<string>();
     for (const pk of table.primaryKey) {
-      decodePlainBufferRow(pk);
+      decodeRequestRow(pk);
       const identity = Buffer.from(pk).toString('latin1');
       if (seen.has(identity)) throw invalid('The input parameter is invalid.');
       seen.add(identity);

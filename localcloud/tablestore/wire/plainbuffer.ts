@@ -13,7 +13,7 @@
 // bytes, then the cell-type byte. Row checksum: CRC-8 over each cell checksum, then one byte for
 // the delete marker (1 or 0).
 
-import type { CellValue, PkInput } from './values';
+import type { AnyValue, CellOp } from '../model/values';
 
 export const HEADER = 0x75;
 export const TAG = {
@@ -46,9 +46,6 @@ export const CELL_OP = {
   DELETE_ONE_VERSION: 0x3,
   INCREMENT: 0x4,
 } as const;
-export type CellOp = 'DELETE_ALL_VERSION' | 'DELETE_ONE_VERSION' | 'INCREMENT';
-
-export type AnyValue = CellValue | PkInput;
 
 export interface PlainBufferCell {
   name: string;

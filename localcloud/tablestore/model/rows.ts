@@ -5,36 +5,22 @@
 import { invalid, OtsError } from './errors';
 import { type ColumnFilter, matchesFilter } from './filter';
 import { OrderedMap } from './ordered-map';
-import type { AnyValue, CellOp, PlainBufferPkCell, PlainBufferRow } from './plainbuffer';
 import { type DefinedType, type IndexMeta, LIMITS, type PkColumn, type TableMeta } from './schema';
 import {
+  type AnyValue,
+  type Cell,
+  type CellOp,
   type CellValue,
+  type Column,
   cellValueSize,
   encodeRowKey,
   type PkInput,
   type PkValue,
   pkTypeOf,
   pkTypeVariantName,
+  type Row,
   variantName,
 } from './values';
-
-export interface Cell {
-  /** Version, in milliseconds. */
-  ts: number;
-  value: CellValue;
-}
-
-export interface Column {
-  name: string;
-  /** Newest first. */
-  cells: Cell[];
-}
-
-export interface Row {
-  pk: PkValue[];
-  /** Sorted by name. */
-  columns: Column[];
-}
 
 export type ChangeType = 'PUT' | 'UPDATE' | 'DELETE';
 export type CellChangeOp = 'PUT' | CellOp;
@@ -46,9 +32,15 @@ export interface CellChange {
   ts?: number;
 }
 
+/** A primary-key column of a request, before it is checked against the schema. */
+export interface KeyCell {
+  name: string;
+  value: AnyValue;
+}
+
 export interface RowChange {
   type: ChangeType;
-  pk: PlainBufferPkCell[];
+  pk: KeyCell[];
   cells: CellChange[];
 }
 
@@ -153,11 +145,7 @@ export function indexTableMeta(main: TableMeta, index: IndexMeta): TableMeta {
 export type PkPurpose = 'put' | 'update' | 'delete' | 'read' | 'bound';
 
 /** Checks a primary key against the table's schema, in the service's order: size, name, type. */
-export function resolvePk(
-  table: Table,
-  cells: readonly PlainBufferPkCell[],
-  purpose: PkPurpose,
-): PkInput[] {
+export function resolvePk(table: Table, cells: readonly KeyCell[], purpose: PkPurpose): PkInput[] {
   const schema = table.meta.primaryKey;
   if (cells.length !== schema.length) {
     throw new OtsError(
@@ -234,22 +222,6 @@ export function rowSize(table: Table, row: Row): number {
     for (const cell of column.cells) size += nameSize + cellValueSize(cell.value) + 8;
   }
   return size;
-}
-
-export function toPlainBufferRow(table: Table, row: Row, withColumns = true): PlainBufferRow {
-  return {
-    pk: row.pk.map((value, i) => ({ name: table.meta.primaryKey[i]?.name ?? '', value })),
-    cells: withColumns
-      ? row.columns.flatMap((column) =>
-          column.cells.map((cell) => ({
-            name: column.name,
-            value: cell.value,
-            ts: BigInt(cell.ts),
-          })),
-        )
-      : [],
-    deleteMarker: false,
-  };
 }
 
 // ------------------------------------------------------------------------- reading
@@ -624,14 +596,4 @@ export function buildIndex(main: Table, index: Table): void {
     const indexRow = indexRowFor(index, main, row);
     if (indexRow) index.rows.set(encodeRowKey(indexRow.pk), indexRow);
   }
-}
-
-/** Attribute cell of a decoded PlainBuffer value, refusing the key-only variant types. */
-export function attributeValue(value: AnyValue): CellValue {
-  if (value.t === 'inf_min' || value.t === 'inf_max' || value.t === 'auto_incr') {
-    throw invalid(
-      `${value.t === 'inf_min' ? 'INF_MIN' : value.t === 'inf_max' ? 'INF_MAX' : 'AUTO_INCREMENT'} is an invalid type for the attribute column.`,
-    );
-  }
-  return value;
 }
