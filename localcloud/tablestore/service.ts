@@ -15,7 +15,7 @@ import type {
 import { OtsError } from './model/errors';
 import { type Instance, Instances } from './model/instance';
 import { isValidInstanceName, LIMITS } from './model/schema';
-import { ChangeRecorder, InstancesStore } from './persistence/instances-store';
+import { ChangeRecorder, InstancesStore, type StartupTimings } from './persistence/instances-store';
 import { OPERATIONS } from './wire/operations';
 import { encode } from './wire/proto';
 import {
@@ -29,8 +29,10 @@ import {
 export interface TablestoreServiceOptions {
   /** Where data lives; absent keeps everything in memory. */
   dataDir?: string;
-  /** Time for versions, TTL and auto-increment; defaults to the server's clock per request. */
+  /** Time for versions, TTL, auto-increment and search-index visibility (default: wall clock). */
   clock?: Clock;
+  /** Initial search-index visibility delay in ms (default 0). */
+  searchVisibilityDelayMs?: number;
   /** Fold the write-ahead log into a snapshot once it exceeds this many bytes (default 64 MB). */
   compactAfterBytes?: number;
 }
@@ -42,6 +44,11 @@ export interface InstanceSummary {
 }
 
 export interface TablestoreService extends LocalService {
+  /** How long after a write a search index shows it (ms; 0 = at once, the default). */
+  searchVisibilityDelayMs(): number;
+  setSearchVisibilityDelay(ms: number): void;
+  /** How long the last start spent replaying the data directory and rebuilding search indexes. */
+  startupTimings(): StartupTimings;
   /** Creates an instance for an account (idempotent). */
   createInstance(accountId: string, instanceName: string): void;
   /** Removes an instance and all its tables. */
@@ -142,7 +149,9 @@ function action(req: LocalRequest): string {
 }
 
 export function createTablestoreService(options: TablestoreServiceOptions = {}): TablestoreService {
-  const instances = new Instances();
+  const clock = options.clock ?? { now: () => Date.now() };
+  const settings = { visibilityDelayMs: options.searchVisibilityDelayMs ?? 0 };
+  const instances = new Instances({ settings, clock: () => clock.now() });
   const store = new InstancesStore(instances, options);
   let closed = false;
 
@@ -181,7 +190,7 @@ export function createTablestoreService(options: TablestoreServiceOptions = {}):
       if (!handler) {
         throw new OtsError(
           'OTSParameterInvalid',
-          `Unsupported operation: '${operation}'. (localcloud emulates table, row, range, batch and secondary index operations.)`,
+          `Unsupported operation: '${operation}'. (localcloud emulates table, row, range, batch, secondary index and search index operations.)`,
         );
       }
       const scope = {
@@ -261,6 +270,14 @@ export function createTablestoreService(options: TablestoreServiceOptions = {}):
     compact() {
       store.compact();
     },
+    searchVisibilityDelayMs: () => settings.visibilityDelayMs,
+    setSearchVisibilityDelay(ms) {
+      if (!Number.isFinite(ms) || ms < 0) {
+        throw new RangeError(`the search visibility delay must be a number of ms >= 0, got ${ms}`);
+      }
+      settings.visibilityDelayMs = ms;
+    },
+    startupTimings: () => ({ ...store.startup }),
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,8 @@ export const ERROR_STATUS: Record<string, number> = {
   OTSObjectAlreadyExist: 409,
   OTSRowOperationConflict: 409,
   OTSParameterInvalid: 400,
+  OTSMetaNotMatch: 400,
+  OTSSessionNotExist: 400,
   OTSInvalidPK: 400,
   OTSOutOfColumnCountLimit: 400,
   OTSOutOfRowSizeLimit: 400,

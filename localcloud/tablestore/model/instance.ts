@@ -4,14 +4,34 @@
 
 import { buildIndex, indexTableMeta, Table } from './rows';
 import type { IndexMeta, TableMeta } from './schema';
+import { SearchIndex, type SearchSettings } from './search-index';
+import type { SearchIndexMeta } from './search-schema';
+
+/** What every search index of a service shares: its settings and the clock of visibility. */
+export interface SearchContext {
+  settings: SearchSettings;
+  clock: () => number;
+}
 
 export class Instance {
   /** Main tables and index tables, by name (they share one namespace). */
   readonly tables = new Map<string, Table>();
+  /** Search indexes by table name, then index name. */
+  readonly searchIndexes = new Map<string, Map<string, SearchIndex>>();
   constructor(
     readonly accountId: string,
     readonly name: string,
+    readonly search: SearchContext,
   ) {}
+
+  searchIndexesOf(table: string): Map<string, SearchIndex> {
+    let byName = this.searchIndexes.get(table);
+    if (!byName) {
+      byName = new Map();
+      this.searchIndexes.set(table, byName);
+    }
+    return byName;
+  }
 
   mainTables(): Table[] {
     return [...this.tables.values()].filter((table) => !table.isIndex);
@@ -24,11 +44,16 @@ export type SchemaChange =
   | { op: 'updateTable'; meta: TableMeta }
   | { op: 'deleteTable'; table: string }
   | { op: 'createIndex'; table: string; index: IndexMeta; includeBaseData: boolean }
-  | { op: 'dropIndex'; table: string; index: string };
+  | { op: 'dropIndex'; table: string; index: string }
+  | { op: 'createSearchIndex'; meta: SearchIndexMeta }
+  | { op: 'updateSearchIndex'; table: string; index: string; timeToLive: number }
+  | { op: 'deleteSearchIndex'; table: string; index: string };
 
 /** Every instance, by account then name. */
 export class Instances {
   private readonly byAccount = new Map<string, Map<string, Instance>>();
+
+  constructor(readonly search: SearchContext) {}
 
   find(accountId: string, name: string): Instance | undefined {
     return this.byAccount.get(accountId)?.get(name);
@@ -43,7 +68,7 @@ export class Instances {
     }
     let instance = byName.get(name);
     if (!instance) {
-      instance = new Instance(accountId, name);
+      instance = new Instance(accountId, name, this.search);
       byName.set(name, instance);
     }
     return instance;
@@ -84,6 +109,8 @@ export function installIndex(
 export function removeTable(instance: Instance, name: string): void {
   const table = instance.tables.get(name);
   if (!table) return;
+  for (const index of instance.searchIndexes.get(name)?.values() ?? []) index.detach();
+  instance.searchIndexes.delete(name);
   for (const index of table.indexTables.keys()) instance.tables.delete(index);
   instance.tables.delete(name);
 }
@@ -103,4 +130,41 @@ export function setTableMeta(table: Table, meta: TableMeta): void {
       options: { ...index.meta.options, timeToLive: meta.options.timeToLive },
     };
   }
+}
+
+/**
+ * Adds a search index to a table. `build`: index the table's rows now, as a new index's FULL
+ * phase ('full') or as a rebuild on start ('rebuild'); 'later' leaves it to buildSearchIndexes.
+ */
+export function installSearchIndex(
+  instance: Instance,
+  table: Table,
+  meta: SearchIndexMeta,
+  build: 'full' | 'rebuild' | 'later',
+): SearchIndex {
+  const byName = instance.searchIndexesOf(table.name);
+  byName.get(meta.name)?.detach();
+  const index = new SearchIndex(meta, table, instance.search.settings, instance.search.clock);
+  byName.set(meta.name, index);
+  if (build !== 'later') index.build(build === 'full');
+  return index;
+}
+
+export function removeSearchIndex(instance: Instance, table: string, name: string): void {
+  const byName = instance.searchIndexes.get(table);
+  byName?.get(name)?.detach();
+  byName?.delete(name);
+}
+
+/** Indexes the rows of every search index not built yet (after a replay); returns how many. */
+export function buildSearchIndexes(instance: Instance): number {
+  let built = 0;
+  for (const byName of instance.searchIndexes.values()) {
+    for (const index of byName.values()) {
+      if (index.isBuilt) continue;
+      index.build(false);
+      built++;
+    }
+  }
+  return built;
 }

@@ -69,9 +69,16 @@ export type ReturnType = 'RT_NONE' | 'RT_PK' | 'RT_AFTER_MODIFY';
  */
 export type RowJournal = (table: Table, pk: PkValue[], row: Row | null) => void;
 
+/** Follows a main table's committed rows (search indexes do). */
+export interface RowObserver {
+  /** The row stored under `key` now, or null when it was removed. */
+  rowChanged(key: string, row: Row | null): void;
+}
+
 export class Table {
   readonly rows = new OrderedMap<Row>();
   readonly indexTables = new Map<string, Table>();
+  readonly rowObservers = new Set<RowObserver>();
   /** Last value handed out for the auto-increment column. */
   autoIncrementLast = 0;
 
@@ -586,6 +593,8 @@ export function commitRow(table: Table, key: string, row: Row | null, journal?: 
   if (row) table.rows.set(key, row);
   else table.rows.delete(key);
   syncIndexes(table, before, row);
+  if (before !== null || row !== null)
+    for (const observer of table.rowObservers) observer.rowChanged(key, row);
   const pk = row?.pk ?? before?.pk;
   if (pk) journal?.(table, pk, row);
 }

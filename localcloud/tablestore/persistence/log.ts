@@ -22,6 +22,22 @@ export interface LogEntry {
   records?: StoreRecord[];
 }
 
+/** JSON with bigints (search values of LONG type) kept as {"$bigint": "<digits>"}. */
+function stringify(entry: LogEntry): string {
+  return JSON.stringify(entry, (_key, value: unknown) =>
+    typeof value === 'bigint' ? { $bigint: value.toString() } : value,
+  );
+}
+
+function parse(line: string): LogEntry {
+  return JSON.parse(line, (_key, value: unknown) => {
+    if (typeof value === 'object' && value !== null && '$bigint' in value) {
+      return BigInt((value as { $bigint: string }).$bigint);
+    }
+    return value;
+  }) as LogEntry;
+}
+
 const SNAPSHOT = 'tablestore.snapshot.ndjson';
 const WAL = 'tablestore.wal.ndjson';
 const LOCK = 'tablestore.lock';
@@ -107,7 +123,7 @@ export class DurableLog {
       for (const { line, torn } of readLines(file)) {
         if (line.length === 0) continue;
         try {
-          yield JSON.parse(line) as LogEntry;
+          yield parse(line);
         } catch (error) {
           // A write cut short by a crash is never acknowledged: drop it. Anything else is damage.
           if (torn) continue;
@@ -124,10 +140,7 @@ export class DurableLog {
       this.walFd = fs.openSync(this.walPath, 'a');
       this.walBytes = fs.fstatSync(this.walFd).size;
     }
-    const data = Buffer.from(
-      `${entries.map((entry) => JSON.stringify(entry)).join('\n')}\n`,
-      'utf8',
-    );
+    const data = Buffer.from(`${entries.map((entry) => stringify(entry)).join('\n')}\n`, 'utf8');
     let offset = 0;
     while (offset < data.length)
       offset += fs.writeSync(this.walFd, data, offset, data.length - offset);
@@ -151,7 +164,7 @@ export class DurableLog {
         size = 0;
       };
       for (const entry of state) {
-        const line = JSON.stringify(entry);
+        const line = stringify(entry);
         batch.push(line);
         size += line.length;
         if (size > 1 << 20) flush();

@@ -72,6 +72,7 @@ import {
   type PbUpdateTableRequest,
 } from './proto';
 import { attributeValue, decodeRequestRow, encodeRowOrEmpty, toPlainBufferRow } from './row-codec';
+import { SEARCH_OPERATIONS } from './search-operations';
 
 /** What a request may change besides rows, and where its row changes go. */
 export interface RequestScope {
@@ -384,6 +385,19 @@ const updateTable: Handler = (instance, body, scope) => {
     throw invalid(
       `Table '${table.name}' has indexes: it must disallow updates (allow_update=false) to have a time to live.`,
     );
+  }
+  for (const index of instance.searchIndexes.get(table.name)?.values() ?? []) {
+    const indexTtl = index.meta.timeToLive;
+    if (options.timeToLive !== -1 && (indexTtl === -1 || indexTtl > options.timeToLive)) {
+      throw invalid(
+        `The time_to_live of table '${table.name}' (${options.timeToLive}) must be at least that of its search index '${index.meta.name}' (${indexTtl}): lower the index's first.`,
+      );
+    }
+    if ((indexTtl !== -1 || options.timeToLive !== -1) && options.allowUpdate) {
+      throw invalid(
+        `Table '${table.name}' has search index '${index.meta.name}' with a time to live: it must disallow updates (allow_update=false).`,
+      );
+    }
   }
   const meta: TableMeta = { ...table.meta, options };
   if (request.reservedThroughput) {
@@ -857,4 +871,5 @@ export const OPERATIONS: Record<string, Handler> = {
   GetRange: getRange,
   BatchGetRow: batchGetRow,
   BatchWriteRow: batchWriteRow,
+  ...SEARCH_OPERATIONS,
 };

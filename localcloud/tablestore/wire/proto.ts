@@ -1,6 +1,6 @@
-// The published Tablestore protocol definitions (tablestore.proto, tablestore_filter.proto shipped
-// with the `tablestore` npm package), loaded with protobufjs. Only the .proto files are used;
-// no SDK code is imported.
+// The published Tablestore protocol definitions (tablestore.proto, tablestore_filter.proto and
+// tablestore_search.proto shipped with the `tablestore` npm package), loaded with protobufjs.
+// Only the .proto files are used; no SDK code is imported.
 
 import { createRequire } from 'node:module';
 import protobuf from 'protobufjs';
@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 const root = protobuf.loadSync([
   require.resolve('tablestore/lib/protocol/tablestore.proto'),
   require.resolve('tablestore/lib/protocol/tablestore_filter.proto'),
+  require.resolve('tablestore/lib/protocol/tablestore_search.proto'),
 ]);
 
 const main = (name: string): protobuf.Type => root.lookupType(`main.proto.${name}`);
@@ -51,6 +52,21 @@ export const messages = {
 };
 
 export type MessageName = keyof typeof messages;
+
+/** A message of the search protocol (package search.proto), by name. */
+export function searchMessage(name: string): protobuf.Type {
+  return root.lookupType(`search.proto.${name}`);
+}
+
+/** Decodes a search-protocol message; malformed bytes are the caller's to report. */
+export function decodeSearch<T>(name: string, body: Uint8Array): T {
+  return searchMessage(name).decode(body) as unknown as T;
+}
+
+export function encodeSearch(name: string, value: Record<string, unknown>): Buffer {
+  const type = searchMessage(name);
+  return Buffer.from(type.encode(type.fromObject(value)).finish());
+}
 
 /** int64 fields decode to Long objects (protobufjs with the `long` package) or numbers. */
 export type Int64 = number | { toNumber(): number; toString(): string };

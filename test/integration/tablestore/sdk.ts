@@ -105,7 +105,67 @@ export interface SdkClient {
   getRange(params: Params): Promise<SdkGetRangeResponse>;
   batchGetRow(params: Params): Promise<SdkBatchGetRowResponse>;
   batchWriteRow(params: Params): Promise<SdkBatchWriteRowResponse>;
-  search(params: Params): Promise<unknown>;
+  createSearchIndex(params: Params): Promise<unknown>;
+  describeSearchIndex(params: Params): Promise<SdkDescribeSearchIndexResponse>;
+  listSearchIndex(
+    params: Params,
+  ): Promise<{ indices: Array<{ tableName: string; indexName: string }> }>;
+  updateSearchIndex(params: Params): Promise<unknown>;
+  deleteSearchIndex(params: Params): Promise<unknown>;
+  search(params: Params): Promise<SdkSearchResponse>;
+  computeSplits(params: Params): Promise<{ sessionId: Buffer; splitsSize: number }>;
+  parallelScan(params: Params): Promise<{ rows: SdkRow[]; nextToken: Buffer | null }>;
+}
+
+export interface SdkAggResult {
+  name: string;
+  type: number;
+  aggResult: { value: number | Int64 | { toNumber(): number } };
+}
+
+export interface SdkGroupItem {
+  key?: unknown;
+  from?: number;
+  to?: number;
+  rowCount?: Int64 | number;
+  value?: Int64 | number;
+  timeStamp?: Int64 | number;
+  subAggsResult?: { aggResults: SdkAggResult[] };
+  subGroupBysResult?: { groupByResults: SdkGroupByResult[] };
+}
+
+export interface SdkGroupByResult {
+  name: string;
+  type: number;
+  groupByResult: { items: SdkGroupItem[] };
+}
+
+export interface SdkSearchResponse {
+  totalCounts?: string;
+  isAllSucceeded: boolean;
+  nextToken: Buffer | null;
+  rows: SdkRow[];
+  aggs?: { aggResults: SdkAggResult[] };
+  groupBys?: { groupByResults: SdkGroupByResult[] };
+}
+
+export interface SdkFieldSchema {
+  fieldName: string;
+  fieldType: number;
+  index?: boolean;
+  docValues?: boolean;
+  store?: boolean;
+  isArray?: boolean;
+  analyzer?: string;
+  fieldSchemas?: SdkFieldSchema[];
+}
+
+export interface SdkDescribeSearchIndexResponse {
+  schema: { fieldSchemas: SdkFieldSchema[]; indexSort?: { sorter: object[] } };
+  syncStat: { syncPhase: number; currentSyncTimestamp: Int64 | number };
+  meteringInfo: { storageSize: Int64 | number; rowCount: Int64 | number };
+  timeToLive: number;
+  indexStatus: { status: string; statusDescription?: string };
 }
 
 export interface ClientConfig {
@@ -121,6 +181,64 @@ type ConditionClass = new (rowExistence: number, columnCondition?: object | null
 
 export interface TableStoreModule {
   Client: new (config: ClientConfig) => SdkClient;
+  FieldType: Record<
+    'LONG' | 'DOUBLE' | 'BOOLEAN' | 'KEYWORD' | 'TEXT' | 'NESTED' | 'GEO_POINT' | 'DATE',
+    number
+  >;
+  QueryType: Record<
+    | 'MATCH_QUERY'
+    | 'MATCH_PHRASE_QUERY'
+    | 'TERM_QUERY'
+    | 'RANGE_QUERY'
+    | 'PREFIX_QUERY'
+    | 'BOOL_QUERY'
+    | 'CONST_SCORE_QUERY'
+    | 'NESTED_QUERY'
+    | 'WILDCARD_QUERY'
+    | 'MATCH_ALL_QUERY'
+    | 'TERMS_QUERY'
+    | 'EXISTS_QUERY'
+    | 'GEO_DISTANCE_QUERY',
+    number
+  >;
+  SortOrder: { SORT_ORDER_ASC: number; SORT_ORDER_DESC: number };
+  SortMode: { SORT_MODE_MIN: number; SORT_MODE_MAX: number; SORT_MODE_AVG: number };
+  ColumnReturnType: Record<
+    'RETURN_ALL' | 'RETURN_SPECIFIED' | 'RETURN_NONE' | 'RETURN_ALL_FROM_INDEX',
+    number
+  >;
+  AggregationType: Record<
+    | 'AGG_AVG'
+    | 'AGG_MAX'
+    | 'AGG_MIN'
+    | 'AGG_SUM'
+    | 'AGG_COUNT'
+    | 'AGG_DISTINCT_COUNT'
+    | 'AGG_PERCENTILES',
+    number
+  >;
+  GroupByType: Record<
+    | 'GROUP_BY_FIELD'
+    | 'GROUP_BY_RANGE'
+    | 'GROUP_BY_FILTER'
+    | 'GROUP_BY_HISTOGRAM'
+    | 'GROUP_BY_DATE_HISTOGRAM'
+    | 'GROUP_BY_GEO_GRID',
+    number
+  >;
+  QueryOperator: { OR: number; AND: number };
+  DateTimeUnit: Record<
+    | 'YEAR'
+    | 'QUARTER_YEAR'
+    | 'MONTH'
+    | 'WEEK'
+    | 'DAY'
+    | 'HOUR'
+    | 'MINUTE'
+    | 'SECOND'
+    | 'MILLISECOND',
+    number
+  >;
   Long: { fromNumber(value: number): Int64; fromString(value: string): Int64 };
   INF_MIN: object;
   INF_MAX: object;

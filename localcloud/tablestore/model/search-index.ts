@@ -1,0 +1,524 @@
+// A search index over one table, in memory: every indexed row is a document with a dense id;
+// KEYWORD and TEXT fields keep inverted indexes (term -> ascending doc ids), LONG/DOUBLE/DATE/
+// BOOLEAN fields keep doc values plus an ordered (value, doc) structure for ranges. A changed row
+// becomes a new document and the old one is marked dead (as Lucene does), so postings only grow
+// in doc-id order; the index is rebuilt when dead documents outnumber live ones.
+//
+// Sync follows the service: rows present when the index is created are indexed in the FULL
+// phase, later writes in the INCR phase; every change becomes visible `visibilityDelayMs` after
+// it was written (0 by default), so code that expects read-after-write on a search index fails
+// locally as it would in the cloud.
+
+import type { RowObserver, Table } from './rows';
+import {
+  analyze,
+  fieldValues,
+  type IndexValue,
+  type NestedChild,
+  nestedChildren,
+} from './search-analysis';
+import type { FieldSchema, SearchIndexMeta } from './search-schema';
+import type { PkValue, Row } from './values';
+
+/** Settings every search index of a service shares (changed through localcloud's controls). */
+export interface SearchSettings {
+  /** How long after a write it becomes visible to Search (ms). */
+  visibilityDelayMs: number;
+}
+
+/** A growable array of ascending doc ids. */
+export class Postings {
+  ids = new Int32Array(4);
+  length = 0;
+
+  push(doc: number): void {
+    if (this.length > 0 && this.ids[this.length - 1] === doc) return;
+    if (this.length === this.ids.length) {
+      const next = new Int32Array(this.ids.length * 2);
+      next.set(this.ids);
+      this.ids = next;
+    }
+    this.ids[this.length++] = doc;
+  }
+}
+
+function growFloat(array: Float64Array<ArrayBuffer>, size: number): Float64Array<ArrayBuffer> {
+  if (size <= array.length) return array;
+  const next = new Float64Array(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+function growInt(array: Int32Array<ArrayBuffer>, size: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (size <= array.length) return array;
+  const next = new Int32Array(Math.max(size, array.length * 2));
+  if (fill !== 0) next.fill(fill);
+  next.set(array);
+  return next;
+}
+
+function growBytes(array: Uint8Array<ArrayBuffer>, size: number): Uint8Array<ArrayBuffer> {
+  if (size <= array.length) return array;
+  const next = new Uint8Array(Math.max(size, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+/** Numbers (LONG, DOUBLE, DATE, BOOLEAN as 0/1): doc values and an ordered (value, doc) list. */
+export class NumericField {
+  readonly kind = 'numeric';
+  /** First value of each doc (the only one unless the field is an array). */
+  values = new Float64Array(1024);
+  has = new Uint8Array(1024);
+  /** Every value of array fields, by doc. */
+  readonly multi = new Map<number, number[]>();
+  /** Sorted by (value, doc): the ordered structure for ranges. */
+  sortedValues = new Float64Array(0);
+  sortedDocs = new Int32Array(0);
+  /** Pairs added since the sorted list was last merged. */
+  private deltaValues: number[] = [];
+  private deltaDocs: number[] = [];
+
+  constructor(readonly schema: FieldSchema) {}
+
+  add(doc: number, values: readonly number[]): void {
+    this.values = growFloat(this.values, doc + 1);
+    this.has = growBytes(this.has, doc + 1);
+    this.values[doc] = values[0] as number;
+    this.has[doc] = 1;
+    if (this.schema.isArray) this.multi.set(doc, [...values]);
+    for (const value of values) {
+      this.deltaValues.push(value);
+      this.deltaDocs.push(doc);
+    }
+    if (this.deltaDocs.length > 4096 && this.deltaDocs.length > this.sortedDocs.length / 8)
+      this.merge();
+  }
+
+  remove(doc: number): void {
+    this.multi.delete(doc);
+  }
+
+  /** All values of a doc (empty when missing). */
+  valuesOf(doc: number): readonly number[] {
+    if (!this.has[doc]) return [];
+    return this.multi.get(doc) ?? [this.values[doc] as number];
+  }
+
+  /** Folds the pending pairs into the sorted list. */
+  merge(): void {
+    const extra = this.deltaDocs.length;
+    if (extra === 0) return;
+    const total = this.sortedDocs.length + extra;
+    const order = new Int32Array(extra);
+    for (let i = 0; i < extra; i++) order[i] = i;
+    const dv = this.deltaValues;
+    const dd = this.deltaDocs;
+    order.sort(
+      (a, b) => (dv[a] as number) - (dv[b] as number) || (dd[a] as number) - (dd[b] as number),
+    );
+    const values = new Float64Array(total);
+    const docs = new Int32Array(total);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    const sv = this.sortedValues;
+    const sd = this.sortedDocs;
+    while (i < sv.length || j < extra) {
+      const takeOld =
+        j >= extra ||
+        (i < sv.length &&
+          ((sv[i] as number) < (dv[order[j] as number] as number) ||
+            ((sv[i] as number) === (dv[order[j] as number] as number) &&
+              (sd[i] as number) < (dd[order[j] as number] as number))));
+      if (takeOld) {
+        values[k] = sv[i] as number;
+        docs[k++] = sd[i++] as number;
+      } else {
+        const at = order[j++] as number;
+        values[k] = dv[at] as number;
+        docs[k++] = dd[at] as number;
+      }
+    }
+    this.sortedValues = values;
+    this.sortedDocs = docs;
+    this.deltaValues = [];
+    this.deltaDocs = [];
+  }
+
+  /** Sets `bits` for docs with a value in the range (bounds undefined = open). */
+  range(
+    bits: Uint8Array,
+    from: number | undefined,
+    to: number | undefined,
+    includeLower: boolean,
+    includeUpper: boolean,
+  ): void {
+    this.merge();
+    const sv = this.sortedValues;
+    const sd = this.sortedDocs;
+    let lo = 0;
+    let hi = sv.length;
+    if (from !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const v = sv[mid] as number;
+        if (v < from || (!includeLower && v === from)) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const start = lo;
+    lo = start;
+    hi = sv.length;
+    if (to !== undefined) {
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const v = sv[mid] as number;
+        if (v < to || (includeUpper && v === to)) lo = mid + 1;
+        else hi = mid;
+      }
+    } else lo = sv.length;
+    for (let i = start; i < lo; i++) bits[sd[i] as number] = 1;
+  }
+
+  /** Bytes of the structures (for the index's storage size and memory figures). */
+  bytes(): number {
+    return this.values.byteLength + this.has.byteLength + this.sortedValues.byteLength * 1.5;
+  }
+}
+
+/** KEYWORD: a term dictionary, the term(s) of each doc, and postings per term. */
+export class KeywordField {
+  readonly kind = 'keyword';
+  readonly termIds = new Map<string, number>();
+  readonly terms: string[] = [];
+  readonly postings: Postings[] = [];
+  /** Term id of each doc's first value; -1 = missing. */
+  termOf = new Int32Array(1024).fill(-1);
+  readonly multi = new Map<number, number[]>();
+
+  constructor(readonly schema: FieldSchema) {}
+
+  termId(term: string): number {
+    let id = this.termIds.get(term);
+    if (id === undefined) {
+      id = this.terms.length;
+      this.termIds.set(term, id);
+      this.terms.push(term);
+      this.postings.push(new Postings());
+    }
+    return id;
+  }
+
+  add(doc: number, values: readonly string[]): void {
+    this.termOf = growInt(this.termOf, doc + 1, -1);
+    const ids = values.map((value) => this.termId(value));
+    this.termOf[doc] = ids[0] as number;
+    if (this.schema.isArray) this.multi.set(doc, ids);
+    for (const id of ids) (this.postings[id] as Postings).push(doc);
+  }
+
+  remove(doc: number): void {
+    this.multi.delete(doc);
+  }
+
+  valuesOf(doc: number): readonly string[] {
+    const first = this.termOf[doc] ?? -1;
+    if (first < 0) return [];
+    const ids = this.multi.get(doc);
+    return ids ? ids.map((id) => this.terms[id] as string) : [this.terms[first] as string];
+  }
+
+  bytes(): number {
+    let bytes = this.termOf.byteLength;
+    for (let i = 0; i < this.terms.length; i++)
+      bytes += (this.terms[i] as string).length + (this.postings[i] as Postings).ids.byteLength;
+    return bytes;
+  }
+}
+
+/** TEXT: tokens of each doc (for phrases and scores) and postings per token. */
+export class TextField {
+  readonly kind = 'text';
+  readonly postings = new Map<string, Postings>();
+  readonly tokensOf = new Map<number, string[][]>();
+  /** Sum of token counts of live docs, for BM25's average length. */
+  totalTokens = 0;
+
+  constructor(readonly schema: FieldSchema) {}
+
+  add(doc: number, values: readonly string[]): void {
+    const analyzed = values.map((value) => analyze(this.schema, value));
+    this.tokensOf.set(doc, analyzed);
+    for (const tokens of analyzed) {
+      this.totalTokens += tokens.length;
+      for (const token of tokens) {
+        let postings = this.postings.get(token);
+        if (!postings) {
+          postings = new Postings();
+          this.postings.set(token, postings);
+        }
+        postings.push(doc);
+      }
+    }
+  }
+
+  remove(doc: number): void {
+    for (const tokens of this.tokensOf.get(doc) ?? []) this.totalTokens -= tokens.length;
+    this.tokensOf.delete(doc);
+  }
+
+  has(doc: number): boolean {
+    return this.tokensOf.has(doc);
+  }
+
+  bytes(): number {
+    let bytes = 0;
+    for (const [token, postings] of this.postings) bytes += token.length + postings.ids.byteLength;
+    return bytes;
+  }
+}
+
+/** NESTED: the parsed children of each doc (queried by evaluating each child). */
+export class NestedField {
+  readonly kind = 'nested';
+  readonly children = new Map<number, NestedChild[]>();
+
+  constructor(readonly schema: FieldSchema) {}
+
+  add(doc: number, children: NestedChild[]): void {
+    this.children.set(doc, children);
+  }
+
+  remove(doc: number): void {
+    this.children.delete(doc);
+  }
+
+  bytes(): number {
+    return this.children.size * 64;
+  }
+}
+
+export type FieldIndex = NumericField | KeywordField | TextField | NestedField;
+
+function createField(schema: FieldSchema): FieldIndex {
+  switch (schema.type) {
+    case 'KEYWORD':
+      return new KeywordField(schema);
+    case 'TEXT':
+      return new TextField(schema);
+    case 'NESTED':
+      return new NestedField(schema);
+    default:
+      return new NumericField(schema);
+  }
+}
+
+interface PendingChange {
+  key: string;
+  row: Row | null;
+  visibleAt: number;
+}
+
+export type SyncPhase = 'FULL' | 'INCR';
+
+export class SearchIndex implements RowObserver {
+  /** Doc id -> is the current version of its row. */
+  live = new Uint8Array(1024);
+  /** Doc id -> row key and primary key. */
+  docKeys: string[] = [];
+  docPks: PkValue[][] = [];
+  /** Doc id -> newest cell version of the row (ms), for time to live. */
+  writtenAt = new Float64Array(1024);
+  docCount = 0;
+  liveCount = 0;
+  readonly docOf = new Map<string, number>();
+  fields = new Map<string, FieldIndex>();
+  private readonly pending: PendingChange[] = [];
+  private fullPhaseUntil = 0;
+  private built = false;
+  /** Time of the newest change applied (ms). */
+  syncedTo = 0;
+
+  constructor(
+    public meta: SearchIndexMeta,
+    readonly table: Table,
+    private readonly settings: SearchSettings,
+    private readonly clock: () => number,
+  ) {
+    this.resetFields();
+  }
+
+  private resetFields(): void {
+    this.fields = new Map(this.meta.fields.map((field) => [field.name, createField(field)]));
+  }
+
+  /**
+   * Indexes the rows the table holds now. `asFullSync`: they become visible after the delay
+   * (a new index in its FULL phase); otherwise at once (rebuilding on start).
+   */
+  build(asFullSync: boolean): void {
+    const now = this.clock();
+    this.built = true;
+    this.table.rowObservers.add(this);
+    if (asFullSync && this.settings.visibilityDelayMs > 0) {
+      this.fullPhaseUntil = now + this.settings.visibilityDelayMs;
+      for (const [key, row] of this.table.rows.entries())
+        this.pending.push({ key, row, visibleAt: this.fullPhaseUntil });
+      return;
+    }
+    for (const [key, row] of this.table.rows.entries()) this.apply(key, row);
+    for (const field of this.fields.values()) if (field instanceof NumericField) field.merge();
+    this.syncedTo = now;
+  }
+
+  /** Stops following the table (the index was deleted). */
+  detach(): void {
+    this.table.rowObservers.delete(this);
+  }
+
+  rowChanged(key: string, row: Row | null): void {
+    const now = this.clock();
+    const delay = this.settings.visibilityDelayMs;
+    if (delay <= 0 && this.pending.length === 0) {
+      this.apply(key, row);
+      this.syncedTo = now;
+      return;
+    }
+    this.pending.push({ key, row, visibleAt: now + Math.max(0, delay) });
+  }
+
+  /** Applies the changes whose time has come; returns the sync phase now. */
+  catchUp(): SyncPhase {
+    const now = this.clock();
+    let applied = 0;
+    while (
+      applied < this.pending.length &&
+      (this.pending[applied] as PendingChange).visibleAt <= now
+    ) {
+      const change = this.pending[applied] as PendingChange;
+      this.apply(change.key, change.row);
+      this.syncedTo = change.visibleAt;
+      applied++;
+    }
+    if (applied > 0) this.pending.splice(0, applied);
+    if (this.pending.length === 0) this.syncedTo = Math.max(this.syncedTo, now);
+    if (this.docCount > 65536 && this.docCount - this.liveCount > this.liveCount) this.compact();
+    return now < this.fullPhaseUntil ? 'FULL' : 'INCR';
+  }
+
+  private apply(key: string, row: Row | null): void {
+    const old = this.docOf.get(key);
+    if (old !== undefined) {
+      this.live[old] = 0;
+      this.liveCount--;
+      this.docOf.delete(key);
+      for (const field of this.fields.values()) field.remove(old);
+    }
+    if (row) this.addDoc(key, row);
+  }
+
+  private addDoc(key: string, row: Row): void {
+    const doc = this.docCount++;
+    this.live = growBytes(this.live, doc + 1);
+    this.writtenAt = growFloat(this.writtenAt, doc + 1);
+    this.live[doc] = 1;
+    this.liveCount++;
+    this.docKeys[doc] = key;
+    this.docPks[doc] = row.pk;
+    this.docOf.set(key, doc);
+    let newest = 0;
+    for (const column of row.columns) newest = Math.max(newest, column.cells[0]?.ts ?? 0);
+    this.writtenAt[doc] = newest;
+    const pkColumns = this.table.meta.primaryKey;
+    for (const [name, field] of this.fields) {
+      const position = pkColumns.findIndex((column) => column.name === name);
+      const cell =
+        position >= 0
+          ? (row.pk[position] as PkValue)
+          : row.columns.find((column) => column.name === name)?.cells[0]?.value;
+      if (cell === undefined) continue;
+      if (field instanceof NestedField) {
+        const children = nestedChildren(field.schema, cell);
+        if (children) field.add(doc, children);
+        continue;
+      }
+      const values = fieldValues(field.schema, cell);
+      if (!values || values.length === 0) continue;
+      if (field instanceof NumericField) field.add(doc, values as number[]);
+      else field.add(doc, values as string[]);
+    }
+  }
+
+  /** Renumbers the live documents, dropping dead ones. */
+  private compact(): void {
+    const rows: Array<[string, Row]> = [];
+    for (let doc = 0; doc < this.docCount; doc++) {
+      if (!this.live[doc]) continue;
+      const key = this.docKeys[doc] as string;
+      const row = this.table.rows.get(key);
+      if (row) rows.push([key, row]);
+    }
+    this.live = new Uint8Array(1024);
+    this.writtenAt = new Float64Array(1024);
+    this.docKeys = [];
+    this.docPks = [];
+    this.docCount = 0;
+    this.liveCount = 0;
+    this.docOf.clear();
+    this.resetFields();
+    for (const [key, row] of rows) this.addDoc(key, row);
+    for (const field of this.fields.values()) if (field instanceof NumericField) field.merge();
+  }
+
+  /**
+   * Docs a search may return now: live, and neither the index's nor the table's time to live
+   * has passed since the row was written.
+   */
+  visibleDocs(): Uint8Array {
+    const bits = new Uint8Array(this.docCount);
+    const now = this.clock();
+    let oldest = Number.NEGATIVE_INFINITY;
+    if (this.meta.timeToLive > 0) oldest = now - this.meta.timeToLive * 1000;
+    const tableTtl = this.table.meta.options.timeToLive;
+    if (tableTtl > 0) oldest = Math.max(oldest, now - tableTtl * 1000);
+    const live = this.live;
+    if (oldest === Number.NEGATIVE_INFINITY) {
+      bits.set(live.subarray(0, this.docCount));
+      return bits;
+    }
+    const written = this.writtenAt;
+    for (let doc = 0; doc < this.docCount; doc++)
+      if (live[doc] && (written[doc] as number) >= oldest) bits[doc] = 1;
+    return bits;
+  }
+
+  /** Estimated bytes of the index's structures. */
+  storageBytes(): number {
+    let bytes = this.live.byteLength + this.writtenAt.byteLength;
+    for (const field of this.fields.values()) bytes += field.bytes();
+    return bytes;
+  }
+
+  /** Rows a search can see now. */
+  rowCount(): number {
+    const bits = this.visibleDocs();
+    let count = 0;
+    for (let i = 0; i < bits.length; i++) count += bits[i] as number;
+    return count;
+  }
+
+  get fullPhaseEndsAt(): number {
+    return this.fullPhaseUntil;
+  }
+
+  get isBuilt(): boolean {
+    return this.built;
+  }
+
+  get isDelayed(): boolean {
+    return this.pending.length > 0;
+  }
+}
+
+export type { IndexValue };
