@@ -193,6 +193,10 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
   let api: LocalCloudEnv['api'];
   const currentEnv = () => buildEnv(organization, url, api);
   const trail = new ActionTrailLog(organization, () => clock.now());
+  const tablestore = createTablestoreService({
+    clock,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
   const control = createControl({
     organization,
     clock,
@@ -201,11 +205,7 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
     env: currentEnv,
     trail,
     assumeRoleLimit,
-  });
-
-  const tablestore = createTablestoreService({
-    clock,
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    search: tablestore,
   });
   for (const instanceName of options.tablestoreInstances ?? [DEFAULT_TABLESTORE_INSTANCE]) {
     tablestore.createInstance(organization.managementAccountId, instanceName);

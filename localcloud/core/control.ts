@@ -75,6 +75,15 @@ export interface LocalCloudControl {
   /** The ActionTrail CloudEvents the directory changes above caused, with seq > `since`. */
   events(since?: number): ActionTrailEntry[];
   clearEvents(): void;
+  /** How long after a write Tablestore search indexes show it (ms; default 0). */
+  searchVisibilityDelay(): { delayMs: number };
+  setSearchVisibilityDelay(delayMs: number): { delayMs: number };
+}
+
+/** The Tablestore setting the controls change (the service implements it). */
+export interface SearchVisibilitySetting {
+  searchVisibilityDelayMs(): number;
+  setSearchVisibilityDelay(ms: number): void;
 }
 
 export function envAccount(organization: Organization, account: Account): EnvAccount {
@@ -117,6 +126,8 @@ export function createControl(deps: {
   trail?: ActionTrailLog;
   /** STS's AssumeRole limit (absent = none). */
   assumeRoleLimit?: PerSecondRateLimit;
+  /** Tablestore's search-index visibility delay (absent = the controls answer 404 for it). */
+  search?: SearchVisibilitySetting;
 }): LocalCloudControl {
   const { organization, clock, faults, calls, trail, assumeRoleLimit } = deps;
   // A refused move or removal is an API call that failed: ActionTrail records it too.
@@ -190,6 +201,15 @@ export function createControl(deps: {
     organization: () => organization.snapshot(),
     events: (since) => trail?.list(since) ?? [],
     clearEvents: () => trail?.clear(),
+    searchVisibilityDelay() {
+      if (!deps.search) throw new RangeError('this localcloud hosts no Tablestore service');
+      return { delayMs: deps.search.searchVisibilityDelayMs() };
+    },
+    setSearchVisibilityDelay(delayMs) {
+      if (!deps.search) throw new RangeError('this localcloud hosts no Tablestore service');
+      deps.search.setSearchVisibilityDelay(delayMs);
+      return { delayMs: deps.search.searchVisibilityDelayMs() };
+    },
   };
 }
 
@@ -353,6 +373,16 @@ function route(control: LocalCloudControl, req: LocalRequest): LocalResponse {
     if (typeof seconds !== 'number')
       throw new ControlError(400, 'MissingParameter', 'seconds (number) is required');
     return json(200, control.advanceClock(seconds));
+  }
+  if (first === 'tablestore' && second === 'search-visibility' && segments.length === 2) {
+    if (method === 'GET') return json(200, control.searchVisibilityDelay());
+    if (method === 'PUT') {
+      const delayMs = readJson(req).delayMs;
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+        throw new ControlError(400, 'InvalidParameter', 'delayMs must be a number of ms >= 0');
+      }
+      return json(200, control.setSearchVisibilityDelay(delayMs));
+    }
   }
   if (first === 'members') {
     if (segments.length === 1 && method === 'POST') {

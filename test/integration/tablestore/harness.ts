@@ -30,8 +30,13 @@ export const INSTANCE = 'rdg-local';
 
 export class TestClock implements Clock {
   offsetMs = 0;
+  private frozenAt: number | undefined;
   now(): number {
-    return Date.now() + this.offsetMs;
+    return (this.frozenAt ?? Date.now()) + this.offsetMs;
+  }
+  /** Stops the clock at the current time: from now on only `advance` moves it. */
+  freeze(): void {
+    this.frozenAt = Date.now();
   }
   advance(ms: number): void {
     this.offsetMs += ms;
