@@ -10,13 +10,7 @@
 // locally as it would in the cloud.
 
 import type { RowObserver, Table } from './rows';
-import {
-  analyze,
-  fieldValues,
-  type IndexValue,
-  type NestedChild,
-  nestedChildren,
-} from './search-analysis';
+import { analyze, fieldValues, type NestedChild, nestedChildren } from './search-analysis';
 import type { FieldSchema, SearchIndexMeta } from './search-schema';
 import type { PkValue, Row } from './values';
 
@@ -508,17 +502,7 @@ export class SearchIndex implements RowObserver {
     return count;
   }
 
-  get fullPhaseEndsAt(): number {
-    return this.fullPhaseUntil;
-  }
-
   get isBuilt(): boolean {
     return this.built;
   }
-
-  get isDelayed(): boolean {
-    return this.pending.length > 0;
-  }
 }
-
-export type { IndexValue };
