@@ -269,6 +269,46 @@ describe('CreateSearchIndex, DescribeSearchIndex, ListSearchIndex, UpdateSearchI
   });
 });
 
+describe('TEXT analyzers', () => {
+  it('split cuts on its delimiter only; single_word can be case-sensitive', async () => {
+    harness = await startHarness();
+    const client = harness.client();
+    await createSessionsTable(client);
+    await client.createSearchIndex({
+      tableName: TABLE,
+      indexName: INDEX,
+      schema: {
+        fieldSchemas: [
+          {
+            fieldName: 'note',
+            fieldType: F.TEXT,
+            analyzer: 'split',
+            analyzerParameter: { delimiter: ',' },
+          },
+          {
+            fieldName: 'user',
+            fieldType: F.TEXT,
+            analyzer: 'single_word',
+            analyzerParameter: { caseSensitive: true },
+          },
+        ],
+      },
+    });
+    await client.putRow({
+      tableName: TABLE,
+      condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+      primaryKey: [{ id: 'a' }],
+      attributeColumns: [{ note: 'disk full,reboot now' }, { user: 'Alice Smith' }],
+    });
+    const hits = async (query: Parameters<typeof sdkQuery>[0]) =>
+      idsOf((await search(client, { query: sdkQuery(query), limit: 10 })).rows);
+    expect(await hits({ kind: 'term', field: 'note', value: 'reboot now' })).toEqual(['a']);
+    expect(await hits({ kind: 'term', field: 'note', value: 'disk' })).toEqual([]);
+    expect(await hits({ kind: 'match', field: 'user', text: 'Alice' })).toEqual(['a']);
+    expect(await hits({ kind: 'match', field: 'user', text: 'alice' })).toEqual([]);
+  });
+});
+
 describe('sync', () => {
   it('rows present at creation are indexed in the FULL phase, later writes in INCR, each visible after the delay', async () => {
     harness = await startHarness();
