@@ -136,6 +136,22 @@ function parseJsonArray(text: string): unknown[] | undefined {
   }
 }
 
+const CELL_TYPE_OF: Record<string, CellValue['t']> = {
+  LONG: 'int',
+  DOUBLE: 'double',
+  BOOLEAN: 'bool',
+  KEYWORD: 'str',
+  TEXT: 'str',
+  DATE: 'int',
+};
+
+/** The value a cell gives a field that is not an array (undefined: not indexable as it). */
+export function fieldValue(field: FieldSchema, cell: CellValue): IndexValue | undefined {
+  if (field.type === 'DATE' && cell.t === 'str') return parseDate(cell.v, field.dateFormats);
+  if (CELL_TYPE_OF[field.type] !== cell.t) return undefined;
+  return scalar(field, cell.v);
+}
+
 /**
  * The values a cell gives a field, or undefined when the cell cannot be indexed as the field
  * (wrong type, malformed JSON array, too many elements): the field is then missing for the row.
@@ -153,21 +169,7 @@ export function fieldValues(field: FieldSchema, cell: CellValue): IndexValue[] |
     }
     return values;
   }
-  if (field.type === 'DATE' && cell.t === 'str') {
-    const value = parseDate(cell.v, field.dateFormats);
-    return value === undefined ? undefined : [value];
-  }
-  if (cell.t === 'bin') return undefined;
-  const expected: Record<string, CellValue['t']> = {
-    LONG: 'int',
-    DOUBLE: 'double',
-    BOOLEAN: 'bool',
-    KEYWORD: 'str',
-    TEXT: 'str',
-    DATE: 'int',
-  };
-  if (expected[field.type] !== cell.t) return undefined;
-  const value = scalar(field, cell.v);
+  const value = fieldValue(field, cell);
   return value === undefined ? undefined : [value];
 }
 

@@ -10,9 +10,15 @@
 // locally as it would in the cloud.
 
 import type { RowObserver, Table } from './rows';
-import { analyze, fieldValues, type NestedChild, nestedChildren } from './search-analysis';
+import {
+  analyze,
+  fieldValue,
+  fieldValues,
+  type NestedChild,
+  nestedChildren,
+} from './search-analysis';
 import type { FieldSchema, SearchIndexMeta } from './search-schema';
-import type { PkValue, Row } from './values';
+import type { CellValue, PkValue, Row } from './values';
 
 /** Settings every search index of a service shares (changed through localcloud's controls). */
 export interface SearchSettings {
@@ -20,14 +26,27 @@ export interface SearchSettings {
   visibilityDelayMs: number;
 }
 
-/** A growable array of ascending doc ids. */
+/**
+ * Ascending doc ids of one term. Short lists are plain arrays: most terms of a high-cardinality
+ * field (source IPs, session ids) hold one or two docs, and a typed array apiece costs more to
+ * allocate and collect than the ids; past 64 ids they move to a typed array (4 bytes an id).
+ */
 export class Postings {
-  ids = new Int32Array(4);
+  ids: number[] | Int32Array = [];
   length = 0;
 
   push(doc: number): void {
     if (this.length > 0 && this.ids[this.length - 1] === doc) return;
-    if (this.length === this.ids.length) {
+    if (Array.isArray(this.ids)) {
+      if (this.length < 64) {
+        this.ids.push(doc);
+        this.length++;
+        return;
+      }
+      const typed = new Int32Array(256);
+      typed.set(this.ids);
+      this.ids = typed;
+    } else if (this.length === this.ids.length) {
       const next = new Int32Array(this.ids.length * 2);
       next.set(this.ids);
       this.ids = next;
@@ -76,15 +95,24 @@ export class NumericField {
   constructor(readonly schema: FieldSchema) {}
 
   add(doc: number, values: readonly number[]): void {
-    this.values = growFloat(this.values, doc + 1);
-    this.has = growBytes(this.has, doc + 1);
-    this.values[doc] = values[0] as number;
-    this.has[doc] = 1;
-    if (this.schema.isArray) this.multi.set(doc, [...values]);
-    for (const value of values) {
-      this.deltaValues.push(value);
+    this.addOne(doc, values[0] as number);
+    if (!this.schema.isArray) return;
+    this.multi.set(doc, [...values]);
+    for (let i = 1; i < values.length; i++) {
+      this.deltaValues.push(values[i] as number);
       this.deltaDocs.push(doc);
     }
+  }
+
+  addOne(doc: number, value: number): void {
+    if (doc >= this.values.length) {
+      this.values = growFloat(this.values, doc + 1);
+      this.has = growBytes(this.has, doc + 1);
+    }
+    this.values[doc] = value;
+    this.has[doc] = 1;
+    this.deltaValues.push(value);
+    this.deltaDocs.push(doc);
     if (this.deltaDocs.length > 4096 && this.deltaDocs.length > this.sortedDocs.length / 8)
       this.merge();
   }
@@ -205,11 +233,22 @@ export class KeywordField {
   }
 
   add(doc: number, values: readonly string[]): void {
-    this.termOf = growInt(this.termOf, doc + 1, -1);
+    if (!this.schema.isArray) {
+      this.addOne(doc, values[0] as string);
+      return;
+    }
+    if (doc >= this.termOf.length) this.termOf = growInt(this.termOf, doc + 1, -1);
     const ids = values.map((value) => this.termId(value));
     this.termOf[doc] = ids[0] as number;
-    if (this.schema.isArray) this.multi.set(doc, ids);
+    this.multi.set(doc, ids);
     for (const id of ids) (this.postings[id] as Postings).push(doc);
+  }
+
+  addOne(doc: number, value: string): void {
+    if (doc >= this.termOf.length) this.termOf = growInt(this.termOf, doc + 1, -1);
+    const id = this.termId(value);
+    this.termOf[doc] = id;
+    (this.postings[id] as Postings).push(doc);
   }
 
   remove(doc: number): void {
@@ -226,7 +265,7 @@ export class KeywordField {
   bytes(): number {
     let bytes = this.termOf.byteLength;
     for (let i = 0; i < this.terms.length; i++)
-      bytes += (this.terms[i] as string).length + (this.postings[i] as Postings).ids.byteLength;
+      bytes += (this.terms[i] as string).length + 4 * (this.postings[i] as Postings).length;
     return bytes;
   }
 }
@@ -268,7 +307,7 @@ export class TextField {
 
   bytes(): number {
     let bytes = 0;
-    for (const [token, postings] of this.postings) bytes += token.length + postings.ids.byteLength;
+    for (const [token, postings] of this.postings) bytes += token.length + 4 * postings.length;
     return bytes;
   }
 }
@@ -343,8 +382,37 @@ export class SearchIndex implements RowObserver {
     this.resetFields();
   }
 
+  /** Indexed primary-key columns: position in the key, field. */
+  private keyFields: Array<[number, FieldIndex]> = [];
+
   private resetFields(): void {
     this.fields = new Map(this.meta.fields.map((field) => [field.name, createField(field)]));
+    const pk = this.table.meta.primaryKey;
+    this.keyFields = [];
+    pk.forEach((column, position) => {
+      const field = this.fields.get(column.name);
+      if (field) this.keyFields.push([position, field]);
+    });
+  }
+
+  private addValue(field: FieldIndex, doc: number, cell: CellValue): void {
+    if (field instanceof NestedField) {
+      const children = nestedChildren(field.schema, cell);
+      if (children) field.add(doc, children);
+      return;
+    }
+    if (!field.schema.isArray) {
+      const value = fieldValue(field.schema, cell);
+      if (value === undefined) return;
+      if (field instanceof NumericField) field.addOne(doc, value as number);
+      else if (field instanceof KeywordField) field.addOne(doc, value as string);
+      else field.add(doc, [value as string]);
+      return;
+    }
+    const values = fieldValues(field.schema, cell);
+    if (!values || values.length === 0) return;
+    if (field instanceof NumericField) field.add(doc, values as number[]);
+    else field.add(doc, values as string[]);
   }
 
   /**
@@ -422,26 +490,16 @@ export class SearchIndex implements RowObserver {
     this.docPks[doc] = row.pk;
     this.docOf.set(key, doc);
     let newest = 0;
-    for (const column of row.columns) newest = Math.max(newest, column.cells[0]?.ts ?? 0);
-    this.writtenAt[doc] = newest;
-    const pkColumns = this.table.meta.primaryKey;
-    for (const [name, field] of this.fields) {
-      const position = pkColumns.findIndex((column) => column.name === name);
-      const cell =
-        position >= 0
-          ? (row.pk[position] as PkValue)
-          : row.columns.find((column) => column.name === name)?.cells[0]?.value;
-      if (cell === undefined) continue;
-      if (field instanceof NestedField) {
-        const children = nestedChildren(field.schema, cell);
-        if (children) field.add(doc, children);
-        continue;
-      }
-      const values = fieldValues(field.schema, cell);
-      if (!values || values.length === 0) continue;
-      if (field instanceof NumericField) field.add(doc, values as number[]);
-      else field.add(doc, values as string[]);
+    for (const column of row.columns) {
+      const latest = column.cells[0];
+      if (!latest) continue;
+      if (latest.ts > newest) newest = latest.ts;
+      const field = this.fields.get(column.name);
+      if (field) this.addValue(field, doc, latest.value);
     }
+    this.writtenAt[doc] = newest;
+    for (const [position, field] of this.keyFields)
+      this.addValue(field, doc, row.pk[position] as PkValue);
   }
 
   /** Renumbers the live documents, dropping dead ones. */

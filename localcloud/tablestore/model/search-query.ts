@@ -361,7 +361,7 @@ function fieldIndex(index: SearchIndex, path: string) {
 
 function setPostings(
   bits: Uint8Array,
-  postings: { ids: Int32Array; length: number } | undefined,
+  postings: { ids: ArrayLike<number>; length: number } | undefined,
 ): void {
   if (!postings) return;
   const ids = postings.ids;
