@@ -71,6 +71,20 @@ const range = (fieldName: string, from: number, to: number) => ({
   },
 });
 
+/**
+ * Retries a call that failed on the connection (an idle keep-alive socket the server closed
+ * while this loaded machine kept its event loop busy); the calls retried are idempotent.
+ */
+async function retried<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: unknown }).code !== 'NetworkingError') throw error;
+    }
+  }
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
@@ -104,7 +118,7 @@ async function load(client: SdkClient): Promise<void> {
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       for (let b = next++; b < batches; b = next++) {
-        const rows = [];
+        const rows: Array<Record<string, unknown>> = [];
         for (let i = b * 200; i < Math.min(ROWS, (b + 1) * 200); i++) {
           rows.push({
             type: 'PUT',
@@ -113,7 +127,9 @@ async function load(client: SdkClient): Promise<void> {
             attributeColumns: row(i),
           });
         }
-        const result = await client.batchWriteRow({ tables: [{ tableName: TABLE, rows }] });
+        const result = await retried(() =>
+          client.batchWriteRow({ tables: [{ tableName: TABLE, rows }] }),
+        );
         if (!result.tables.every((r) => r.isOk)) throw new Error('batch write failed');
       }
     }),
@@ -125,12 +141,14 @@ async function load(client: SdkClient): Promise<void> {
 
 async function queries(client: SdkClient): Promise<void> {
   const search = (searchQuery: Record<string, unknown>) =>
-    client.search({
-      tableName: TABLE,
-      indexName: INDEX,
-      searchQuery,
-      columnToGet: { returnType: TableStore.ColumnReturnType.RETURN_NONE },
-    });
+    retried(() =>
+      client.search({
+        tableName: TABLE,
+        indexName: INDEX,
+        searchQuery,
+        columnToGet: { returnType: TableStore.ColumnReturnType.RETURN_NONE },
+      }),
+    );
   const total = await search({
     query: { queryType: Q.MATCH_ALL_QUERY },
     limit: 0,
