@@ -1179,32 +1179,82 @@ class Aggregator {
       case 'field': {
         const schema = (findField(this.index.meta.fields, groupBy.field) as { field: FieldSchema })
           .field;
-        const byKey = new Map<string, { key: string | number; docs: number[] }>();
-        for (const doc of docs) {
-          const values = new Set(numericValues(this.index, groupBy.field, doc));
-          for (const value of values) {
-            const label =
-              schema.type === 'BOOLEAN' ? (value === 1 ? 'true' : 'false') : String(value);
-            let entry = byKey.get(label);
-            if (!entry) {
-              entry = {
-                key: typeof value === 'number' && schema.type !== 'BOOLEAN' ? value : label,
-                docs: [],
-              };
-              byKey.set(label, entry);
-            }
-            entry.docs.push(doc);
+        const field = this.index.fields.get(groupBy.field);
+        const labelOf = (value: number | string): string =>
+          schema.type === 'BOOLEAN' ? (value === 1 ? 'true' : 'false') : String(value);
+        const keyOf = (value: number | string): string | number =>
+          typeof value === 'number' && schema.type !== 'BOOLEAN' ? value : labelOf(value);
+        // Count first, without lists of docs: a group-by over a million rows stays cheap.
+        const counts = new Map<string, { key: string | number; count: number }>();
+        const bump = (value: number | string, by: number): void => {
+          const label = labelOf(value);
+          const entry = counts.get(label);
+          if (entry) entry.count += by;
+          else counts.set(label, { key: keyOf(value), count: by });
+        };
+        if (field instanceof KeywordField && !schema.isArray) {
+          const perTerm = new Int32Array(field.terms.length);
+          for (const doc of docs) {
+            const id = field.termOf[doc] as number;
+            if (id >= 0) perTerm[id] = (perTerm[id] as number) + 1;
+          }
+          for (let id = 0; id < perTerm.length; id++)
+            if ((perTerm[id] as number) > 0) bump(field.terms[id] as string, perTerm[id] as number);
+        } else if (field instanceof NumericField && !schema.isArray) {
+          const perValue = new Map<number, number>();
+          for (const doc of docs) {
+            if (!field.has[doc]) continue;
+            const value = field.values[doc] as number;
+            perValue.set(value, (perValue.get(value) ?? 0) + 1);
+          }
+          for (const [value, count] of perValue) bump(value, count);
+        } else {
+          for (const doc of docs) {
+            for (const value of new Set(numericValues(this.index, groupBy.field, doc)))
+              bump(value, 1);
           }
         }
         const minDocCount = groupBy.minDocCount ?? 1;
-        let items = [...byKey.entries()]
-          .filter(([, entry]) => entry.docs.length >= minDocCount)
-          .map(([label, entry]) => ({ ...this.bucket(entry.docs, groupBy, entry.key), label }));
-        sortGroups(items, groupBy.sort, [
+        const candidates = [...counts.entries()].filter(([, entry]) => entry.count >= minDocCount);
+        const bySubAgg = groupBy.sort.some((sorter) => sorter.kind === 'sub_agg');
+        const needDocs = bySubAgg || groupBy.subAggs.length > 0 || groupBy.subGroupBys.length > 0;
+        const size = groupBy.size ?? SEARCH_LIMITS.groupByFieldDefaultSize;
+        const fallback: GroupSorter[] = [
           { kind: 'count', order: 'DESC' },
           { kind: 'key', order: 'ASC' },
-        ]);
-        items = items.slice(0, groupBy.size ?? SEARCH_LIMITS.groupByFieldDefaultSize);
+        ];
+        let chosen = candidates;
+        if (!bySubAgg) {
+          const shells = candidates.map(([label, entry]) => ({
+            label,
+            key: entry.key,
+            rowCount: entry.count,
+            subAggs: [],
+            subGroupBys: [],
+          }));
+          sortGroups(shells, groupBy.sort, fallback);
+          chosen = shells
+            .slice(0, size)
+            .map((shell) => [
+              shell.label,
+              counts.get(shell.label) as { key: string | number; count: number },
+            ]);
+        }
+        const docsOf = new Map<string, number[]>(chosen.map(([label]) => [label, []]));
+        if (needDocs) {
+          for (const doc of docs) {
+            for (const value of new Set(numericValues(this.index, groupBy.field, doc)))
+              docsOf.get(labelOf(value))?.push(doc);
+          }
+        }
+        let items = chosen.map(([label, entry]) => {
+          const item = needDocs
+            ? this.bucket(docsOf.get(label) as number[], groupBy, entry.key)
+            : { key: entry.key, rowCount: entry.count, subAggs: [], subGroupBys: [] };
+          return { ...item, label };
+        });
+        sortGroups(items, groupBy.sort, fallback);
+        items = items.slice(0, size);
         return {
           name: groupBy.name,
           kind: 'field',
