@@ -1174,7 +1174,7 @@ class Aggregator {
     };
   }
 
-  groupBy(groupBy: GroupBy, docs: readonly number[]): GroupByResult {
+  groupBy(groupBy: GroupBy, docs: Int32Array | readonly number[]): GroupByResult {
     switch (groupBy.kind) {
       case 'field': {
         const schema = (findField(this.index.meta.fields, groupBy.field) as { field: FieldSchema })
@@ -1264,7 +1264,7 @@ class Aggregator {
       case 'range': {
         const ranges = [...groupBy.ranges].sort((a, b) => a.from - b.from || a.to - b.to);
         const items = ranges.map((range) => {
-          const inside = docs.filter((doc) =>
+          const inside = Array.from(docs).filter((doc) =>
             numericValues(this.index, groupBy.field, doc).some(
               (value) => (value as number) >= range.from && (value as number) < range.to,
             ),
@@ -1277,7 +1277,7 @@ class Aggregator {
         const items = groupBy.filters.map((filter, i) => {
           const bits = this.evaluator.evaluate(filter);
           return this.bucket(
-            docs.filter((doc) => bits[doc] === 1 && this.visible[doc] === 1),
+            Array.from(docs).filter((doc) => bits[doc] === 1 && this.visible[doc] === 1),
             groupBy,
             i,
           );
@@ -1386,8 +1386,12 @@ export function runSearch(index: SearchIndex, plan: SearchPlan): SearchOutcome {
   const evaluator = new Evaluator(index);
   const visible = index.visibleDocs();
   const bits = evaluator.evaluate(plan.query);
-  const matched: number[] = [];
-  for (let doc = 0; doc < visible.length; doc++) if (visible[doc] && bits[doc]) matched.push(doc);
+  // One pass to count, one to fill: a typed list, not a million-element array, for the GC's sake.
+  let count = 0;
+  for (let doc = 0; doc < visible.length; doc++) if (visible[doc] && bits[doc]) count++;
+  const matched = new Int32Array(count);
+  for (let doc = 0, i = 0; doc < visible.length; doc++)
+    if (visible[doc] && bits[doc]) matched[i++] = doc;
 
   const sorters = plan.cursor?.sorters ?? plan.sorters ?? defaultSorters(index);
   let scores: Map<number, number> | undefined;
@@ -1447,13 +1451,9 @@ export function runSearch(index: SearchIndex, plan: SearchPlan): SearchOutcome {
 }
 
 /** The k smallest docs under `compare`, in order (a bounded max-heap, then a sort). */
-function topK(
-  docs: readonly number[],
-  k: number,
-  compare: (a: number, b: number) => number,
-): number[] {
+function topK(docs: Int32Array, k: number, compare: (a: number, b: number) => number): number[] {
   if (k <= 0) return [];
-  if (docs.length <= k) return [...docs].sort(compare);
+  if (docs.length <= k) return Array.from(docs).sort(compare);
   const heap: number[] = [];
   const up = (i: number): void => {
     while (i > 0) {
