@@ -372,6 +372,8 @@ export class SearchIndex implements RowObserver {
   private built = false;
   /** Time of the newest change applied (ms). */
   syncedTo = 0;
+  /** The visible-docs bitmap of the last search while nothing changed and no TTL applies. */
+  private visibleCache: Uint8Array | undefined;
 
   constructor(
     public meta: SearchIndexMeta,
@@ -470,6 +472,7 @@ export class SearchIndex implements RowObserver {
   }
 
   private apply(key: string, row: Row | null): void {
+    this.visibleCache = undefined;
     const old = this.docOf.get(key);
     if (old !== undefined) {
       this.live[old] = 0;
@@ -504,6 +507,7 @@ export class SearchIndex implements RowObserver {
 
   /** Renumbers the live documents, dropping dead ones. */
   private compact(): void {
+    this.visibleCache = undefined;
     const rows: Array<[string, Row]> = [];
     for (let doc = 0; doc < this.docCount; doc++) {
       if (!this.live[doc]) continue;
@@ -528,7 +532,6 @@ export class SearchIndex implements RowObserver {
    * has passed since the row was written.
    */
   visibleDocs(): Uint8Array {
-    const bits = new Uint8Array(this.docCount);
     const now = this.clock();
     let oldest = Number.NEGATIVE_INFINITY;
     if (this.meta.timeToLive > 0) oldest = now - this.meta.timeToLive * 1000;
@@ -536,9 +539,12 @@ export class SearchIndex implements RowObserver {
     if (tableTtl > 0) oldest = Math.max(oldest, now - tableTtl * 1000);
     const live = this.live;
     if (oldest === Number.NEGATIVE_INFINITY) {
-      bits.set(live.subarray(0, this.docCount));
-      return bits;
+      // Shared between searches until the next change: callers only read it.
+      if (this.visibleCache?.length !== this.docCount)
+        this.visibleCache = live.slice(0, this.docCount);
+      return this.visibleCache;
     }
+    const bits = new Uint8Array(this.docCount);
     const written = this.writtenAt;
     for (let doc = 0; doc < this.docCount; doc++)
       if (live[doc] && (written[doc] as number) >= oldest) bits[doc] = 1;

@@ -1194,15 +1194,17 @@ class Aggregator {
         };
         if (field instanceof KeywordField && !schema.isArray) {
           const perTerm = new Int32Array(field.terms.length);
-          for (const doc of docs) {
-            const id = field.termOf[doc] as number;
+          const termOf = field.termOf;
+          for (let i = 0; i < docs.length; i++) {
+            const id = termOf[docs[i] as number] as number;
             if (id >= 0) perTerm[id] = (perTerm[id] as number) + 1;
           }
           for (let id = 0; id < perTerm.length; id++)
             if ((perTerm[id] as number) > 0) bump(field.terms[id] as string, perTerm[id] as number);
         } else if (field instanceof NumericField && !schema.isArray) {
           const perValue = new Map<number, number>();
-          for (const doc of docs) {
+          for (let i = 0; i < docs.length; i++) {
+            const doc = docs[i] as number;
             if (!field.has[doc]) continue;
             const value = field.values[doc] as number;
             perValue.set(value, (perValue.get(value) ?? 0) + 1);
