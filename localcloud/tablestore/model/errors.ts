@@ -42,6 +42,3 @@ export const invalid = (message: string): OtsError => new OtsError('OTSParameter
 
 export const tableNotExist = (): OtsError =>
   new OtsError('OTSObjectNotExist', 'Requested table does not exist.');
-
-export const conditionCheckFail = (): OtsError =>
-  new OtsError('OTSConditionCheckFail', 'Condition check failed.');

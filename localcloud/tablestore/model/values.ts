@@ -37,9 +37,6 @@ export interface Row {
 
 export type PkType = 'INTEGER' | 'STRING' | 'BINARY';
 
-export const INT64_MIN = -(2n ** 63n);
-export const INT64_MAX = 2n ** 63n - 1n;
-
 export function pkTypeOf(value: PkValue): PkType {
   return value.t === 'int' ? 'INTEGER' : value.t === 'str' ? 'STRING' : 'BINARY';
 }
@@ -68,10 +65,6 @@ export function variantName(value: PkInput | CellValue): string {
 
 export function pkTypeVariantName(type: PkType): string {
   return type === 'INTEGER' ? 'VT_INTEGER' : type === 'STRING' ? 'VT_STRING' : 'VT_BLOB';
-}
-
-export function compareBytes(a: Buffer, b: Buffer): number {
-  return Buffer.compare(a, b);
 }
 
 function utf8(value: string): Buffer {
@@ -109,10 +102,6 @@ export function compareCellValues(a: CellValue, b: CellValue): number | undefine
     case 'bin':
       return Buffer.compare(a.v, (b as { v: Buffer }).v);
   }
-}
-
-export function cellValueEquals(a: CellValue, b: CellValue): boolean {
-  return compareCellValues(a, b) === 0;
 }
 
 /** Bytes the service counts for a value in size limits and capacity units. */

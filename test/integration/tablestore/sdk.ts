@@ -82,12 +82,6 @@ export interface SdkDescribeTableResponse {
   }>;
 }
 
-export interface SdkError extends Error {
-  /** The HTTP status: the SDK does not parse the Error protobuf. */
-  code: number | string;
-  headers?: Record<string, string>;
-}
-
 type Params = Record<string, unknown>;
 
 export interface SdkClient {
@@ -302,10 +296,5 @@ export interface TableStoreModule {
 }
 
 export const TableStore = require('tablestore') as TableStoreModule;
-
-/** The SDK's protobuf classes (to build raw requests in tests, e.g. with a corrupted checksum). */
-export const sdkProtos = require('tablestore/lib/protocol/tablestore_compiled_proto.js') as {
-  main: { proto: Record<string, { encode(message: object): { finish(): Uint8Array } }> };
-};
 
 export const long = (value: number | bigint): Int64 => TableStore.Long.fromString(String(value));
