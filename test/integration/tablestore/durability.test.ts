@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ALICE, INSTANCE } from './harness';
 import { attrsOf, createTable, ignore, pkOf } from './helpers';
 import { long, type SdkClient, TableStore } from './sdk';
@@ -157,12 +157,26 @@ describe('durability under SIGKILL', () => {
       indexMetas: [{ name: 'durable_by_owner', primaryKey: ['owner'], definedColumn: [] }],
     });
     const run1 = writeUntilStopped(first.client, 'a');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Kill once the log has outgrown the threshold at least once and writes go on after it, however
+    // slow the machine: a fixed wait left no snapshot on a loaded machine.
+    const snapshot = path.join(dataDir, 'tablestore.snapshot.ndjson');
+    await vi.waitFor(
+      () => {
+        expect(fs.existsSync(snapshot)).toBe(true);
+        expect(run1.acknowledged.size).toBeGreaterThan(100);
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    const atSnapshot = run1.acknowledged.size;
+    await vi.waitFor(() => expect(run1.acknowledged.size).toBeGreaterThan(atSnapshot + 50), {
+      timeout: 20_000,
+      interval: 20,
+    });
     await kill(first.child, 'SIGKILL');
     await run1.stop();
     expect(run1.acknowledged.size).toBeGreaterThan(100);
     // The log outgrew the threshold at least once: recovery reads a snapshot and a log after it.
-    expect(fs.existsSync(path.join(dataDir, 'tablestore.snapshot.ndjson'))).toBe(true);
+    expect(fs.existsSync(snapshot)).toBe(true);
 
     const second = await start(64 * 1024);
     const afterKill = await readAll(second.client);
