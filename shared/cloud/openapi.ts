@@ -39,7 +39,14 @@ export function createOpenApiClient<C>(
   Client: OpenApiClientClass<C>,
   target: CloudEndpoint,
   credentials: CloudCredentials,
-  options: { connectTimeoutMs?: number; readTimeoutMs?: number } = {},
+  options: {
+    connectTimeoutMs?: number;
+    readTimeoutMs?: number;
+    /** For SDKs that sign per region (SLS signature v4). */
+    regionId?: string;
+    /** The SDK's signature version where it has several (SLS: v1, its default, or v4). */
+    signatureVersion?: string;
+  } = {},
 ): C {
   const Constructor = sdkClass(Client);
   return new Constructor(
@@ -49,6 +56,8 @@ export function createOpenApiClient<C>(
       ...(credentials.securityToken ? { securityToken: credentials.securityToken } : {}),
       endpoint: target.endpoint,
       protocol: target.protocol,
+      ...(options.regionId ? { regionId: options.regionId } : {}),
+      ...(options.signatureVersion ? { signatureVersion: options.signatureVersion } : {}),
       connectTimeout: options.connectTimeoutMs ?? 5_000,
       readTimeout: options.readTimeoutMs ?? 10_000,
       userAgent: 'rd-governance',
@@ -85,13 +94,19 @@ export function readSdkFailure(error: unknown): SdkFailure {
   const httpStatus = field(error, 'statusCode');
   const code = String(field(data, 'Code', 'code') ?? field(error, 'code') ?? 'UnknownError');
   const requestId = field(data, 'RequestId', 'requestId') ?? field(error, 'requestId');
-  const rawMessage = field(data, 'Message', 'message') ?? field(error, 'message') ?? String(error);
+  const rawMessage = String(
+    field(data, 'Message', 'message') ?? field(error, 'message') ?? String(error),
+  );
   const name = String(field(error, 'name') ?? '');
   const network =
     typeof httpStatus !== 'number' && (NETWORK_CODES.test(code) || /timeout/i.test(name + code));
+  // The SLS SDK's errors carry no message in `data` and prefix the service's with the code.
+  const message = rawMessage.startsWith(`${code}: `)
+    ? rawMessage.slice(code.length + 2)
+    : rawMessage;
   return {
     code,
-    message: String(rawMessage),
+    message,
     ...(typeof httpStatus === 'number' ? { httpStatus } : {}),
     ...(requestId !== undefined ? { requestId: String(requestId) } : {}),
     network,
@@ -101,9 +116,15 @@ export function readSdkFailure(error: unknown): SdkFailure {
 const DENIED =
   /^(NoPermission|NotAuthorized|Forbidden|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidSecurityToken)/;
 
+/**
+ * Throttling codes without "Throttling" in them. SLS answers 403 with its quota codes (per shard,
+ * or per project for writes and reads); they mean "later", not "never".
+ */
+const THROTTLING_CODES = /^(Shard)?(Read|Write)QuotaExceed$/;
+
 export function failureKind(failure: SdkFailure): CloudFailureKind {
   if (failure.network) return 'unavailable';
-  if (/Throttling/i.test(failure.code)) return 'throttled';
+  if (/Throttling/i.test(failure.code) || THROTTLING_CODES.test(failure.code)) return 'throttled';
   if (DENIED.test(failure.code) || failure.httpStatus === 401 || failure.httpStatus === 403) {
     return 'denied';
   }

@@ -29,6 +29,40 @@ describe('reading SDK failures', () => {
     expect(failureKind(readSdkFailure(error))).toBe(kind);
   });
 
+  // The SLS SDK's errors: code = errorCode, statusCode = HTTP status, the message prefixed with
+  // the code, the request id in data (as @alicloud/gateway-sls raises them).
+  function slsError(statusCode: number, code: string, message = 'm') {
+    return Object.assign(new Error(`${code}: ${message}`), {
+      code,
+      statusCode,
+      data: { httpCode: statusCode, requestId: 'SLSREQ', statusCode },
+    });
+  }
+
+  it.each([
+    [slsError(403, 'ShardWriteQuotaExceed'), 'throttled'],
+    [slsError(403, 'ShardReadQuotaExceed'), 'throttled'],
+    [slsError(403, 'WriteQuotaExceed'), 'throttled'],
+    [slsError(403, 'ReadQuotaExceed'), 'throttled'],
+    [slsError(401, 'Unauthorized'), 'denied'],
+    [slsError(404, 'LogStoreNotExist'), 'rejected'],
+    [slsError(400, 'InvalidCursor'), 'rejected'],
+    [slsError(503, 'ServerBusy'), 'unavailable'],
+    [slsError(500, 'InternalServerError'), 'failed'],
+  ])('SLS %#: classifies as %s', (error, kind) => {
+    expect(failureKind(readSdkFailure(error))).toBe(kind);
+  });
+
+  it('reads an SLS error without repeating its code in the message', () => {
+    expect(readSdkFailure(slsError(404, 'ProjectNotExist', 'Project p does not exist'))).toEqual({
+      code: 'ProjectNotExist',
+      message: 'Project p does not exist',
+      httpStatus: 404,
+      requestId: 'SLSREQ',
+      network: false,
+    });
+  });
+
   it('takes code, message and request id from the error body', () => {
     expect(readSdkFailure(sdkError(403, 'NoPermission', 'not authorized'))).toEqual({
       code: 'NoPermission',
