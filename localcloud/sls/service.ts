@@ -91,18 +91,22 @@ export interface SlsAddress {
  * Where a request is addressed. The project is the first label of the host:
  * `<project>.<region>[-intranet|-share].log.aliyuncs.com` (through localcloud as an HTTP proxy),
  * `<project>.127.0.0.1:<port>` / `<project>.localhost:<port>` (a client that connects by address),
- * or `<project>.@127.0.0.1:<port>` (the Node SDK with endpoint `@127.0.0.1:<port>`: the URL reads
- * `<project>.` as user info, so it connects to localcloud and sends the project in Host).
+ * or, from the Node SDK with an endpoint `<real endpoint>@127.0.0.1:<port>` (or `@127.0.0.1:<port>`),
+ * `<project>.<region>.log.aliyuncs.com@127.0.0.1:<port>` (or `<project>.@127.0.0.1:<port>`): the
+ * URL reads everything before `@` as user info, so the client connects to localcloud and sends
+ * the whole name in Host; the part before `@` is then read as the host name it stands for.
  */
 export function parseSlsHost(host: string, defaultRegion: string): SlsAddress {
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  const at = host.lastIndexOf('@');
+  const named = at === -1 ? host : host.slice(0, at);
+  const hostname = named.replace(/:\d+$/, '').replace(/\.$/, '').toLowerCase();
   const cloud =
     /^(?:([a-z0-9-]+)\.)?([a-z0-9-]+?)(?:-intranet|-share|-vpc)?\.log\.aliyuncs\.com$/.exec(
       hostname,
     );
   if (cloud) return { project: cloud[1], region: cloud[2] as string };
-  const userInfo = /^([a-z0-9-]+)\.@/.exec(hostname);
-  if (userInfo) return { project: userInfo[1], region: defaultRegion };
+  if (at !== -1 && /^[a-z0-9-]+$/.test(hostname))
+    return { project: hostname, region: defaultRegion };
   const local = /^([a-z0-9-]+)\.(?:localhost|127\.\d+\.\d+\.\d+)$/.exec(hostname);
   if (local) return { project: local[1], region: defaultRegion };
   return { project: undefined, region: defaultRegion };

@@ -104,6 +104,16 @@ describe('SLS addressing', () => {
     ],
     ['cn-beijing.log.aliyuncs.com', { project: undefined, region: 'cn-beijing' }],
     ['proj-a.@127.0.0.1:8790', { project: 'proj-a', region: 'cn-hangzhou' }],
+    [
+      'proj-a.cn-shanghai.log.aliyuncs.com@127.0.0.1:8790',
+      { project: 'proj-a', region: 'cn-shanghai' },
+    ],
+    [
+      'proj-a.cn-beijing-intranet.log.aliyuncs.com@127.0.0.1:8790',
+      { project: 'proj-a', region: 'cn-beijing' },
+    ],
+    ['cn-shanghai.log.aliyuncs.com@127.0.0.1:8790', { project: undefined, region: 'cn-shanghai' }],
+    ['@127.0.0.1:8790', { project: undefined, region: 'cn-hangzhou' }],
     ['proj-a.127.0.0.1:8790', { project: 'proj-a', region: 'cn-hangzhou' }],
     ['proj-a.localhost:8790', { project: 'proj-a', region: 'cn-hangzhou' }],
     ['127.0.0.1:8790', { project: undefined, region: 'cn-hangzhou' }],
