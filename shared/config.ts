@@ -31,6 +31,23 @@ const endpointSchema = z
     'must be host or host:port',
   );
 
+// A region's Log Service endpoint with `{region}` standing for the region id: host[:port], or
+// `<host name>@host:port` (localcloud: the client connects to what follows the `@`).
+const slsEndpointTemplateSchema = z
+  .string()
+  .refine((value) => value.includes('{region}'), 'must contain {region}')
+  .refine(
+    (value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value),
+    'must not include a scheme (CLOUD_PROTOCOL sets it)',
+  )
+  .refine(
+    (value) =>
+      /^([a-z0-9.-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/.test(
+        value.replaceAll('{region}', 'cn-hangzhou'),
+      ),
+    'must be a host[:port] template such as {region}.log.aliyuncs.com',
+  );
+
 const httpUrlSchema = z
   .string()
   .refine(
@@ -82,6 +99,14 @@ const variables = {
   FUNCTION_COMPUTE_ENDPOINT: variable(
     endpointSchema,
     'host[:port] of the Function Compute API, e.g. <account>.cn-hangzhou-internal.fc.aliyuncs.com',
+  ),
+  SLS_ENDPOINT: variable(
+    slsEndpointTemplateSchema.default('{region}.log.aliyuncs.com'),
+    "a region's Log Service endpoint, {region} standing for the region id (default {region}.log.aliyuncs.com)",
+  ),
+  SLS_OWN_REGION_ENDPOINT: variable(
+    slsEndpointTemplateSchema.default('{region}-intranet.log.aliyuncs.com'),
+    "Log Service's endpoint in the functions' own region (default {region}-intranet.log.aliyuncs.com)",
   ),
   STS_ASSUME_ROLE_RATE: variable(
     z.coerce.number().int().min(1).max(100).default(95),
@@ -202,6 +227,10 @@ const sections = {
     }),
   }),
   ram: section({ variables: ['RAM_ENDPOINT'], build: (v) => ({ endpoint: v.RAM_ENDPOINT }) }),
+  sls: section({
+    variables: ['SLS_ENDPOINT', 'SLS_OWN_REGION_ENDPOINT'],
+    build: (v) => ({ endpoint: v.SLS_ENDPOINT, ownRegionEndpoint: v.SLS_OWN_REGION_ENDPOINT }),
+  }),
   fc: section({
     variables: ['FUNCTION_COMPUTE_ENDPOINT'],
     build: (v) => ({ endpoint: v.FUNCTION_COMPUTE_ENDPOINT }),

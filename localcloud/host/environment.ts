@@ -30,10 +30,17 @@ export interface EnvironmentInputs {
   hostEnv?: Record<string, string | undefined>;
 }
 
-/** Where the local cloud's services are, as the project's variables name them. */
+/**
+ * Where the local cloud's services are, as the project's variables name them. Log Service
+ * endpoints are templates over the region: `<real host name>@<localcloud>` makes the SLS SDK
+ * connect to localcloud and send `<project>.<region>.log.aliyuncs.com@...` as Host, from which
+ * localcloud reads the project and the region (localcloud/README.md, "SLS").
+ */
 export function localCloudEndpoints(cloud: LocalCloudEnv): Record<string, string> {
   return {
     CLOUD_PROTOCOL: 'http',
+    SLS_ENDPOINT: `{region}.log.aliyuncs.com@${cloud.endpoints.sls}`,
+    SLS_OWN_REGION_ENDPOINT: `{region}-intranet.log.aliyuncs.com@${cloud.endpoints.sls}`,
     STS_ENDPOINT: cloud.endpoints.sts,
     RESOURCEMANAGER_ENDPOINT: cloud.endpoints.resourcemanager,
     RAM_ENDPOINT: cloud.endpoints.ram,

@@ -68,6 +68,26 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads Log Service endpoints as templates over the region', () => {
+    expect(loadConfig({}, ['sls']).sls).toEqual({
+      endpoint: '{region}.log.aliyuncs.com',
+      ownRegionEndpoint: '{region}-intranet.log.aliyuncs.com',
+    });
+    const local = '{region}.log.aliyuncs.com@127.0.0.1:8790';
+    expect(
+      loadConfig({ SLS_ENDPOINT: local, SLS_OWN_REGION_ENDPOINT: local }, ['sls']).sls,
+    ).toEqual({ endpoint: local, ownRegionEndpoint: local });
+    for (const [value, problem] of [
+      ['cn-hangzhou.log.aliyuncs.com', 'must contain {region}'],
+      ['https://{region}.log.aliyuncs.com', 'must not include a scheme'],
+      ['{region}.log.aliyuncs.com/path', 'must be a host[:port] template'],
+    ] as const) {
+      const error = configError(() => loadConfig({ SLS_ENDPOINT: value }, ['sls']));
+      expect(error.variables).toEqual(['SLS_ENDPOINT']);
+      expect(error.message).toContain(problem);
+    }
+  });
+
   it('accepts host:port endpoints (localcloud)', () => {
     const config = loadConfig({ STS_ENDPOINT: '127.0.0.1:40123', CLOUD_PROTOCOL: 'http' }, [
       'sts',

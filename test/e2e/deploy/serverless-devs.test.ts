@@ -134,6 +134,11 @@ describe('Serverless Devs (pinned s) reads s.yaml offline', () => {
       `${DEFAULT_ACCOUNT}.cn-hangzhou-internal.fc.aliyuncs.com`,
     );
     expect(api?.props.environmentVariables.AUTH_ISSUER).toBe(DEPLOY_ENV.AUTH_ISSUER);
+    // `{region}` is the adapter's placeholder, not Serverless Devs syntax: it stays as written.
+    expect(api?.props.environmentVariables.SLS_ENDPOINT).toBe('{region}.log.aliyuncs.com');
+    expect(api?.props.environmentVariables.SLS_OWN_REGION_ENDPOINT).toBe(
+      '{region}-intranet.log.aliyuncs.com',
+    );
   });
 
   it('s preview -a <alias> deploys into the account of that access', () => {

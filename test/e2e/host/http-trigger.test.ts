@@ -154,6 +154,8 @@ describe('HTTP trigger', () => {
       FUNCTION_COMPUTE_ENDPOINT: cloud.env.endpoints.fc,
       TABLESTORE_ENDPOINT: `http://${cloud.env.endpoints.tablestore}`,
       TABLESTORE_INSTANCE: 'rdgov',
+      SLS_ENDPOINT: `{region}.log.aliyuncs.com@${cloud.env.endpoints.sls}`,
+      SLS_OWN_REGION_ENDPOINT: `{region}-intranet.log.aliyuncs.com@${cloud.env.endpoints.sls}`,
       AUTH_ISSUER: host.auth.issuer,
       AUTH_AUDIENCE: 'rd-governance',
       AUTH_ROLES_CLAIM: 'roles',
