@@ -7,10 +7,28 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
 
-/** Native addons esbuild cannot bundle; they ship beside the bundle in node_modules. */
-export const NATIVE_EXTERNALS = ['lz4-napi', '*.node'];
+/** Native addons esbuild cannot bundle. None is shipped: a bundle that needs one fails to load. */
+export const NATIVE_EXTERNALS = ['*.node'];
+
+/**
+ * The SLS SDK's gateway requires the native addon `lz4-napi` when it loads. The SLS adapter
+ * compresses and decompresses bodies itself (zlib deflate, and its own TypeScript lz4), so the
+ * bundle gives the SDK the project's TypeScript lz4 under that name instead of shipping a native
+ * addon beside it (README "Dependencies": the figures of `npm run bench -- sls-adapter`).
+ * Referenced by path, not imported: bundling imports no application code.
+ */
+export const LZ4_NAPI_REPLACEMENT = fileURLToPath(
+  new URL('../shared/cloud/sls/lz4-napi.ts', import.meta.url),
+);
+const lz4NapiInTypeScript: Plugin = {
+  name: 'lz4-napi-in-typescript',
+  setup(build) {
+    build.onResolve({ filter: /^lz4-napi$/ }, () => ({ path: LZ4_NAPI_REPLACEMENT }));
+  },
+};
 
 // CommonJS dependencies inside an ESM bundle call `require` for node built-ins; ESM has none.
 // Aliased import so it cannot collide with a bundled module's own `createRequire` binding.
@@ -52,7 +70,7 @@ export function functionBundleOptions(entry: string, outfile: string): BuildOpti
     metafile: true,
     external: NATIVE_EXTERNALS,
     banner: { js: CREATE_REQUIRE_BANNER },
-    plugins: [declareSdkLoopVariables],
+    plugins: [declareSdkLoopVariables, lz4NapiInTypeScript],
     legalComments: 'none',
     logLevel: 'silent',
   };
