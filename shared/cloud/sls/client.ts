@@ -135,7 +135,7 @@ function hintFor(region: string, accountId: string) {
       return `The project is not in ${region} of account ${accountId}: the product's log service may not be enabled there.`;
     }
     if (kind === 'denied') {
-      return `A project answers only its owner's identities: use credentials of account ${accountId} (its access role) allowed the log: action on the project.`;
+      return `A project answers only its owner's identities: use credentials of account ${accountId} (its access role), allowed this call's log: action on the project.`;
     }
     if (kind === 'throttled') {
       return 'The shard or project is over its quota; retried with backoff. Lasting throttling calls for more shards.';
@@ -177,7 +177,7 @@ export function createLogService(options: LogServiceOptions): LogService {
     return new CloudApiError(failure, error);
   }
 
-  /** An idempotent call, retried while transient. */
+  /** A call retried while its failure is transient (PutLogs' duplicates: see putGroup). */
   async function call<T>(api: string, where: string, send: () => Promise<T>): Promise<T> {
     try {
       return await withRetry(send, options);
@@ -202,7 +202,7 @@ export function createLogService(options: LogServiceOptions): LogService {
   const describe = (address: LogstoreAddress) =>
     `project ${address.project}, Logstore ${address.logstore}`;
 
-  async function pullOnce(
+  async function pullRange(
     address: LogstoreAddress,
     shardId: number,
     query: Record<string, string>,
@@ -252,7 +252,7 @@ export function createLogService(options: LogServiceOptions): LogService {
     }
   }
 
-  async function putOnce(address: LogstoreAddress, batch: LogBatch): Promise<PutOutcome> {
+  async function putGroup(address: LogstoreAddress, batch: LogBatch): Promise<PutOutcome> {
     const where = describe(address);
     const tags: LogTag[] = [...(batch.tags ?? []), { key: BATCH_ID_TAG, value: batch.batchId }];
     const raw = isEncoded(batch.group)
@@ -431,7 +431,7 @@ export function createLogService(options: LogServiceOptions): LogService {
     },
 
     pull(address, shardId, range) {
-      return pullOnce(address, shardId, {
+      return pullRange(address, shardId, {
         type: 'log',
         cursor: range.cursor,
         count: String(range.count ?? 1000),
@@ -444,7 +444,7 @@ export function createLogService(options: LogServiceOptions): LogService {
     },
 
     put(address, batch) {
-      return putOnce(address, batch);
+      return putGroup(address, batch);
     },
   };
 }
