@@ -1,12 +1,14 @@
 // Creates the store's Tablestore tables and indexes, idempotently: missing ones are created,
-// existing ones verified (a table whose primary key differs stops the setup, naming it).
+// existing ones verified (a table whose primary key differs stops the setup, naming it); then the
+// deployment's cursor signing key, if there is none yet (shared/store/signing-keys.ts says why it
+// lives there; it is never printed).
 // Run by s.yaml's post-deploy action on `s deploy`, and by the local function host on
 // `npm start`, with the deployer's credentials in ALIBABA_CLOUD_ACCESS_KEY_ID /
 // ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials).
 
 import { createTablestoreClient } from '../shared/cloud/tablestore';
 import { ConfigurationError, loadConfig } from '../shared/config';
-import { ensureStoreTables } from '../shared/store';
+import { ensureSigningKey, ensureStoreTables, storeTables } from '../shared/store';
 
 function credentialsFromEnvironment() {
   const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     credentials: () => credentials,
   });
   const report = await ensureStoreTables(client);
+  const signingKey = await ensureSigningKey(client, storeTables());
   const parts = [
     `created ${report.created.length}${report.created.length ? ` (${report.created.join(', ')})` : ''}`,
     `verified ${report.verified.length}`,
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
     ...(report.optionsUpdated.length
       ? [`options updated: ${report.optionsUpdated.join(', ')}`]
       : []),
+    `cursor signing key ${signingKey.created ? 'created' : 'kept'}`,
   ];
   process.stdout.write(`setup-tables: instance ${tablestore.instance}: ${parts.join('; ')}\n`);
 }

@@ -40,6 +40,16 @@ export interface DirectorySnapshot {
   delegations: DelegationRecord[];
 }
 
+/**
+ * A folder path as the API writes it everywhere (`folderPath`, a tree node's `path`): the folder
+ * names from the root down, joined by '/', e.g. Root/Production/Web. Unambiguous: RD folder names
+ * cannot contain '/' (letters, digits, Chinese characters, '_', '.', '-') and are unique among
+ * siblings.
+ */
+export function folderPathText(folders: ReadonlyArray<{ name: string }>): string {
+  return folders.map((folder) => folder.name).join('/');
+}
+
 export interface FolderNode {
   id: string;
   name: string;
@@ -52,9 +62,10 @@ export interface FolderNode {
 
 /** A member account as GET /v1/directory shows it (not a managed member: see onboarding). */
 export interface DirectoryAccount {
-  id: string;
+  accountId: string;
   displayName: string;
   folderId: string;
+  /** See folderPathText. */
   folderPath: string;
   joinMethod: string;
   type: string;

@@ -124,7 +124,7 @@ export function buildDirectory(snapshot: DirectorySnapshot): BuildResult {
   if (problems.length > 0) return { ok: false, problems };
 
   const members: DirectoryAccount[] = sortedMembers.map((m) => ({
-    id: m.accountId,
+    accountId: m.accountId,
     displayName: m.displayName,
     folderId: m.folderId,
     folderPath: paths.get(m.folderId) ?? '',

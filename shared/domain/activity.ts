@@ -7,6 +7,49 @@ import type { Page } from './paging';
 export const ACTIVITY_OUTCOMES = ['succeeded', 'failed', 'refused'] as const;
 export type ActivityOutcome = (typeof ACTIVITY_OUTCOMES)[number];
 
+/**
+ * Every action the activity log records, with the one outcome each is recorded with and what it
+ * means: one name per event, whichever run or request caused it (README "Activity log" lists
+ * them; a test keeps the two the same).
+ */
+export const ACTIVITY_ACTIONS = {
+  'scope.added': { outcome: 'succeeded', meaning: 'a scope was created, with its services' },
+  'scope.updated': { outcome: 'succeeded', meaning: "a scope's services changed" },
+  'scope.removed': { outcome: 'succeeded', meaning: 'a scope was deleted' },
+  'member.onboarded': {
+    outcome: 'succeeded',
+    meaning: 'a member became managed (first onboarding, or a retry that succeeded)',
+  },
+  'member.onboarding-failed': {
+    outcome: 'failed',
+    meaning:
+      'onboarding a member failed: unreachable (role ARN and refusal) or an onboarding step failed; the next reconcile retries it',
+  },
+  'member.moved': { outcome: 'succeeded', meaning: 'a managed member moved to another folder' },
+  'member.updated': {
+    outcome: 'succeeded',
+    meaning: "a managed member's record changed otherwise (covering scopes, name)",
+  },
+  'member.offboarded': {
+    outcome: 'succeeded',
+    meaning: 'a member left management; what was kept for it is cleared, data sources are kept',
+  },
+  'member.removal-refused': {
+    outcome: 'refused',
+    meaning: 'DELETE /v1/members/{id} was refused: a folder or directory scope covers the member',
+  },
+  'role.repaired': {
+    outcome: 'succeeded',
+    meaning: 'a missing service-linked role was created in a member',
+  },
+  'role.repair-failed': {
+    outcome: 'failed',
+    meaning: 'creating a missing service-linked role failed, with the cloud reason',
+  },
+} as const satisfies Record<string, { outcome: ActivityOutcome; meaning: string }>;
+
+export type ActivityAction = keyof typeof ACTIVITY_ACTIONS;
+
 export interface ActivityTarget {
   type: string;
   id: string;
@@ -19,7 +62,7 @@ export interface ActivityEntry {
   /** The member account concerned, if any. */
   accountId?: string;
   cause: ActivityCause;
-  /** What was done, e.g. `scope.added`, `member.onboarded`, `role.repaired`. */
+  /** What happened: one of ACTIVITY_ACTIONS (entries written by older versions may hold others). */
   action: string;
   target?: ActivityTarget;
   outcome: ActivityOutcome;
@@ -28,7 +71,10 @@ export interface ActivityEntry {
   requestId?: string;
 }
 
-export type NewActivity = Omit<ActivityEntry, 'id' | 'at'> & { at?: string };
+export type NewActivity = Omit<ActivityEntry, 'id' | 'at' | 'action'> & {
+  action: ActivityAction;
+  at?: string;
+};
 
 export interface ActivityQuery {
   /** Only entries concerning this account; all entries when absent. */

@@ -16,6 +16,7 @@ import {
 import { errorResponse, errorResponseToWeb } from '../runtime/error-response';
 import type { InvocationBindings } from '../runtime/http';
 import { type Access, authorize, type Principal, type TokenVerifier } from './auth';
+import { parseQuery } from './validation';
 
 export type ApiEnv = {
   Bindings: InvocationBindings;
@@ -33,13 +34,31 @@ export const errorEnvelopeSchema = z.strictObject({
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface RouteDefinition {
+/** The query parameters a route takes: a strict object, so that any other one is refused. */
+export type QuerySchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
+
+/** A route that takes no query parameter. */
+export const NO_QUERY = z.strictObject({});
+
+/**
+ * One route. Every route declares its query parameters and the frame checks them before the
+ * route runs: a parameter it does not take is 400 InvalidRequest naming it, on every route (one
+ * rule; test/unit/http/query-parameters.test.ts sends one to each).
+ */
+export interface RouteDefinition<Q extends QuerySchema = QuerySchema> {
   method: HttpMethod;
   /** hono path pattern, e.g. /v1/members/:accountId */
   path: string;
   /** Who may call it: 'public', or the role a bearer token must grant. */
   access: Access;
-  handle(c: ApiContext): Response | Promise<Response>;
+  /** Its query parameters (NO_QUERY when it takes none). */
+  query: Q;
+  handle(c: ApiContext, query: z.output<Q>): Response | Promise<Response>;
+}
+
+/** A route with its handler typed by its query schema. */
+export function defineRoute<Q extends QuerySchema>(route: RouteDefinition<Q>): RouteDefinition {
+  return route;
 }
 
 export interface HttpAppOptions {
@@ -105,7 +124,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<ApiEnv> {
         'principal',
         await authorize(options.verifier, route.access, c.req.header('authorization')),
       );
-      return route.handle(c);
+      return route.handle(c, parseQuery(c.req.url, route.query));
     });
   }
   // Registered after every route: only methods no route answered reach these.

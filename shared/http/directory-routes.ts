@@ -1,13 +1,15 @@
 // GET /v1/directory: the Resource Directory as a folder tree, read live through the
-// ResourceManager API with the function's own credentials. Viewer role.
+// ResourceManager API with the function's own credentials (JSON, or with `Accept: text/plain` a
+// table of folder ids and paths). Viewer role.
 
 import { z } from 'zod';
-import type { FolderNode } from '../directory/model';
+import type { Directory, FolderNode } from '../directory/model';
 import type { DirectorySource } from '../directory/ports';
 import { readDirectory } from '../directory/read-directory';
 import type { Invocation } from '../runtime/context';
-import type { RouteDefinition } from './app';
-import { jsonResponse, parseQuery } from './validation';
+import { defineRoute, type RouteDefinition } from './app';
+import { prefersOverJson } from './negotiation';
+import { jsonResponse } from './validation';
 
 /** RD folder ids: the root folder r-..., other folders fd-... */
 export const FOLDER_ID = /^(r|fd)-[A-Za-z0-9]{1,64}$/;
@@ -30,7 +32,7 @@ export const folderNodeSchema: z.ZodType<FolderNode> = z.strictObject({
 });
 
 export const directoryAccountSchema = z.strictObject({
-  id: z.string().min(1),
+  accountId: z.string().min(1),
   displayName: z.string(),
   folderId: z.string().min(1),
   folderPath: z.string(),
@@ -56,6 +58,26 @@ export const directoryResponseSchema = z.strictObject({
   ),
 });
 
+/**
+ * The folder tree as a text table (`Accept: text/plain`): one line per folder, depth first in the
+ * tree's order, with its id, its path and how many members sit directly in it. For reading the
+ * tree and picking a folder id by path without reading the JSON, e.g.
+ * `awk '$2 == "Root/Production" {print $1}'`.
+ */
+export function folderTable(directory: Directory): string {
+  const rows: Array<[string, string, string]> = [['FOLDER ID', 'PATH', 'MEMBERS']];
+  const visit = (node: FolderNode) => {
+    rows.push([node.id, node.path, String(node.members.length)]);
+    for (const child of node.children) visit(child);
+  };
+  visit(directory.root);
+  const idWidth = Math.max(...rows.map(([id]) => id.length));
+  const pathWidth = Math.max(...rows.map(([, path]) => path.length));
+  return `${rows
+    .map(([id, path, members]) => `${id.padEnd(idWidth)}  ${path.padEnd(pathWidth)}  ${members}`)
+    .join('\n')}\n`;
+}
+
 export interface DirectoryRouteDependencies {
   /** The directory as seen with this invocation's credentials. */
   directorySource(invocation: Invocation): Pick<DirectorySource, 'readSnapshot'>;
@@ -63,17 +85,23 @@ export interface DirectoryRouteDependencies {
 
 export function directoryRoutes(deps: DirectoryRouteDependencies): RouteDefinition[] {
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/v1/directory',
       access: 'viewer',
-      async handle(c) {
-        const query = parseQuery(c.req.url, directoryQuerySchema);
+      query: directoryQuerySchema,
+      async handle(c, query) {
         const directory = await readDirectory(deps.directorySource(c.env.invocation), {
           ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),
         });
+        if (prefersOverJson(c.req.header('accept'), 'text/plain')) {
+          return new Response(folderTable(directory), {
+            status: 200,
+            headers: { 'content-type': 'text/plain; charset=utf-8' },
+          });
+        }
         return jsonResponse('GET /v1/directory', directoryResponseSchema, directory);
       },
-    },
+    }),
   ];
 }

@@ -3,18 +3,19 @@
 // built): no version, no dependency state, nothing from the directory.
 
 import { z } from 'zod';
-import type { RouteDefinition } from './app';
+import { defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { jsonResponse } from './validation';
 
 export const healthResponseSchema = z.strictObject({ status: z.literal('ok') });
 
 export function healthRoutes(): RouteDefinition[] {
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/v1/health',
       access: 'public',
+      query: NO_QUERY,
       handle: () => jsonResponse('GET /v1/health', healthResponseSchema, { status: 'ok' }),
-    },
+    }),
   ];
 }

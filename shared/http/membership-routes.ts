@@ -3,11 +3,13 @@
 // operator role. Handlers validate, call a use case, and render its result; nothing else.
 
 import { z } from 'zod';
+import { folderPathText } from '../directory/model';
 import type { Caller } from '../domain/caller';
 import { MAX_PAGE_LIMIT } from '../domain/paging';
 import type { Membership } from '../onboarding/membership';
 import {
   MANAGED_SERVICES,
+  type ManagedMember,
   MEMBER_STATUSES,
   managedServiceSchema,
   SCOPE_KINDS,
@@ -15,9 +17,9 @@ import {
 import type { MembershipQueries } from '../onboarding/queries';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import type { ApiContext, RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { FOLDER_ID } from './directory-routes';
-import { jsonResponse, parseJsonBody, parseParams, parseQuery } from './validation';
+import { jsonResponse, parseJsonBody, parseParams } from './validation';
 
 export const ACCOUNT_ID = /^\d{16}$/;
 const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
@@ -30,11 +32,12 @@ export const scopeInputSchema = z
   .strictObject({
     kind: z.enum(SCOPE_KINDS, { error: () => `must be one of ${SCOPE_KINDS.join(', ')}` }),
     targetId: z.string().max(128, 'must be at most 128 characters').optional(),
+    // Optional: left out, a new scope enables no service and an existing one keeps its own.
     services: z
       .array(managedServiceSchema)
-      .min(1, 'name at least one service')
       .max(MANAGED_SERVICES.length, `at most ${MANAGED_SERVICES.length} services`)
-      .refine((list) => new Set(list).size === list.length, 'must not repeat a service'),
+      .refine((list) => new Set(list).size === list.length, 'must not repeat a service')
+      .optional(),
   })
   .superRefine((input, ctx) => {
     const issue = (message: string) =>
@@ -85,7 +88,8 @@ const managedMemberSchema = z.strictObject({
   status: z.enum(MEMBER_STATUSES),
   scopeIds: z.array(z.string()),
   folderId: z.string().optional(),
-  folderPath: z.array(z.strictObject({ id: z.string(), name: z.string() })).optional(),
+  /** As in GET /v1/directory: folder names from the root, e.g. Root/Production/Web. */
+  folderPath: z.string().optional(),
   joinMethod: z.enum(['created', 'invited']).optional(),
   lastReconcileAt: z.string().optional(),
   failure: failureSchema.optional(),
@@ -160,6 +164,7 @@ export const scopeResponseSchema = z.strictObject({
 
 export const reconcileRunsResponseSchema = z.strictObject({
   runs: z.array(reconcileSummarySchema),
+  nextCursor: z.string().optional(),
 });
 
 export const activityResponseSchema = z.strictObject({
@@ -196,18 +201,34 @@ export const removableResponseSchema = z.strictObject({
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
 
-const activityQuerySchema = z.strictObject({
-  accountId: accountIdSchema.optional(),
-  from: isoTime.optional(),
-  to: isoTime.optional(),
-  order: z.enum(['newest-first', 'oldest-first']).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
-  cursor: z.string().max(4096).optional(),
+/** A paging cursor as a query parameter (what it holds is checked where it is read). */
+const cursorSchema = z.string().min(1).max(1024).optional();
+
+const activityQuerySchema = z
+  .strictObject({
+    accountId: accountIdSchema.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    order: z.enum(['newest-first', 'oldest-first']).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
+    cursor: cursorSchema,
+  })
+  .superRefine((query, ctx) => {
+    if (query.from === undefined || query.to === undefined) return;
+    if (Date.parse(query.from) <= Date.parse(query.to)) return;
+    const message = `from (${query.from}) is later than to (${query.to})`;
+    ctx.addIssue({ code: 'custom', path: ['from'], message });
+    ctx.addIssue({ code: 'custom', path: ['to'], message });
+  });
+
+const reconcileRunsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  cursor: cursorSchema,
 });
 
 const memberQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
-  cursor: z.string().max(4096).optional(),
+  cursor: cursorSchema,
   status: z.enum(MEMBER_STATUSES).optional(),
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
 });
@@ -244,35 +265,37 @@ export function callerOf(c: ApiContext): Caller {
 export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefinition[] {
   const use = (c: ApiContext) => deps.membership(c.env.invocation, c.env.logger);
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/v1/prerequisites',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
         const report = await use(c).queries.prerequisites();
         return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, report);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/scopes',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
-        parseQuery(c.req.url, z.strictObject({}));
         const scopes = await use(c).queries.scopes();
         return jsonResponse('GET /v1/scopes', scopesResponseSchema, { scopes });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/v1/scopes',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
         const input = await parseJsonBody(c.req.raw, scopeInputSchema);
         const result = await use(c).changes.addScope(
           {
             kind: input.kind,
-            services: input.services,
+            ...(input.services !== undefined ? { services: input.services } : {}),
             ...(input.targetId !== undefined ? { targetId: input.targetId } : {}),
           },
           callerOf(c),
@@ -284,91 +307,101 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           result.created ? 201 : 200,
         );
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/scopes/:scopeId',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
         const { scopeId } = parseParams(c.req.param(), scopeParams);
         const answer = await use(c).queries.scope(scopeId);
         return jsonResponse('GET /v1/scopes/:scopeId', scopeResponseSchema, answer);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'DELETE',
       path: '/v1/scopes/:scopeId',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
         const { scopeId } = parseParams(c.req.param(), scopeParams);
         const result = await use(c).changes.removeScope(scopeId, callerOf(c));
         return jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/members',
       access: 'viewer',
-      async handle(c) {
-        const query = parseQuery(c.req.url, memberQuerySchema);
+      query: memberQuerySchema,
+      async handle(c, query) {
         const page = await use(c).queries.members({
           limit: query.limit,
           ...(query.cursor ? { cursor: query.cursor } : {}),
           ...(query.status ? { status: query.status } : {}),
           ...(query.scopeId ? { scopeId: query.scopeId } : {}),
         });
-        return jsonResponse('GET /v1/members', membersResponseSchema, page);
+        return jsonResponse('GET /v1/members', membersResponseSchema, {
+          ...page,
+          members: page.members.map(memberView),
+        });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/members/:accountId',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
         const { accountId } = parseParams(c.req.param(), accountParams);
         const answer = await use(c).queries.member(accountId);
-        return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, answer);
+        return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, {
+          ...answer,
+          member: memberView(answer.member),
+        });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'DELETE',
       path: '/v1/members/:accountId',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
         const { accountId } = parseParams(c.req.param(), accountParams);
         const result = await use(c).changes.removeMember(accountId, callerOf(c));
         return jsonResponse('DELETE /v1/members/:accountId', scopeChangeResponseSchema, result);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/v1/reconcile',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
-        parseQuery(c.req.url, z.strictObject({}));
         const summary = await use(c).changes.reconcile(callerOf(c));
         return jsonResponse('POST /v1/reconcile', reconcileSummarySchema, summary);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/reconcile/runs',
       access: 'viewer',
-      async handle(c) {
-        const query = parseQuery(
-          c.req.url,
-          z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
-        );
-        const runs = await use(c).queries.reconcileRuns(query.limit);
-        return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, { runs });
+      query: reconcileRunsQuerySchema,
+      async handle(c, query) {
+        const page = await use(c).queries.reconcileRuns({
+          limit: query.limit,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, page);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/delegated-administrator/removable',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
-        parseQuery(c.req.url, z.strictObject({}));
         const answer = await use(c).queries.delegatedAdministratorRemovable(
           c.env.invocation.accountId,
         );
@@ -378,13 +411,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           answer,
         );
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/activity',
       access: 'viewer',
-      async handle(c) {
-        const query = parseQuery(c.req.url, activityQuerySchema);
+      query: activityQuerySchema,
+      async handle(c, query) {
         const page = await use(c).queries.activity({
           limit: query.limit,
           ...(query.accountId ? { accountId: query.accountId } : {}),
@@ -395,8 +428,14 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
         });
         return jsonResponse('GET /v1/activity', activityResponseSchema, page);
       },
-    },
+    }),
   ];
+}
+
+/** A managed member as the API shows it: its folder path as text, as in GET /v1/directory. */
+function memberView(member: ManagedMember): z.input<typeof managedMemberSchema> {
+  const { folderPath, ...rest } = member;
+  return folderPath === undefined ? rest : { ...rest, folderPath: folderPathText(folderPath) };
 }
 
 const scopeParams = z.strictObject({

@@ -7,9 +7,10 @@ import type { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import type { SweepStarted } from '../roles/sweep';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import type { ApiContext, RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
-import { jsonResponse, parseParams, parseQuery } from './validation';
+import { prefersOverJson } from './negotiation';
+import { jsonResponse, parseParams } from './validation';
 
 /** What the routes call: the service-linked-role use cases, for one invocation. */
 export interface RoleUseCases {
@@ -91,23 +92,15 @@ const accountParams = z.strictObject({
   accountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
 });
 
-/** text/csv when the client asks for it (and not for JSON first). */
-function wantsCsv(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const types = accept.split(',').map((part) => part.split(';')[0]?.trim().toLowerCase());
-  const csv = types.indexOf('text/csv');
-  const json = types.indexOf('application/json');
-  return csv >= 0 && (json < 0 || csv < json);
-}
-
 export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
   const use = (c: ApiContext) => deps.roles(c.env.invocation, c.env.logger);
   const accountOf = (c: ApiContext) => parseParams(c.req.param(), accountParams).accountId;
   return [
-    {
+    defineRoute({
       method: 'GET',
       path: '/v1/members/:accountId/roles',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
         const accountId = accountOf(c);
         const { needed, checks } = await use(c).roles.memberRoles(accountId);
@@ -121,11 +114,12 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
           checks,
         });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/v1/members/:accountId/roles/check',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
         const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c));
         return jsonResponse(
@@ -134,11 +128,12 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
           report,
         );
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/v1/members/:accountId/roles/repair',
       access: 'operator',
+      query: NO_QUERY,
       async handle(c) {
         const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c), {
           repair: true,
@@ -149,30 +144,27 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
           report,
         );
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'POST',
       path: '/v1/roles/sweep',
       access: 'operator',
-      async handle(c) {
-        const query = parseQuery(
-          c.req.url,
-          z.strictObject({ repair: z.enum(['true', 'false']).optional() }),
-        );
+      query: z.strictObject({ repair: z.enum(['true', 'false']).optional() }),
+      async handle(c, query) {
         const started = await use(c).startSweep(
           query.repair === undefined ? {} : { repair: query.repair === 'true' },
         );
         return jsonResponse('POST /v1/roles/sweep', sweepStartedSchema, started, 202);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'GET',
       path: '/v1/roles/report',
       access: 'viewer',
+      query: NO_QUERY,
       async handle(c) {
-        parseQuery(c.req.url, z.strictObject({}));
         const { report, lines } = await use(c).report();
-        if (wantsCsv(c.req.header('accept'))) {
+        if (prefersOverJson(c.req.header('accept'), 'text/csv')) {
           return new Response(toCsv(lines), {
             status: 200,
             headers: {
@@ -183,6 +175,6 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
         }
         return jsonResponse('GET /v1/roles/report', roleReportSchema, report);
       },
-    },
+    }),
   ];
 }

@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { AccountPlacement, DirectoryRoot, DirectorySource } from '../directory/ports';
+import type { ActivityAction } from '../domain/activity';
 import { type ActivityCause, type Caller, describeCause } from '../domain/caller';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
 import { type LeaseGuard, LeaseLost, runUnderLease } from '../domain/lease';
@@ -94,7 +95,8 @@ export interface ScopeInput {
   kind: ScopeKind;
   /** Account or folder id; the Resource Directory id (or nothing) for kind directory. */
   targetId?: string;
-  services: string[];
+  /** Services to enable; absent: none for a new scope, unchanged for an existing one. */
+  services?: string[];
 }
 
 type Target = { kind: 'full' } | { kind: 'accounts'; accountIds: string[] };
@@ -142,8 +144,8 @@ export class Membership {
     const targetId = await this.resolveTarget(input, root);
     return this.underLease('A membership change', undefined, async (guard) => {
       const id = scopeIdFor(input.kind, targetId);
-      const services = [...new Set(input.services)].sort();
       const existing = await this.deps.store.scopes.get(id);
+      const services = [...new Set(input.services ?? existing?.services ?? [])].sort();
       let scope: Scope;
       let created = false;
       guard.stillHeld();
@@ -161,7 +163,7 @@ export class Membership {
           'scope.added',
           { scope: id },
           'succeeded',
-          `services: ${services.join(', ')}`,
+          describeServices(services),
         );
       } else if (existing.services.join() !== services.join()) {
         scope = await this.deps.store.scopes.update({ ...existing, services });
@@ -170,7 +172,7 @@ export class Membership {
           'scope.updated',
           { scope: id },
           'succeeded',
-          `services: ${services.join(', ')}`,
+          describeServices(services),
         );
       } else {
         scope = existing;
@@ -209,7 +211,7 @@ export class Membership {
       if (wide.length > 0) {
         await this.log(
           caller,
-          'member.remove',
+          'member.removal-refused',
           { member: accountId },
           'refused',
           `managed through ${wide.map((s) => s.id).join(', ')}`,
@@ -497,7 +499,7 @@ export class Membership {
     });
     await this.log(
       caller,
-      'member.onboarded',
+      failure ? 'member.onboarding-failed' : 'member.onboarded',
       { member: desired.accountId },
       failure ? 'failed' : 'succeeded',
       failure ? describeFailure(status, failure) : `scopes: ${desired.scopeIds.join(', ')}`,
@@ -604,7 +606,7 @@ export class Membership {
 
   private async log(
     caller: Caller,
-    action: string,
+    action: ActivityAction,
     target: { scope: string } | { member: string },
     outcome: 'succeeded' | 'failed' | 'refused',
     detail?: string,
@@ -633,6 +635,10 @@ function asMember(member: ManagedMember | DesiredMember): ManagedMember {
   if ('version' in member) return member;
   const now = new Date(0).toISOString();
   return { ...member, status: 'onboarding', version: 0, createdAt: now, updatedAt: now };
+}
+
+function describeServices(services: readonly string[]): string {
+  return `services: ${services.length > 0 ? services.join(', ') : 'none'}`;
 }
 
 function describeFailure(status: MemberStatus, failure: Omit<MemberFailure, 'at'>): string {

@@ -28,8 +28,8 @@ export interface RunRecord<S> {
 
 export interface ReconcileRunLog {
   record<S>(kind: string, run: RunRecord<S>): Promise<void>;
-  /** The newest runs first. */
-  latest<S>(kind: string, limit: number): Promise<Array<RunRecord<S>>>;
+  /** One page of runs of `kind`, newest first. */
+  page<S>(kind: string, request: PageRequest): Promise<Page<RunRecord<S>>>;
 }
 
 /** Where the management scope keeps its records. */

@@ -4,7 +4,7 @@
 
 import type { DirectorySource } from '../directory/ports';
 import type { ActivityEntry, ActivityLog, ActivityQuery } from '../domain/activity';
-import type { Page } from '../domain/paging';
+import type { Page, PageRequest } from '../domain/paging';
 import { NotFound } from '../errors';
 import { delegatedAdministratorRemovable, type RemovableAnswer } from './delegated-administrator';
 import type { ReconcileSummary } from './membership';
@@ -20,7 +20,7 @@ export interface MembershipQueriesDeps {
   store: {
     scopes: Pick<ScopeRepository, 'get' | 'list'>;
     members: Pick<MemberRepository, 'get' | 'list' | 'listCoveredBy' | 'page'>;
-    reconcileRuns: Pick<ReconcileRunLog, 'latest'>;
+    reconcileRuns: Pick<ReconcileRunLog, 'page'>;
     activity: Pick<ActivityLog, 'list'>;
   };
   directory: Pick<DirectorySource, 'readRoot'>;
@@ -81,10 +81,13 @@ export class MembershipQueries {
     return { member, scopes: covering.filter((s) => s !== undefined) };
   }
 
-  /** The summaries of the latest full reconciles, newest first. */
-  async reconcileRuns(limit: number): Promise<ReconcileSummary[]> {
-    const runs = await this.deps.store.reconcileRuns.latest<ReconcileSummary>('reconcile', limit);
-    return runs.map((run) => run.summary);
+  /** The summaries of full reconciles, newest first, one page at a time. */
+  async reconcileRuns(
+    request: PageRequest,
+  ): Promise<{ runs: ReconcileSummary[]; nextCursor?: string }> {
+    const page = await this.deps.store.reconcileRuns.page<ReconcileSummary>('reconcile', request);
+    const runs = page.items.map((run) => run.summary);
+    return page.nextCursor === undefined ? { runs } : { runs, nextCursor: page.nextCursor };
   }
 
   activity(query: ActivityQuery): Promise<Page<ActivityEntry>> {

@@ -162,7 +162,7 @@ export class ServiceLinkedRoles {
         await this.deps.store.activity.append({
           accountId: member.accountId,
           cause: caller.cause,
-          action: 'role.repaired',
+          action: created.created ? 'role.repaired' : 'role.repair-failed',
           target: { type: 'role', id: `${member.accountId}/${role.roleName}` },
           outcome: created.created ? 'succeeded' : 'failed',
           detail: created.created

@@ -15,6 +15,7 @@ import {
 } from '../cloud/tablestore';
 import type { ActivityEntry, ActivityLog, ActivityQuery, NewActivity } from '../domain/activity';
 import { type Clock, isoNow } from '../domain/clock';
+import type { CursorCodec } from '../domain/cursor';
 import type { Page } from '../domain/paging';
 import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
 import type { StoreTables } from './tables';
@@ -29,7 +30,12 @@ export class TablestoreActivityLog
   extends BasePersistence<PrimaryKeySpecOf<ActivityTable>, ColumnsSpecOf<ActivityTable>>
   implements ActivityLog
 {
-  constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
+  constructor(
+    client: TablestoreClient,
+    tables: StoreTables,
+    private readonly cursors: CursorCodec,
+    clock?: Clock,
+  ) {
     super(client, tables.activity, clock);
   }
 
@@ -78,7 +84,7 @@ export class TablestoreActivityLog
       to?.toString(),
       newestFirst,
     ]);
-    const { rows, nextCursor } = await this.pageRows(range, query, binding);
+    const { rows, nextCursor } = await this.pageRows(range, query, binding, this.cursors);
     const items = rows.map(fromRow);
     return nextCursor === undefined ? { items } : { items, nextCursor };
   }

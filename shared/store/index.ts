@@ -4,6 +4,7 @@
 
 import type { TablestoreClient } from '../cloud/tablestore';
 import { type Clock, systemClock } from '../domain/clock';
+import { createCursorCodec } from '../domain/cursor';
 import { TablestoreActivityLog } from './activity';
 import { TablestoreIdempotencyStore } from './idempotency';
 import { TablestoreLeaseStore } from './lease';
@@ -11,16 +12,17 @@ import { TablestoreMemberRepository } from './members';
 import { TablestoreReconcileRunLog } from './reconcile-runs';
 import { TablestoreRoleCheckRepository } from './role-checks';
 import { TablestoreScopeRepository } from './scopes';
+import { ensureSigningKey } from './signing-keys';
 import { DEFAULT_TABLE_PREFIX, storeTables } from './tables';
 
 export * from './activity';
-export * from './errors';
 export * from './idempotency';
 export * from './lease';
 export * from './members';
 export * from './reconcile-runs';
 export * from './role-checks';
 export * from './scopes';
+export { CURSOR_SIGNING_KEY, ensureSigningKey } from './signing-keys';
 export {
   DEFAULT_TABLE_PREFIX,
   ensureStoreTables,
@@ -49,13 +51,17 @@ export function createStore(options: {
   const tables = storeTables(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
   const clock = options.clock ?? systemClock;
   const { client } = options;
+  // One codec for every paged listing, its key read (or made) at the first cursor.
+  const cursors = createCursorCodec(
+    async () => (await ensureSigningKey(client, tables, undefined, clock)).key,
+  );
   return {
     scopes: new TablestoreScopeRepository(client, tables, clock),
-    members: new TablestoreMemberRepository(client, tables, clock),
+    members: new TablestoreMemberRepository(client, tables, cursors, clock),
     roleChecks: new TablestoreRoleCheckRepository(client, tables, clock),
-    activity: new TablestoreActivityLog(client, tables, clock),
+    activity: new TablestoreActivityLog(client, tables, cursors, clock),
     idempotency: new TablestoreIdempotencyStore(client, tables, clock),
     leases: new TablestoreLeaseStore(client, tables, clock),
-    reconcileRuns: new TablestoreReconcileRunLog(client, tables, clock),
+    reconcileRuns: new TablestoreReconcileRunLog(client, tables, cursors, clock),
   };
 }

@@ -3,6 +3,7 @@
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
 import type { Clock } from '../domain/clock';
+import type { CursorCodec } from '../domain/cursor';
 import type { Page, PageRequest } from '../domain/paging';
 import type { ManagedMember } from '../onboarding/model';
 import type { MemberRepository } from '../onboarding/ports';
@@ -23,7 +24,12 @@ export class TablestoreMemberRepository
   >
   implements MemberRepository, ManagedMemberReader
 {
-  constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
+  constructor(
+    client: TablestoreClient,
+    tables: StoreTables,
+    private readonly cursors: CursorCodec,
+    clock?: Clock,
+  ) {
     super(client, tables.members, clock);
   }
 
@@ -41,6 +47,7 @@ export class TablestoreMemberRepository
       { start, end, direction: 'forward' },
       request,
       'members',
+      this.cursors,
     );
     const items = rows.map((row) => this.fromRow(row));
     return nextCursor === undefined ? { items } : { items, nextCursor };

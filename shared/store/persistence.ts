@@ -7,19 +7,23 @@
 // observations that may arrive out of order are written only if newer. Nothing here reads a
 // row, changes it and writes it back without a condition.
 
-import type {
-  Column,
-  ColumnsSpec,
-  Condition,
-  KeyOf,
-  PrimaryKey,
-  PrimaryKeySpec,
-  RangeKey,
-  RowOf,
-  TablestoreClient,
-  TypedTable,
+import {
+  type Column,
+  type ColumnsSpec,
+  type Condition,
+  isEmptyRange,
+  isInRange,
+  type KeyOf,
+  type PrimaryKey,
+  type PrimaryKeySpec,
+  type PrimaryKeyValue,
+  type RangeKey,
+  type RowOf,
+  type TablestoreClient,
+  type TypedTable,
 } from '../cloud/tablestore';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
+import { type CursorCodec, InvalidCursor } from '../domain/cursor';
 import { MAX_PAGE_LIMIT, type PageRequest } from '../domain/paging';
 import {
   ConcurrentModification,
@@ -29,7 +33,6 @@ import {
   type VersionedRepository,
 } from '../domain/records';
 import { conditionalWrite } from './conditional-write';
-import { decodeCursor, encodeCursor } from './cursor';
 
 export abstract class BasePersistence<P extends PrimaryKeySpec, C extends ColumnsSpec> {
   protected readonly clock: Clock;
@@ -123,18 +126,24 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
   }
 
   /**
-   * One page of a range. The cursor carries the next start key and is bound to `binding` (the
-   * query it belongs to), so a cursor from another query is refused rather than misread.
+   * One page of a range. Its cursor is the next start key, signed for `binding` (the query it
+   * belongs to, with this table's name) by the deployment's cursor codec; a cursor coming back is
+   * verified, then checked against the table's key and the range (InvalidCursor otherwise), so
+   * no cursor can make a query read outside its own range.
    */
   protected async pageRows(
     range: { start: RangeKey; end: RangeKey; direction: 'forward' | 'backward' },
     page: PageRequest,
     binding: string,
+    cursors: CursorCodec,
   ): Promise<{ rows: Array<RowOf<P, C>>; nextCursor?: string }> {
     const limit = Math.max(1, Math.min(MAX_PAGE_LIMIT, Math.floor(page.limit)));
+    const query = `${this.table.name}\n${binding}`;
     let start: RangeKey | undefined = page.cursor
-      ? decodeCursor(page.cursor, binding, this.table.primaryKeyNames)
+      ? await this.cursorStart(cursors, query, page.cursor, range)
       : range.start;
+    // An empty range (from = to) has nothing to read; Tablestore refuses it as a request.
+    if (isEmptyRange(range)) return { rows: [] };
     const rows: Array<RowOf<P, C>> = [];
     while (start !== undefined && rows.length < limit) {
       const result = await this.client.getRange({
@@ -147,9 +156,32 @@ export abstract class BasePersistence<P extends PrimaryKeySpec, C extends Column
       for (const row of result.rows) rows.push(this.table.decode(row));
       start = result.next;
     }
-    return start === undefined
-      ? { rows }
-      : { rows, nextCursor: encodeCursor(start as PrimaryKey, binding) };
+    if (start === undefined) return { rows };
+    const position = (start as PrimaryKey).map(([, value]) => value);
+    return { rows, nextCursor: await cursors.encode(query, position) };
+  }
+
+  /** The start key a cursor carries, once it is known to be this table's key inside `range`. */
+  private async cursorStart(
+    cursors: CursorCodec,
+    query: string,
+    cursor: string,
+    range: { start: RangeKey; end: RangeKey; direction: 'forward' | 'backward' },
+  ): Promise<PrimaryKey> {
+    const values = await cursors.decode(query, cursor);
+    const columns = this.table.definition.primaryKey;
+    if (values.length !== columns.length) {
+      throw new InvalidCursor(`its position does not fit table ${this.table.name}`);
+    }
+    const key = columns.map(({ name, type }, i): readonly [string, PrimaryKeyValue] => {
+      const value = values[i];
+      if (type === 'string' && typeof value === 'string') return [name, value];
+      if (type === 'int64' && typeof value === 'bigint') return [name, value];
+      if (type === 'binary' && value instanceof Uint8Array) return [name, Buffer.from(value)];
+      throw new InvalidCursor(`its position does not fit table ${this.table.name}`);
+    });
+    if (!isInRange(key, range)) throw new InvalidCursor('its position lies outside this query');
+    return key;
   }
 }
 

@@ -3,6 +3,8 @@
 
 import type { ColumnsSpecOf, PrimaryKeySpecOf, TablestoreClient } from '../cloud/tablestore';
 import type { Clock } from '../domain/clock';
+import type { CursorCodec } from '../domain/cursor';
+import type { Page, PageRequest } from '../domain/paging';
 import type { ReconcileRunLog, RunRecord } from '../onboarding/ports';
 import { BasePersistence, isoFromMillis, millisFromIso } from './persistence';
 import type { StoreTables } from './tables';
@@ -13,7 +15,12 @@ export class TablestoreReconcileRunLog
   extends BasePersistence<PrimaryKeySpecOf<RunsTable>, ColumnsSpecOf<RunsTable>>
   implements ReconcileRunLog
 {
-  constructor(client: TablestoreClient, tables: StoreTables, clock?: Clock) {
+  constructor(
+    client: TablestoreClient,
+    tables: StoreTables,
+    private readonly cursors: CursorCodec,
+    clock?: Clock,
+  ) {
     super(client, tables.reconcileRuns, clock);
   }
 
@@ -30,18 +37,23 @@ export class TablestoreReconcileRunLog
     );
   }
 
-  /** The newest runs first. */
-  async latest<S>(kind: string, limit: number): Promise<Array<RunRecord<S>>> {
-    const out: Array<RunRecord<S>> = [];
-    for await (const row of this.scanRows({ kind }, 'backward')) {
-      out.push({
+  /** One page of runs of `kind`, newest first; follow `nextCursor` until it is absent. */
+  async page<S>(kind: string, request: PageRequest): Promise<Page<RunRecord<S>>> {
+    const { start, end } = this.table.prefixRange({ kind }, 'backward');
+    const { rows, nextCursor } = await this.pageRows(
+      { start, end, direction: 'backward' },
+      request,
+      JSON.stringify(['reconcile-runs', kind]),
+      this.cursors,
+    );
+    const items = rows.map(
+      (row): RunRecord<S> => ({
         runId: row.runId,
         startedAt: isoFromMillis(row.startedAt),
         finishedAt: isoFromMillis(row.finishedAt),
         summary: JSON.parse(row.summary) as S,
-      });
-      if (out.length >= limit) break;
-    }
-    return out;
+      }),
+    );
+    return nextCursor === undefined ? { items } : { items, nextCursor };
   }
 }

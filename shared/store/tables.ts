@@ -156,6 +156,18 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
       timeToLiveSeconds: RECONCILE_RUNS_TTL_SECONDS,
     }),
 
+    // Secrets the deployment makes for itself, one row each (see signing-keys.ts): never in an
+    // environment variable, where the FC console would show them.
+    keys: defineTable({
+      name: `${prefix}keys`,
+      primaryKey: [['keyName', 'string']],
+      columns: {
+        /** base64 of the key's bytes. */
+        secret: column.string(),
+        createdAt: column.int64(),
+      },
+    }),
+
     leases: defineTable({
       name: `${prefix}leases`,
       primaryKey: [['leaseName', 'string']],

@@ -3,7 +3,7 @@
 
 import { createFcInvoker } from '../cloud/fc/invoke';
 import type { Config } from '../config';
-import { createHttpApp } from '../http/app';
+import { createHttpApp, type RouteDefinition } from '../http/app';
 import { createTokenVerifier, type TokenVerifier } from '../http/auth';
 import { type DirectoryRouteDependencies, directoryRoutes } from '../http/directory-routes';
 import { healthRoutes } from '../http/health-routes';
@@ -41,6 +41,16 @@ function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
   };
 }
 
+/** Every route of the API. */
+export function apiRoutes(dependencies: ApiRouteDependencies): RouteDefinition[] {
+  return [
+    ...healthRoutes(),
+    ...directoryRoutes(dependencies),
+    ...membershipRoutes(dependencies),
+    ...roleRoutes(dependencies),
+  ];
+}
+
 export function createApi(
   config: ApiConfig,
   overrides: { verifier?: TokenVerifier; dependencies?: ApiRouteDependencies } = {},
@@ -48,12 +58,7 @@ export function createApi(
   const dependencies = overrides.dependencies ?? cloudDependencies(config);
   return createHttpApp({
     verifier: overrides.verifier ?? createTokenVerifier(config.auth),
-    routes: [
-      ...healthRoutes(),
-      ...directoryRoutes(dependencies),
-      ...membershipRoutes(dependencies),
-      ...roleRoutes(dependencies),
-    ],
+    routes: apiRoutes(dependencies),
   });
 }
 

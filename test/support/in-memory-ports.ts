@@ -10,11 +10,12 @@ import type {
   DirectoryRoot,
   DirectorySource,
 } from '../../shared/directory/ports';
-import type {
-  ActivityEntry,
-  ActivityLog,
-  ActivityQuery,
-  NewActivity,
+import {
+  ACTIVITY_ACTIONS,
+  type ActivityEntry,
+  type ActivityLog,
+  type ActivityQuery,
+  type NewActivity,
 } from '../../shared/domain/activity';
 import type { Clock } from '../../shared/domain/clock';
 import {
@@ -108,6 +109,11 @@ export class InMemoryActivityLog implements ActivityLog {
   readonly entries: ActivityEntry[] = [];
   constructor(private readonly clock: Clock) {}
   async append(input: NewActivity): Promise<ActivityEntry> {
+    // One name per event: an action is only ever recorded with its own outcome.
+    const expected = ACTIVITY_ACTIONS[input.action].outcome;
+    if (input.outcome !== expected) {
+      throw new Error(`${input.action} is recorded as ${expected}, not ${input.outcome}`);
+    }
     const entry: ActivityEntry = {
       ...input,
       id: randomUUID(),
@@ -176,12 +182,15 @@ export class InMemoryRunLog implements ReconcileRunLog {
   async record<S>(kind: string, run: RunRecord<S>): Promise<void> {
     this.runs.push({ kind, run });
   }
-  async latest<S>(kind: string, limit: number): Promise<Array<RunRecord<S>>> {
-    return this.runs
+  async page<S>(kind: string, request: PageRequest): Promise<Page<RunRecord<S>>> {
+    const all = this.runs
       .filter((r) => r.kind === kind)
       .map((r) => r.run as RunRecord<S>)
-      .reverse()
-      .slice(0, limit);
+      .reverse();
+    const start = request.cursor ? Number(request.cursor) : 0;
+    const items = all.slice(start, start + request.limit);
+    const next = start + items.length;
+    return next < all.length ? { items, nextCursor: String(next) } : { items };
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type RowWrite,
   type TablestoreClient,
 } from '../../shared/cloud/tablestore';
+import { type CursorValue, createCursorCodec, InvalidCursor } from '../../shared/domain/cursor';
 import {
   IdempotencyInProgress,
   IdempotencyLockLost,
@@ -19,7 +20,14 @@ import {
 } from '../../shared/domain/idempotency';
 import { type Lease, LeaseLost } from '../../shared/domain/lease';
 import { ConcurrentModification, RecordAlreadyExists } from '../../shared/domain/records';
-import { createStore, ensureStoreTables, InvalidCursor, type Store } from '../../shared/store';
+import {
+  CURSOR_SIGNING_KEY,
+  createStore,
+  ensureSigningKey,
+  ensureStoreTables,
+  type Store,
+  storeTables,
+} from '../../shared/store';
 import { ManualClock } from './manual-clock';
 import { seededRandom } from './seeded-random';
 
@@ -701,7 +709,7 @@ export async function activityLogPagesByAccountAndTime({
   clock.advance(1_000);
   await store.activity.append({
     cause: { kind: 'timer', trigger: 'reconcile' },
-    action: 'reconcile.finished',
+    action: 'scope.updated',
     outcome: 'succeeded',
   });
 
@@ -726,7 +734,7 @@ export async function activityLogPagesByAccountAndTime({
   const global = await store.activity.list({ limit: 100 });
   expect(global.items).toHaveLength(26);
   expect(global.items[0]).toMatchObject({
-    action: 'reconcile.finished',
+    action: 'scope.updated',
     cause: { kind: 'timer', trigger: 'reconcile' },
   });
   expect(global.nextCursor).toBeUndefined();
@@ -751,4 +759,74 @@ export async function activityLogPagesByAccountAndTime({
   await expect(store.activity.list({ limit: 2, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
     InvalidCursor,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging cursors
+
+/**
+ * Cursors are signed with the deployment's key (made once, in the store's keys table, whoever
+ * asks first) and checked again against the table and the query's range, so even a cursor signed
+ * with the right key cannot read outside its query; deleting the key rotates it.
+ */
+export async function cursorsAreSignedAndChecked(backend: Backend): Promise<void> {
+  const { client, store, clock } = await storeFixture(backend);
+  const tables = storeTables(backend.prefix);
+  for (let i = 0; i < 6; i++) {
+    clock.advance(1_000);
+    await store.activity.append({
+      accountId: i % 2 === 0 ? '111111111111' : '222222222222',
+      cause: { kind: 'user', identity: 'alice' },
+      action: 'member.onboarded',
+      target: { type: 'member', id: String(i) },
+      outcome: 'succeeded',
+    });
+  }
+  // Many processes ask for the key at once: one is made, all get it.
+  const keys = await Promise.all(
+    Array.from({ length: 8 }, () => ensureSigningKey(client, tables, 'scenario-key')),
+  );
+  expect(keys.filter((k) => k.created)).toHaveLength(1);
+  expect(new Set(keys.map((k) => Buffer.from(k.key).toString('hex'))).size).toBe(1);
+
+  const first = await store.activity.list({ accountId: '111111111111', limit: 1 });
+  const cursor = first.nextCursor ?? '';
+  expect(cursor).not.toBe('');
+  const second = await store.activity.list({ accountId: '111111111111', limit: 1, cursor });
+  expect(second.items.map((e) => e.accountId)).toEqual(['111111111111']);
+
+  // Signed with the deployment's own key, positions that do not fit are still refused.
+  const { key } = await ensureSigningKey(client, tables);
+  const signer = createCursorCodec(async () => key);
+  const query = `${tables.activity.name}\n${JSON.stringify(['activity', 'account:111111111111', undefined, undefined, true])}`;
+  const forged = async (position: CursorValue[]) => signer.encode(query, position);
+  const refused = async (position: CursorValue[]) =>
+    expect(
+      store.activity.list({
+        accountId: '111111111111',
+        limit: 10,
+        cursor: await forged(position),
+      }),
+    ).rejects.toBeInstanceOf(InvalidCursor);
+  await refused(['global', BigInt(clock.now() + 3_600_000), '']); // another stream: wider
+  await refused(['account:000000000000', 0n, '']); // outside the range
+  await refused(['account:111111111111', 'not a time', '']); // a string where int64 is
+  await refused(['account:111111111111', 0n]); // too short
+  // A genuine position in range, signed the same way, is read.
+  const inRange = await store.activity.list({
+    accountId: '111111111111',
+    limit: 10,
+    cursor: await forged(['account:111111111111', BigInt(clock.now() + 3_600_000), '']),
+  });
+  expect(inRange.items.every((e) => e.accountId === '111111111111')).toBe(true);
+
+  // Deleting the key rotates it: a store started afterwards refuses the old cursors.
+  await client.deleteRow(tables.keys.name, tables.keys.key({ keyName: CURSOR_SIGNING_KEY }));
+  const restarted = createStore({ client, tablePrefix: backend.prefix, clock });
+  await expect(
+    restarted.activity.list({ accountId: '111111111111', limit: 1, cursor }),
+  ).rejects.toBeInstanceOf(InvalidCursor);
+  const fresh = await restarted.activity.list({ accountId: '111111111111', limit: 1 });
+  expect(fresh.nextCursor).toBeDefined();
+  expect(fresh.nextCursor).not.toBe(cursor);
 }

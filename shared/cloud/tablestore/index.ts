@@ -39,4 +39,5 @@ export {
   TablestoreError,
   type TablestoreErrorCode,
 } from './errors';
+export { compareKeys, isEmptyRange, isInRange } from './key-order';
 export * from './types';

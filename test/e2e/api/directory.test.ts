@@ -42,9 +42,9 @@ describe('GET /v1/directory through the function host', () => {
     expect(res.status).toBe(200);
     const directory = directoryResponseSchema.parse(res.json);
     expect(directory.managementAccountId).toBe(system.env.managementAccountId);
-    const ids = new Set(directory.members.map((m) => m.id));
+    const ids = new Set(directory.members.map((m) => m.accountId));
     for (let i = 0; i < MEMBERS; i++) expect(ids.has(memberId(i))).toBe(true);
-    const member = directory.members.find((m) => m.id === memberId(2));
+    const member = directory.members.find((m) => m.accountId === memberId(2));
     expect(member?.folderPath).toBe(`${directory.root.name}/${folderOf(2)}`);
     expect(directory.root.children.map((f) => f.name)).toEqual(['Production', 'Sandbox']);
     expect(directory.delegatedAdministrators.map((d) => d.accountId)).toEqual([memberId(0)]);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TABLESTORE_INSTANCE } from '../../../localcloud';
 import { type LocalSystem, startLocalSystem } from '../../../localcloud/system';
 import { createTablestoreClient } from '../../../shared/cloud/tablestore';
-import { storeTableDefinitions } from '../../../shared/store';
+import { CURSOR_SIGNING_KEY, storeTableDefinitions, storeTables } from '../../../shared/store';
 
 describe('deploy actions at local start', () => {
   const systems: LocalSystem[] = [];
@@ -43,6 +43,13 @@ describe('deploy actions at local start', () => {
     expect(expected.length).toBeGreaterThan(0);
     for (const name of expected) expect(tables).toContain(name);
     expect(lines.join('\n')).toMatch(/setup-tables: instance rdgov: created \d+/);
+    // ... and the deployment's cursor signing key, which it does not print.
+    expect(lines.join('\n')).toContain('cursor signing key created');
+    const keys = storeTables().keys;
+    const row = await client.getRow(keys.name, keys.key({ keyName: CURSOR_SIGNING_KEY }));
+    const secret = row ? keys.decode(row).secret : '';
+    expect(Buffer.from(secret, 'base64')).toHaveLength(32);
+    expect(lines.join('\n')).not.toContain(secret);
     // The deployer's secret is handed to the action, never printed by it.
     expect(lines.join('\n')).not.toContain(management.accessKeySecret);
   }, 60_000);

@@ -73,7 +73,7 @@ describe('management scope through the function host', () => {
         field: 'services.0',
       },
       { body: { kind: 'galaxy', services: ['bdrc'] }, status: 400, field: 'kind' },
-      { body: { kind: 'directory', services: [] }, status: 400, field: 'services' },
+      { body: { kind: 'directory', services: 'bdrc' }, status: 400, field: 'services' },
       { body: { kind: 'directory', services: ['bdrc'], extra: 1 }, status: 400, field: 'extra' },
       {
         body: { kind: 'folder', targetId: `fd-${'x'.repeat(200)}`, services: ['bdrc'] },
@@ -162,7 +162,8 @@ describe('management scope through the function host', () => {
     expect(one.status).toBe(200);
     const { member, scopes } = memberResponseSchema.parse(one.json);
     expect(member.status).toBe('managed');
-    expect(member.folderPath?.[0]?.name).toBeDefined();
+    // The folder path as GET /v1/directory writes it: names from the root, joined by '/'.
+    expect(member.folderPath).toMatch(/^Root\/Production(\/|$)/);
     expect(scopes.map((s) => s.id)).toEqual([`folder:${folderId('Production')}`]);
   });
 

@@ -69,7 +69,7 @@ describe('ResourceManager directory source', () => {
     const directory = await readDirectory(directoryAs(account('management')));
     const rootName = directory.root.name;
     for (let i = 0; i < MEMBERS; i += 7) {
-      const member = directory.members.find((m) => m.id === memberId(i));
+      const member = directory.members.find((m) => m.accountId === memberId(i));
       const path = folderOf(i);
       expect(member?.folderPath).toBe(path ? `${rootName}/${path}` : rootName);
       expect(member?.joinMethod).toBe(i % 3 === 0 ? 'invited' : 'created');
@@ -106,7 +106,7 @@ describe('ResourceManager directory source', () => {
     const directory = await readDirectory(
       directoryAs({ id: cloud.env.managementAccountId, ...roleCredentials }),
     );
-    expect(directory.members.filter((m) => m.id.startsWith('2')).length).toBe(MEMBERS);
+    expect(directory.members.filter((m) => m.accountId.startsWith('2')).length).toBe(MEMBERS);
   });
 
   it("refuses a member's credentials with CloudApiError naming the API and the account", async () => {

@@ -14,6 +14,7 @@ import { type LocalTablestore, startLocalTablestore } from '../../support/localc
 import {
   activityLogPagesByAccountAndTime,
   batchWritesSplitOver200Rows,
+  cursorsAreSignedAndChecked,
   expiredLockCannotClobberSuccessor,
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
@@ -216,5 +217,8 @@ describe('repositories', () => {
   });
   it('page the activity log by account and time', async () => {
     await activityLogPagesByAccountAndTime(await fixture());
+  });
+  it('sign paging cursors with the deployment key and check them against the query', async () => {
+    await cursorsAreSignedAndChecked({ client: await local.freshInstance(), prefix: local.prefix });
   });
 });

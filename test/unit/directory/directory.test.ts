@@ -38,9 +38,9 @@ describe('building the folder tree', () => {
 
   it('gives each member its folder path', () => {
     const directory = built(sampleSnapshot());
-    const web = directory.members.find((m) => m.id === '2000000000000002');
+    const web = directory.members.find((m) => m.accountId === '2000000000000002');
     expect(web).toEqual({
-      id: '2000000000000002',
+      accountId: '2000000000000002',
       displayName: 'web-a',
       folderId: 'fd-web',
       folderPath: 'Root/Production/Web',
@@ -142,7 +142,10 @@ describe('subtree', () => {
   it('keeps the folder, its descendants and their members', () => {
     const sub = directorySubtree(built(sampleSnapshot()), 'fd-prod');
     expect(sub?.root.name).toBe('Production');
-    expect(sub?.members.map((m) => m.id).sort()).toEqual(['2000000000000002', '2000000000000003']);
+    expect(sub?.members.map((m) => m.accountId).sort()).toEqual([
+      '2000000000000002',
+      '2000000000000003',
+    ]);
     expect(directorySubtree(built(sampleSnapshot()), 'fd-none')).toBeUndefined();
   });
 });
@@ -158,7 +161,9 @@ describe('readDirectory use case', () => {
     let reads = 0;
     const directory = await readDirectory({ readSnapshot: async () => answers[reads++] ?? healed });
     expect(reads).toBe(2);
-    expect(directory.members.find((m) => m.id === '2000000000000009')?.folderPath).toBe('Root/New');
+    expect(directory.members.find((m) => m.accountId === '2000000000000009')?.folderPath).toBe(
+      'Root/New',
+    );
   });
 
   it('gives up with DirectoryChanging (503) when every listing is inconsistent', async () => {

@@ -2,9 +2,14 @@
 // has no operator route yet; the frame's behaviour is the same for every route).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpApp, type RouteDefinition } from '../../../shared/http/app';
+import {
+  createHttpApp,
+  defineRoute,
+  NO_QUERY,
+  type RouteDefinition,
+} from '../../../shared/http/app';
 import { createTokenVerifier } from '../../../shared/http/auth';
-import { jsonResponse, parseJsonBody, parseQuery } from '../../../shared/http/validation';
+import { jsonResponse, parseJsonBody } from '../../../shared/http/validation';
 import { serveHttpEvent } from '../../../shared/runtime/http';
 import { bindings, capturingLogger } from '../../support/invocation';
 import { createTestIssuer, type TestIssuer } from '../../support/tokens';
@@ -12,44 +17,43 @@ import { createTestIssuer, type TestIssuer } from '../../support/tokens';
 const thingSchema = z.strictObject({ name: z.string().min(1), size: z.number().int().positive() });
 
 const routes: RouteDefinition[] = [
-  {
+  defineRoute({
     method: 'GET',
     path: '/things',
     access: 'viewer',
-    handle: (c) => {
-      const query = parseQuery(
-        c.req.url,
-        z.strictObject({ limit: z.coerce.number().int().min(1).max(10).optional() }),
-      );
-      return jsonResponse('GET /things', z.object({ limit: z.number() }), {
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(10).optional() }),
+    handle: (_c, query) =>
+      jsonResponse('GET /things', z.object({ limit: z.number() }), {
         limit: query.limit ?? 5,
-      });
-    },
-  },
-  {
+      }),
+  }),
+  defineRoute({
     method: 'POST',
     path: '/things',
     access: 'operator',
+    query: NO_QUERY,
     handle: async (c) => {
       const body = await parseJsonBody(c.req.raw, thingSchema);
       return jsonResponse('POST /things', thingSchema, body, 201);
     },
-  },
-  {
+  }),
+  defineRoute({
     method: 'GET',
     path: '/boom',
     access: 'public',
+    query: NO_QUERY,
     handle: () => {
       throw new Error('db connection failed: password=hunter2');
     },
-  },
-  {
+  }),
+  defineRoute({
     method: 'GET',
     path: '/broken-contract',
     access: 'public',
+    query: NO_QUERY,
     handle: () =>
       jsonResponse('GET /broken-contract', z.object({ n: z.number() }), { n: 'x' } as never),
-  },
+  }),
 ];
 
 let issuer: TestIssuer;

@@ -167,6 +167,32 @@ describe('adding a scope', () => {
       failure: { code: 'NoPermission', roleArn: probe.roleArn(SANDBOX) },
     });
     expect(steps[0]?.onboarded).toEqual([]);
+    // A failed first onboarding has the same name as a failed retry: one name per event.
+    expect(store.activity.lines()).toEqual([
+      `scope.added account:${SANDBOX} succeeded`,
+      `member.onboarding-failed ${SANDBOX} failed`,
+    ]);
+  });
+
+  it('without services, a new scope enables none and an existing one keeps its own', async () => {
+    const added = await membership.addScope({ kind: 'folder', targetId: 'fd-web' }, user);
+    expect(added.created).toBe(true);
+    expect(added.scope.services).toEqual([]);
+    expect(added.summary.added).toEqual([WEB_A, WEB_B]);
+    const enabled = await membership.addScope(
+      { kind: 'folder', targetId: 'fd-web', services: ['bdrc', 'security-center'] },
+      user,
+    );
+    expect(enabled.scope.services).toEqual(['bdrc', 'security-center']);
+    const again = await membership.addScope({ kind: 'folder', targetId: 'fd-web' }, user);
+    expect(again.scope).toEqual(enabled.scope);
+    expect(store.activity.lines()).toEqual([
+      'scope.added folder:fd-web succeeded',
+      `member.onboarded ${WEB_A} succeeded`,
+      `member.onboarded ${WEB_B} succeeded`,
+      'scope.updated folder:fd-web succeeded',
+    ]);
+    expect(store.activity.entries[0]?.detail).toBe('services: none');
   });
 
   it('refuses the management account, an unknown folder and an account outside the directory', async () => {
@@ -215,7 +241,7 @@ describe('removing a scope', () => {
     await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     await expect(membership.removeMember(WEB_A, user)).rejects.toBeInstanceOf(ManagedByScope);
     expect(await stored(WEB_A)).toMatchObject({ status: 'managed' });
-    expect(store.activity.lines().at(-1)).toBe(`member.remove ${WEB_A} refused`);
+    expect(store.activity.lines().at(-1)).toBe(`member.removal-refused ${WEB_A} refused`);
   });
 
   it('an unknown scope is NotFound', async () => {

@@ -133,7 +133,9 @@ describe('ServiceLinkedRoles', () => {
       reason: 'repair failed: NoPermission: denied',
     });
     const activity = await store.activity.list({ accountId: A, limit: 10 });
+    expect(activity.items.length).toBeGreaterThan(0);
     expect(activity.items.every((e) => e.outcome === 'failed')).toBe(true);
+    expect(activity.items.every((e) => e.action === 'role.repair-failed')).toBe(true);
   });
 
   it('an unreachable member is reported with the role ARN; the others are checked', async () => {

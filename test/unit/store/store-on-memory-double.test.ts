@@ -8,6 +8,7 @@ import { MemoryTablestore } from '../../support/memory-tablestore';
 import {
   activityLogPagesByAccountAndTime,
   batchWritesSplitOver200Rows,
+  cursorsAreSignedAndChecked,
   expiredLockCannotClobberSuccessor,
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
@@ -70,5 +71,8 @@ describe('store logic on the in-memory double', () => {
   });
   it('activity log pages by account and time', async () => {
     await activityLogPagesByAccountAndTime(await fixture());
+  });
+  it('cursors are signed with the deployment key and checked against the query', async () => {
+    await cursorsAreSignedAndChecked({ client: new MemoryTablestore(), prefix: 'u_' });
   });
 });

@@ -105,6 +105,37 @@ describe('GET /v1/directory', () => {
     expect(res.json.details?.issues?.map((i) => i.field)).toEqual([field]);
   });
 
+  it('with Accept: text/plain, a table of folder ids and paths a shell can pick from', async () => {
+    const response = await app.fetch(
+      new Request('https://api.test/v1/directory', {
+        headers: { authorization: `Bearer ${viewer}`, accept: 'text/plain' },
+      }),
+      bindings(),
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await response.text()).toBe(
+      [
+        'FOLDER ID   PATH                 MEMBERS',
+        'r-root01    Root                 1',
+        'fd-prod     Root/Production      0',
+        'fd-web      Root/Production/Web  2',
+        'fd-sandbox  Root/Sandbox         1',
+        '',
+      ].join('\n'),
+    );
+    // JSON stays the default, and wins when the client lists it first.
+    for (const accept of [undefined, '*/*', 'application/json, text/plain']) {
+      const json = await app.fetch(
+        new Request('https://api.test/v1/directory?folderId=fd-prod', {
+          headers: { authorization: `Bearer ${viewer}`, ...(accept ? { accept } : {}) },
+        }),
+        bindings(),
+      );
+      expect(json.headers.get('content-type')).toContain('application/json');
+    }
+  });
+
   it('401 without a token, 403 for a token without the viewer role', async () => {
     expect((await get('/v1/directory')).status).toBe(401);
     const roleless = await issuer.mint({ roles: ['auditor'] });
