@@ -20,10 +20,14 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { FunctionHost } from './host/index';
 import { startLocalCloud } from './index';
-import { DEFAULT_ENV_FILE, REPO_ROOT, startLocalSystem } from './system';
+import { REPO_ROOT, startLocalSystem } from './system';
 
 const DEFAULT_ORGANIZATION = join(REPO_ROOT, 'localcloud', 'fixtures', 'demo-organization.yaml');
-const DEFAULT_DATA_DIR = join(REPO_ROOT, '.localcloud', 'data');
+/** State (data, env.json, host.json) goes to `.localcloud/` in the folder the CLI runs in: the
+ *  repository's root for `npm start` (npm runs scripts there) and for the README's commands. */
+const STATE_DIR = resolve('.localcloud');
+const DEFAULT_DATA_DIR = join(STATE_DIR, 'data');
+const DEFAULT_ENV_FILE = join(STATE_DIR, 'env.json');
 /** Where a running `start` says how to reach its host control endpoint: beside env.json. */
 function hostControlFile(flags: Flags): string {
   return join(dirname(resolve(flags.values.get('env-json') ?? DEFAULT_ENV_FILE)), 'host.json');
