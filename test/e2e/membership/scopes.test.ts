@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ACCESS_ROLE_NAME } from '../../../localcloud/index';
 import { errorEnvelopeSchema } from '../../../shared/http/app';
+import { directoryResponseSchema } from '../../../shared/http/directory-routes';
 import {
   activityResponseSchema,
   memberResponseSchema,
@@ -164,6 +165,10 @@ describe('management scope through the function host', () => {
     expect(member.status).toBe('managed');
     // The folder path as GET /v1/directory writes it: names from the root, joined by '/'.
     expect(member.folderPath).toMatch(/^Root\/Production(\/|$)/);
+    const directory = directoryResponseSchema.parse((await env.call('GET', '/v1/directory')).json);
+    const listed = directory.members.find((m) => m.accountId === member.accountId);
+    expect(listed?.folderPath).toBe(member.folderPath);
+    expect(listed?.displayName).toBe(member.displayName);
     expect(scopes.map((s) => s.id)).toEqual([`folder:${folderId('Production')}`]);
   });
 
