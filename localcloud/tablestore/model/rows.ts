@@ -4,7 +4,7 @@
 
 import { invalid, OtsError } from './errors';
 import { type ColumnFilter, matchesFilter } from './filter';
-import { OrderedMap } from './ordered-map';
+import { RowStore } from './row-store';
 import { type DefinedType, type IndexMeta, LIMITS, type PkColumn, type TableMeta } from './schema';
 import {
   type AnyValue,
@@ -76,7 +76,7 @@ export interface RowObserver {
 }
 
 export class Table {
-  readonly rows = new OrderedMap<Row>();
+  readonly rows: RowStore;
   readonly indexTables = new Map<string, Table>();
   readonly rowObservers = new Set<RowObserver>();
   /** Last value handed out for the auto-increment column. */
@@ -86,7 +86,9 @@ export class Table {
     public meta: TableMeta,
     readonly mainTable?: Table,
     readonly indexMeta?: IndexMeta,
-  ) {}
+  ) {
+    this.rows = new RowStore(meta.primaryKey.map((column) => column.type));
+  }
 
   get isIndex(): boolean {
     return this.mainTable !== undefined;
@@ -589,14 +591,15 @@ function syncIndexes(table: Table, before: Row | null, after: Row | null): void 
 
 /** Stores (or removes, with null) a main-table row and brings its index rows in step. */
 export function commitRow(table: Table, key: string, row: Row | null, journal?: RowJournal): void {
-  const before = table.rows.get(key) ?? null;
+  // The row as it was is decoded only for the secondary indexes that need it.
+  const before = table.indexTables.size > 0 ? (table.rows.get(key) ?? null) : undefined;
+  let changed = true;
   if (row) table.rows.set(key, row);
-  else table.rows.delete(key);
-  syncIndexes(table, before, row);
-  if (before !== null || row !== null)
-    for (const observer of table.rowObservers) observer.rowChanged(key, row);
-  const pk = row?.pk ?? before?.pk;
-  if (pk) journal?.(table, pk, row);
+  else changed = table.rows.delete(key);
+  if (before !== undefined) syncIndexes(table, before, row);
+  if (!changed) return;
+  for (const observer of table.rowObservers) observer.rowChanged(key, row);
+  journal?.(table, row?.pk ?? table.rows.primaryKey(key), row);
 }
 
 /** Fills a new index from the rows its main table already holds. */

@@ -224,6 +224,8 @@ export class KeywordField {
   termId(term: string): number {
     let id = this.termIds.get(term);
     if (id === undefined) {
+      // A copy: the value may be a slice of a stored row, which the dictionary must not keep.
+      term = Buffer.from(term, 'utf8').toString('utf8');
       id = this.terms.length;
       this.termIds.set(term, id);
       this.terms.push(term);
@@ -358,9 +360,8 @@ export type SyncPhase = 'FULL' | 'INCR';
 export class SearchIndex implements RowObserver {
   /** Doc id -> is the current version of its row. */
   live = new Uint8Array(1024);
-  /** Doc id -> row key and primary key. */
+  /** Doc id -> row key (which holds the primary key: Table.rows.primaryKey decodes it). */
   docKeys: string[] = [];
-  docPks: PkValue[][] = [];
   /** Doc id -> newest cell version of the row (ms), for time to live. */
   writtenAt = new Float64Array(1024);
   docCount = 0;
@@ -490,7 +491,6 @@ export class SearchIndex implements RowObserver {
     this.live[doc] = 1;
     this.liveCount++;
     this.docKeys[doc] = key;
-    this.docPks[doc] = row.pk;
     this.docOf.set(key, doc);
     let newest = 0;
     for (const column of row.columns) {
@@ -518,7 +518,6 @@ export class SearchIndex implements RowObserver {
     this.live = new Uint8Array(1024);
     this.writtenAt = new Float64Array(1024);
     this.docKeys = [];
-    this.docPks = [];
     this.docCount = 0;
     this.liveCount = 0;
     this.docOf.clear();

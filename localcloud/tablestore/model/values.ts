@@ -186,3 +186,54 @@ export function encodeBoundKey(bound: readonly PkInput[]): string {
   }
   return key;
 }
+
+/** Bytes of an escaped STRING/BINARY key part starting at `at`; returns them and the next position. */
+function decodeEscaped(key: string, at: number): [bytes: Buffer, next: number] {
+  const out: number[] = [];
+  let i = at;
+  for (;;) {
+    if (i >= key.length) throw new Error('row key ends inside a STRING or BINARY column');
+    const code = key.charCodeAt(i);
+    if (code !== 0) {
+      out.push(code);
+      i++;
+      continue;
+    }
+    const next = key.charCodeAt(i + 1);
+    if (next === 0) return [Buffer.from(out), i + 2];
+    if (next !== 0xff) throw new Error('row key has a malformed escape');
+    out.push(0);
+    i += 2;
+  }
+}
+
+/** Inverse of encodeRowKey, given the types of the key's columns. */
+export function decodeRowKey(key: string, types: readonly PkType[]): PkValue[] {
+  const pk: PkValue[] = [];
+  let at = 0;
+  for (const type of types) {
+    if (type === 'INTEGER') {
+      const bytes = Buffer.from(key.slice(at, at + 8), 'latin1');
+      if (bytes.length !== 8) throw new Error('row key ends inside an INTEGER column');
+      bytes[0] = (bytes[0] as number) ^ 0x80;
+      pk.push({ t: 'int', v: bytes.readBigInt64BE(0) });
+      at += 8;
+      continue;
+    }
+    if (type === 'STRING') {
+      // Fast path: an ASCII string without NUL is its own bytes, then 00 00.
+      const end = key.indexOf('\u0000', at);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: any code unit above 0x7f is not ASCII
+      if (end >= 0 && key.charCodeAt(end + 1) === 0 && !/[^\x00-\x7f]/.test(key.slice(at, end))) {
+        pk.push({ t: 'str', v: key.slice(at, end) });
+        at = end + 2;
+        continue;
+      }
+    }
+    const [bytes, next] = decodeEscaped(key, at);
+    pk.push(type === 'STRING' ? { t: 'str', v: bytes.toString('utf8') } : { t: 'bin', v: bytes });
+    at = next;
+  }
+  if (at !== key.length) throw new Error('row key is longer than its columns');
+  return pk;
+}

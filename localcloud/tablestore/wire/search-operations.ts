@@ -245,9 +245,8 @@ function rowToReturn(
   now: number,
 ): Buffer {
   const key = index.docKeys[doc] as string;
-  const pk = index.docPks[doc] as Row['pk'];
   const stored = table.rows.get(key);
-  const keyOnly: Row = { pk, columns: [] };
+  const keyOnly: Row = { pk: stored?.pk ?? table.rows.primaryKey(key), columns: [] };
   if (columns.type === 'NONE' || !stored) return encodeRow(toPlainBufferRow(table, keyOnly, false));
   const names =
     columns.type === 'SPECIFIED'
