@@ -13,8 +13,9 @@ import type {
   ServiceOutcome,
 } from '../core/contracts';
 import { OtsError } from './model/errors';
-import { type Instance, Instances } from './model/instance';
+import { detachSearchIndexes, type Instance, Instances } from './model/instance';
 import { isValidInstanceName, LIMITS } from './model/schema';
+import type { BackgroundScheduler } from './model/search-index';
 import { ChangeRecorder, InstancesStore, type StartupTimings } from './persistence/instances-store';
 import { OPERATIONS } from './wire/operations';
 import { encode } from './wire/proto';
@@ -35,6 +36,11 @@ export interface TablestoreServiceOptions {
   searchVisibilityDelayMs?: number;
   /** Fold the write-ahead log into a snapshot once it exceeds this many bytes (default 64 MB). */
   compactAfterBytes?: number;
+  /**
+   * Where a new search index's FULL phase runs its slices (default: the next turn of the event
+   * loop). Tests pass their own to decide when background work happens.
+   */
+  searchBackground?: BackgroundScheduler;
 }
 
 export interface InstanceSummary {
@@ -151,7 +157,11 @@ function action(req: LocalRequest): string {
 export function createTablestoreService(options: TablestoreServiceOptions = {}): TablestoreService {
   const clock = options.clock ?? { now: () => Date.now() };
   const settings = { visibilityDelayMs: options.searchVisibilityDelayMs ?? 0 };
-  const instances = new Instances({ settings, clock: () => clock.now() });
+  const instances = new Instances({
+    settings,
+    clock: () => clock.now(),
+    ...(options.searchBackground ? { schedule: options.searchBackground } : {}),
+  });
   const store = new InstancesStore(instances, options);
   let closed = false;
 
@@ -254,7 +264,10 @@ export function createTablestoreService(options: TablestoreServiceOptions = {}):
       store.instanceCreated(accountId, instanceName);
     },
     deleteInstance(accountId, instanceName) {
-      if (!instances.delete(accountId, instanceName)) return;
+      const instance = instances.find(accountId, instanceName);
+      if (!instance) return;
+      detachSearchIndexes(instance);
+      instances.delete(accountId, instanceName);
       store.instanceDeleted(accountId, instanceName);
     },
     listInstances() {
@@ -281,6 +294,7 @@ export function createTablestoreService(options: TablestoreServiceOptions = {}):
     async close() {
       if (closed) return;
       closed = true;
+      for (const instance of instances.all()) detachSearchIndexes(instance);
       store.close();
     },
   };

@@ -4,13 +4,15 @@
 
 import { buildIndex, indexTableMeta, Table } from './rows';
 import type { IndexMeta, TableMeta } from './schema';
-import { SearchIndex, type SearchSettings } from './search-index';
+import { type BackgroundScheduler, SearchIndex, type SearchSettings } from './search-index';
 import type { SearchIndexMeta } from './search-schema';
 
 /** What every search index of a service shares: its settings and the clock of visibility. */
 export interface SearchContext {
   settings: SearchSettings;
   clock: () => number;
+  /** Where FULL phases run their slices (default: the next turn of the event loop). */
+  schedule?: BackgroundScheduler;
 }
 
 export class Instance {
@@ -133,8 +135,9 @@ export function setTableMeta(table: Table, meta: TableMeta): void {
 }
 
 /**
- * Adds a search index to a table. `build`: index the table's rows now, as a new index's FULL
- * phase ('full') or as a rebuild on start ('rebuild'); 'later' leaves it to buildSearchIndexes.
+ * Adds a search index to a table. `build`: start a new index's FULL phase ('full', in the
+ * background), index the table's rows now ('rebuild'), or leave it to buildSearchIndexes
+ * ('later', while a data directory is replayed).
  */
 export function installSearchIndex(
   instance: Instance,
@@ -144,9 +147,11 @@ export function installSearchIndex(
 ): SearchIndex {
   const byName = instance.searchIndexesOf(table.name);
   byName.get(meta.name)?.detach();
-  const index = new SearchIndex(meta, table, instance.search.settings, instance.search.clock);
+  const { settings, clock, schedule } = instance.search;
+  const index = new SearchIndex(meta, table, settings, clock, schedule);
   byName.set(meta.name, index);
-  if (build !== 'later') index.build(build === 'full');
+  if (build === 'full') index.startFullSync();
+  else if (build === 'rebuild') index.rebuild();
   return index;
 }
 
@@ -156,13 +161,19 @@ export function removeSearchIndex(instance: Instance, table: string, name: strin
   byName?.delete(name);
 }
 
+/** Stops every search index of an instance (its FULL phases included): deleted or shut down. */
+export function detachSearchIndexes(instance: Instance): void {
+  for (const byName of instance.searchIndexes.values())
+    for (const index of byName.values()) index.detach();
+}
+
 /** Indexes the rows of every search index not built yet (after a replay); returns how many. */
 export function buildSearchIndexes(instance: Instance): number {
   let built = 0;
   for (const byName of instance.searchIndexes.values()) {
     for (const index of byName.values()) {
       if (index.isBuilt) continue;
-      index.build(false);
+      index.rebuild();
       built++;
     }
   }

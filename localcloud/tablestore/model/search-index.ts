@@ -27,6 +27,19 @@ export interface SearchSettings {
 }
 
 /**
+ * Runs a task of a FULL phase later (the service: on the next turn of the event loop); returns
+ * how to cancel it. Tests pass their own to decide when the background work runs.
+ */
+export type BackgroundScheduler = (task: () => void) => () => void;
+
+/** The default: the next turn of the event loop, never keeping the process alive by itself. */
+export const nextTurn: BackgroundScheduler = (task) => {
+  const timer = setImmediate(task);
+  timer.unref();
+  return () => clearImmediate(timer);
+};
+
+/**
  * Ascending doc ids of one term. Short lists are plain arrays: most terms of a high-cardinality
  * field (source IPs, session ids) hold one or two docs, and a typed array apiece costs more to
  * allocate and collect than the ids; past 64 ids they move to a typed array (4 bytes an id).
@@ -357,6 +370,9 @@ interface PendingChange {
 
 export type SyncPhase = 'FULL' | 'INCR';
 
+/** Rows a FULL phase indexes per turn of the event loop (about 10 ms at 8 fields). */
+const FULL_SYNC_SLICE_ROWS = 2000;
+
 export class SearchIndex implements RowObserver {
   /** Doc id -> is the current version of its row. */
   live = new Uint8Array(1024);
@@ -370,6 +386,9 @@ export class SearchIndex implements RowObserver {
   fields = new Map<string, FieldIndex>();
   private readonly pending: PendingChange[] = [];
   private fullPhaseUntil = 0;
+  /** While the FULL phase runs: the last row key indexed ('' before the first). */
+  private fullSyncAfter: string | undefined;
+  private cancelFullSync: (() => void) | undefined;
   private built = false;
   /** Time of the newest change applied (ms). */
   syncedTo = 0;
@@ -381,6 +400,7 @@ export class SearchIndex implements RowObserver {
     readonly table: Table,
     private readonly settings: SearchSettings,
     private readonly clock: () => number,
+    private readonly schedule: BackgroundScheduler = nextTurn,
   ) {
     this.resetFields();
   }
@@ -419,27 +439,69 @@ export class SearchIndex implements RowObserver {
   }
 
   /**
-   * Indexes the rows the table holds now. `asFullSync`: they become visible after the delay
-   * (a new index in its FULL phase); otherwise at once (rebuilding on start).
+   * Starts a new index's FULL phase: the rows the table holds are indexed in the background, a
+   * slice of FULL_SYNC_SLICE_ROWS rows at a time, so CreateSearchIndex answers at once as the
+   * service does. Nothing is visible before the visibility delay has passed since creation; after
+   * that a search sees the rows indexed so far, and the phase turns INCR when all are.
    */
-  build(asFullSync: boolean): void {
-    const now = this.clock();
+  startFullSync(): void {
     this.built = true;
     this.table.rowObservers.add(this);
-    if (asFullSync && this.settings.visibilityDelayMs > 0) {
-      this.fullPhaseUntil = now + this.settings.visibilityDelayMs;
-      for (const [key, row] of this.table.rows.entries())
-        this.pending.push({ key, row, visibleAt: this.fullPhaseUntil });
-      return;
-    }
-    for (const [key, row] of this.table.rows.entries()) this.apply(key, row);
-    for (const field of this.fields.values()) if (field instanceof NumericField) field.merge();
-    this.syncedTo = now;
+    this.fullPhaseUntil = this.clock() + Math.max(0, this.settings.visibilityDelayMs);
+    this.fullSyncAfter = '';
+    this.scheduleFullSync();
   }
 
-  /** Stops following the table (the index was deleted). */
+  /** Indexes every row the table holds now, at once (rebuilding on start: no FULL phase). */
+  rebuild(): void {
+    this.built = true;
+    this.table.rowObservers.add(this);
+    for (const [key, row] of this.table.rows.entries()) this.apply(key, row);
+    for (const field of this.fields.values()) if (field instanceof NumericField) field.merge();
+    this.syncedTo = this.clock();
+  }
+
+  private scheduleFullSync(): void {
+    this.cancelFullSync = this.schedule(() => {
+      this.cancelFullSync = undefined;
+      this.fullSyncSlice();
+      if (this.fullSyncAfter !== undefined) this.scheduleFullSync();
+    });
+  }
+
+  /** Indexes the next slice of the FULL phase's rows, in key order. */
+  private fullSyncSlice(): void {
+    const after = this.fullSyncAfter;
+    if (after === undefined) return;
+    // The smallest key after `after` is `after` + NUL; every key sorts before U+0100.
+    const lower = after === '' ? '' : `${after}\u0000`;
+    let indexed = 0;
+    let last = after;
+    for (const [key, row] of this.table.rows.ascending(lower, '\u0100')) {
+      this.apply(key, row);
+      last = key;
+      if (++indexed >= FULL_SYNC_SLICE_ROWS) break;
+    }
+    if (indexed === FULL_SYNC_SLICE_ROWS) {
+      this.fullSyncAfter = last;
+      return;
+    }
+    this.fullSyncAfter = undefined;
+    for (const field of this.fields.values()) if (field instanceof NumericField) field.merge();
+    if (this.pending.length === 0) this.syncedTo = Math.max(this.syncedTo, this.clock());
+  }
+
+  /** True while the FULL phase still has rows to index. */
+  get fullSyncRunning(): boolean {
+    return this.fullSyncAfter !== undefined;
+  }
+
+  /** Stops following the table and any FULL phase still running (deleted, or shut down). */
   detach(): void {
     this.table.rowObservers.delete(this);
+    this.cancelFullSync?.();
+    this.cancelFullSync = undefined;
+    this.fullSyncAfter = undefined;
   }
 
   rowChanged(key: string, row: Row | null): void {
@@ -453,8 +515,13 @@ export class SearchIndex implements RowObserver {
     this.pending.push({ key, row, visibleAt: now + Math.max(0, delay) });
   }
 
-  /** Applies the changes whose time has come; returns the sync phase now. */
+  /**
+   * Applies the changes whose time has come; returns the sync phase now. While the FULL phase
+   * runs, a caller first indexes one more slice of it (a table of one slice or less is then
+   * complete at the first search, whatever the background has done).
+   */
   catchUp(): SyncPhase {
+    this.fullSyncSlice();
     const now = this.clock();
     let applied = 0;
     while (
@@ -468,8 +535,13 @@ export class SearchIndex implements RowObserver {
     }
     if (applied > 0) this.pending.splice(0, applied);
     if (this.pending.length === 0) this.syncedTo = Math.max(this.syncedTo, now);
-    if (this.docCount > 65536 && this.docCount - this.liveCount > this.liveCount) this.compact();
-    return now < this.fullPhaseUntil ? 'FULL' : 'INCR';
+    if (
+      this.fullSyncAfter === undefined &&
+      this.docCount > 65536 &&
+      this.docCount - this.liveCount > this.liveCount
+    )
+      this.compact();
+    return this.fullSyncAfter !== undefined || now < this.fullPhaseUntil ? 'FULL' : 'INCR';
   }
 
   private apply(key: string, row: Row | null): void {
@@ -532,6 +604,9 @@ export class SearchIndex implements RowObserver {
    */
   visibleDocs(): Uint8Array {
     const now = this.clock();
+    // Rows indexed in the FULL phase show once the delay has passed since creation, and every
+    // later change shows its own delay after it was written, so nothing shows before then.
+    if (now < this.fullPhaseUntil) return new Uint8Array(this.docCount);
     let oldest = Number.NEGATIVE_INFINITY;
     if (this.meta.timeToLive > 0) oldest = now - this.meta.timeToLive * 1000;
     const tableTtl = this.table.meta.options.timeToLive;

@@ -7,15 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalCloud } from '../../../localcloud';
-import { expectOtsError, type Harness, startHarness } from './harness';
+import { createTablestoreService } from '../../../localcloud/tablestore';
+import { expectOtsError, type Harness, startHarness, TestClock } from './harness';
 import { TableStore } from './sdk';
 import {
+  BASE_TIME,
   createSessionsIndex,
   createSessionsTable,
   deleteRow,
   expectedIds,
   INDEX,
   idsOf,
+  pageAll,
   sdkQuery,
   search,
   sessionFields,
@@ -336,6 +339,56 @@ describe('sync', () => {
     expect(await count(client)).toBe(20);
     harness.clock.advance(1);
     expect(await count(client)).toBe(24);
+  });
+
+  it('CreateSearchIndex answers at once; the FULL phase indexes the rows in the background while writes go on', async () => {
+    // The background slices run when the test says (the service runs them on the next turns of
+    // its event loop); each Search or DescribeSearchIndex also indexes one slice of 2000 rows.
+    const queued: Array<() => void> = [];
+    const service = createTablestoreService({
+      clock: new TestClock(),
+      searchBackground: (task) => {
+        queued.push(task);
+        return () => queued.splice(queued.indexOf(task), 1);
+      },
+    });
+    harness = await startHarness({ service });
+    const client = harness.client();
+    await createSessionsTable(client);
+    let rows = sessionRows(5000, 12);
+    await writeRows(client, rows);
+    await createSessionsIndex(client);
+    expect(queued).toHaveLength(1);
+
+    const describe = () => client.describeSearchIndex({ tableName: TABLE, indexName: INDEX });
+    let described = await describe();
+    expect(described.syncStat.syncPhase).toBe(1);
+    expect(Number(described.meteringInfo.rowCount)).toBe(2000);
+    expect(await count(client)).toBe(4000);
+
+    // Writes during the FULL phase: one row already indexed changes, one not reached yet is
+    // deleted, and new rows land before the phase's position (their ids sort first).
+    const changed = { ...(rows[10] as (typeof rows)[number]), protocol: 'Telnet' };
+    await writeRows(client, [changed]);
+    await deleteRow(client, 's04990');
+    const added = sessionRows(7, 13, 'n');
+    await writeRows(client, added);
+    rows = [...added, ...rows.filter((row) => row.id !== 's04990')].map((row) =>
+      row.id === changed.id ? changed : row,
+    );
+
+    while (queued.length > 0) (queued.shift() as () => void)();
+    described = await describe();
+    expect(described.syncStat.syncPhase).toBe(2);
+    expect(Number(described.meteringInfo.rowCount)).toBe(rows.length);
+    for (const query of [
+      { kind: 'term', field: 'protocol', value: 'Telnet' },
+      { kind: 'term', field: 'protocol', value: 'SSH' },
+      { kind: 'range', field: 'start', from: BASE_TIME, to: BASE_TIME + 5 * 86_400_000 },
+    ] as const) {
+      const found = await pageAll(client, query, [{ field: 'id' }], 100);
+      expect(found.ids).toEqual(expectedIds(rows, query, [{ field: 'id' }]));
+    }
   });
 
   it('with no delay (the default) a write or delete is visible to the next search', async () => {
