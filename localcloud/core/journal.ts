@@ -3,9 +3,9 @@
 // survives `kill -9` of the process (the bytes are in the OS page cache; there is no fsync per
 // line, so a power cut may lose the last ones). On start the snapshot and then the log written
 // after it are replayed; `compact` folds the state into a new snapshot and empties the log. A lock
-// file names the process that owns the directory. Same shape as Tablestore's store
-// (tablestore/store.ts), with the entry type, file names and the owner's label as parameters, for
-// services that keep small state (SLS keeps its log data in segment files beside it).
+// file names the process that owns the directory. The entry type, file names, the owner's label
+// and how values JSON cannot hold are written are parameters: SLS keeps its small state here (its
+// log data lives in segment files beside it), Tablestore its schema changes and rows.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,9 @@ export interface JournalOptions {
   label: string;
   /** `append` reports when the log has grown past this many bytes. */
   compactAfterBytes: number;
+  /** For values JSON cannot hold (e.g. bigint): JSON.stringify's replacer, JSON.parse's reviver. */
+  replacer?: (key: string, value: unknown) => unknown;
+  reviver?: (key: string, value: unknown) => unknown;
 }
 
 function processAlive(pid: number): boolean {
@@ -53,6 +56,24 @@ function* readLines(file: string): Generator<{ line: string; torn: boolean }> {
       if (start < read) pending.push(Buffer.from(chunk.subarray(start, read)));
     }
     if (pending.length > 0) yield { line: Buffer.concat(pending).toString('utf8'), torn: true };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Bytes of the file up to and including its last newline (0 when it has none). */
+function lengthThroughLastNewline(file: string, size: number): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - chunk.length);
+      const read = fs.readSync(fd, chunk, 0, end - start, start);
+      const at = chunk.subarray(0, read).lastIndexOf(0x0a);
+      if (at >= 0) return start + at + 1;
+      end = start;
+    }
+    return 0;
   } finally {
     fs.closeSync(fd);
   }
@@ -115,7 +136,7 @@ export class Journal<Entry> {
       for (const { line, torn } of readLines(file)) {
         if (line.length === 0) continue;
         try {
-          yield JSON.parse(line) as Entry;
+          yield JSON.parse(line, this.options.reviver) as Entry;
         } catch (error) {
           // A write cut short by a crash was never acknowledged: drop it. Anything else is damage.
           if (torn) continue;
@@ -127,6 +148,36 @@ export class Journal<Entry> {
     }
   }
 
+  /**
+   * A last line without its newline (a crash mid-write, never acknowledged) must not run into
+   * the next entry. Replay applied it if it parses: then it only lacks its newline. Otherwise it
+   * is cut off (ending it with a newline would leave a damaged line that stops the next replay).
+   */
+  private endTornLine(fd: number): void {
+    const kept = lengthThroughLastNewline(this.walPath, this.walBytes);
+    if (kept === this.walBytes) return;
+    const tail = Buffer.alloc(this.walBytes - kept);
+    const reader = fs.openSync(this.walPath, 'r');
+    try {
+      fs.readSync(reader, tail, 0, tail.length, kept);
+    } finally {
+      fs.closeSync(reader);
+    }
+    let complete = true;
+    try {
+      JSON.parse(tail.toString('utf8'), this.options.reviver);
+    } catch {
+      complete = false;
+    }
+    if (complete) {
+      writeAll(fd, Buffer.from('\n'));
+      this.walBytes += 1;
+    } else {
+      fs.ftruncateSync(fd, kept);
+      this.walBytes = kept;
+    }
+  }
+
   /** Appends synchronously; returns true when the log has grown past the compaction threshold. */
   append(entries: readonly Entry[]): boolean {
     if (entries.length === 0) return false;
@@ -134,23 +185,10 @@ export class Journal<Entry> {
     if (this.walFd === undefined) {
       this.walFd = fs.openSync(this.walPath, 'a');
       this.walBytes = fs.fstatSync(this.walFd).size;
-      // A torn last line (a crash mid-write) must not swallow the next entry: end it first.
-      if (this.walBytes > 0) {
-        const last = Buffer.alloc(1);
-        const fd = fs.openSync(this.walPath, 'r');
-        try {
-          fs.readSync(fd, last, 0, 1, this.walBytes - 1);
-        } finally {
-          fs.closeSync(fd);
-        }
-        if (last[0] !== 0x0a) {
-          writeAll(this.walFd, Buffer.from('\n'));
-          this.walBytes++;
-        }
-      }
+      if (this.walBytes > 0) this.endTornLine(this.walFd);
     }
     const data = Buffer.from(
-      `${entries.map((entry) => JSON.stringify(entry)).join('\n')}\n`,
+      `${entries.map((entry) => JSON.stringify(entry, this.options.replacer)).join('\n')}\n`,
       'utf8',
     );
     writeAll(this.walFd, data);
@@ -172,7 +210,7 @@ export class Journal<Entry> {
         size = 0;
       };
       for (const entry of state) {
-        const line = JSON.stringify(entry);
+        const line = JSON.stringify(entry, this.options.replacer);
         batch.push(line);
         size += line.length;
         if (size > 1 << 20) flush();

@@ -1,7 +1,9 @@
 // Persistence of the instances: turns what a request changed (schema changes, journaled rows)
-// into write-ahead log records, replays the log into the model on start, and writes snapshots of
-// the whole state. In memory (no data directory) it records nothing.
+// into journal records (core/journal.ts, the one localcloud services share), replays the journal
+// into the model on start, and writes snapshots of the whole state. In memory (no data
+// directory) it records nothing.
 
+import type { Journal } from '../../core/journal';
 import {
   buildSearchIndexes,
   type Instance,
@@ -18,7 +20,7 @@ import {
 import { commitRow, type Table } from '../model/rows';
 import { encodeRowKey, type PkValue, type Row } from '../model/values';
 import { decodeStoredRow, encodeStoredRow } from '../wire/row-codec';
-import { DurableLog, type LogEntry, type StoreRecord } from './log';
+import { type LogEntry, openTablestoreJournal, type StoreRecord } from './log';
 
 /** The records one request produced, in order, for one instance. */
 export class ChangeRecorder {
@@ -135,7 +137,7 @@ export interface StartupTimings {
 }
 
 export class InstancesStore {
-  private readonly log: DurableLog | undefined;
+  private readonly log: Journal<LogEntry> | undefined;
   readonly startup: StartupTimings = { replayMs: 0, searchIndexBuildMs: 0, searchIndexes: 0 };
 
   /** Opens the data directory (if any) and replays it into `instances`. */
@@ -144,7 +146,7 @@ export class InstancesStore {
     options: { dataDir?: string; compactAfterBytes?: number },
   ) {
     this.log = options.dataDir
-      ? new DurableLog(options.dataDir, options.compactAfterBytes ?? 64 * 1024 * 1024)
+      ? openTablestoreJournal(options.dataDir, options.compactAfterBytes ?? 64 * 1024 * 1024)
       : undefined;
     const started = performance.now();
     if (this.log) for (const entry of this.log.replay()) this.apply(entry);

@@ -16,13 +16,17 @@ const serveScript = path.join(here, 'serve.ts');
 const children = new Set<ChildProcess>();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rdg-tablestore-durable-'));
 
+const tornDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rdg-tablestore-torn-'));
+
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(tornDir, { recursive: true, force: true });
 });
 
 async function start(
   compactAfterBytes?: number,
+  dir = dataDir,
 ): Promise<{ child: ChildProcess; client: SdkClient }> {
   const child = spawn(
     process.execPath,
@@ -30,7 +34,7 @@ async function start(
       '--import',
       'tsx',
       serveScript,
-      dataDir,
+      dir,
       ...(compactAfterBytes ? [String(compactAfterBytes)] : []),
     ],
     {
@@ -206,5 +210,39 @@ describe('durability under SIGKILL', () => {
     const fourth = await start();
     expect(await readAll(fourth.client)).toEqual(afterSecondKill);
     await kill(fourth.child, 'SIGTERM');
+  }, 40_000);
+
+  it('a line cut short by kill -9 mid-write does not take the next acknowledged writes with it', async () => {
+    const put = (client: SdkClient, id: string) =>
+      client.putRow({
+        tableName: 'durable',
+        condition: ignore(),
+        primaryKey: [{ id }],
+        attributeColumns: [{ v: long(id.length) }],
+      });
+    const first = await start(undefined, tornDir);
+    await createTable(first.client, {
+      name: 'durable',
+      primaryKey: [{ name: 'id', type: 'STRING' }],
+    });
+    for (const id of ['a', 'bb', 'ccc']) await put(first.client, id);
+    await kill(first.child, 'SIGKILL');
+    // What a kill in the middle of an append leaves: the start of a line, no newline.
+    fs.appendFileSync(
+      path.join(tornDir, 'tablestore.wal.ndjson'),
+      '{"account":"1111111111111111","ins',
+    );
+
+    const second = await start(undefined, tornDir);
+    expect([...(await readAll(second.client)).keys()]).toEqual(['a', 'bb', 'ccc']);
+    for (const id of ['dddd', 'eeeee']) await put(second.client, id);
+    await kill(second.child, 'SIGKILL');
+
+    // The writes acknowledged after the torn line are on lines of their own.
+    const third = await start(undefined, tornDir);
+    expect(await readAll(third.client)).toEqual(
+      new Map(['a', 'bb', 'ccc', 'dddd', 'eeeee'].map((id) => [id, BigInt(id.length)])),
+    );
+    await kill(third.child, 'SIGTERM');
   }, 40_000);
 });
