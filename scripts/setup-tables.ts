@@ -1,14 +1,21 @@
-// Creates the store's Tablestore tables and indexes, idempotently: missing ones are created,
-// existing ones verified (a table whose primary key differs stops the setup, naming it); then the
-// deployment's cursor signing key, if there is none yet (shared/store/signing-keys.ts says why it
-// lives there; it is never printed).
+// Creates the store's Tablestore tables and indexes, then its search indexes, idempotently:
+// missing ones are created, existing ones verified (a table whose primary key differs, or a
+// search index whose schema differs from its declaration's version, stops the setup, naming
+// it); search index versions a newer declaration replaced are deleted once it has synced; then
+// the deployment's cursor signing key, if there is none yet (shared/store/signing-keys.ts says
+// why it lives there; it is never printed).
 // Run by s.yaml's post-deploy action on `s deploy`, and by the local function host on
 // `npm start`, with the deployer's credentials in ALIBABA_CLOUD_ACCESS_KEY_ID /
 // ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials).
 
 import { createTablestoreClient } from '../shared/cloud/tablestore';
 import { ConfigurationError, loadConfig } from '../shared/config';
-import { ensureSigningKey, ensureStoreTables, storeTables } from '../shared/store';
+import {
+  ensureSigningKey,
+  ensureStoreSearchIndexes,
+  ensureStoreTables,
+  storeTables,
+} from '../shared/store';
 
 function credentialsFromEnvironment() {
   const accessKeyId = process.env.ALIBABA_CLOUD_ACCESS_KEY_ID?.trim();
@@ -48,6 +55,22 @@ async function main(): Promise<void> {
     `cursor signing key ${signingKey.created ? 'created' : 'kept'}`,
   ];
   process.stdout.write(`setup-tables: instance ${tablestore.instance}: ${parts.join('; ')}\n`);
+  const search = await ensureStoreSearchIndexes(client);
+  const searchParts = (
+    [
+      ['created', search.created],
+      ['verified', search.verified],
+      ['time to live updated', search.ttlUpdated],
+      ['deleted (replaced by a synced version)', search.deleted],
+      ['kept until their replacement has synced (run setup again later)', search.retiring],
+      ['newer than declared, left alone', search.newer],
+    ] as const
+  )
+    .filter(([, names]) => names.length > 0)
+    .map(([what, names]) => `${what}: ${names.join(', ')}`);
+  if (searchParts.length > 0) {
+    process.stdout.write(`setup-tables: search indexes: ${searchParts.join('; ')}\n`);
+  }
 }
 
 main().catch((error: unknown) => {

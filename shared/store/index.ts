@@ -25,9 +25,11 @@ export * from './scopes';
 export { CURSOR_SIGNING_KEY, ensureSigningKey } from './signing-keys';
 export {
   DEFAULT_TABLE_PREFIX,
+  ensureStoreSearchIndexes,
   ensureStoreTables,
   RECONCILE_RUNS_TTL_SECONDS,
   type StoreTables,
+  storeSearchIndexes,
   storeTableDefinitions,
   storeTables,
 } from './tables';

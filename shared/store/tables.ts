@@ -1,15 +1,21 @@
-// Every table the application keeps, as typed schemas. The schemas are the single source for the
-// rows repositories read and write and for the tables `ensureStoreTables` creates.
+// Every table the application keeps, as typed schemas, and the search indexes over them. The
+// schemas are the single source for the rows repositories read and write and for the tables
+// `ensureStoreTables` creates; the declarations for the search indexes `ensureStoreSearchIndexes`
+// creates.
 //
 // Times are int64 milliseconds since the epoch; versions and fencing tokens are int64.
 
 import {
   column,
   defineTable,
+  type EnsureSearchIndexesReport,
   type EnsureTablesReport,
+  ensureSearchIndexes,
   ensureTables,
+  type SearchIndexDeclaration,
   type TableDefinition,
   type TablestoreClient,
+  type TablestoreSearchClient,
 } from '../cloud/tablestore';
 import { ACTIVITY_OUTCOMES, type ActivityTarget } from '../domain/activity';
 import type { ActivityCause } from '../domain/caller';
@@ -196,4 +202,25 @@ export function ensureStoreTables(
   options: { prefix?: string } = {},
 ): Promise<EnsureTablesReport> {
   return ensureTables(client, storeTableDefinitions(options.prefix));
+}
+
+/**
+ * The search indexes over the store's tables, each declared with declareSearchIndex beside the
+ * table it indexes (its fields name the table's columns; a changed schema is a new version,
+ * README "Search indexes"). None yet: the session index is the first to declare one.
+ */
+export function storeSearchIndexes(_tables: StoreTables = storeTables()): SearchIndexDeclaration[] {
+  return [];
+}
+
+/**
+ * Creates the declared search indexes where missing, verifies the rest, and retires versions a
+ * newer declaration replaced once it has synced. Call at deployment setup, after
+ * ensureStoreTables; safe to call concurrently and repeatedly.
+ */
+export function ensureStoreSearchIndexes(
+  client: TablestoreSearchClient,
+  options: { prefix?: string } = {},
+): Promise<EnsureSearchIndexesReport> {
+  return ensureSearchIndexes(client, storeSearchIndexes(storeTables(options.prefix)));
 }

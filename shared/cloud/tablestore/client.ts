@@ -12,7 +12,9 @@ import {
 } from './batch';
 import {
   classifyFailure,
+  rejectsSearchToken,
   type SdkErrorAndResponse,
+  SearchTokenRejected,
   TablestoreError,
   toTablestoreError,
 } from './errors';
@@ -42,6 +44,25 @@ import {
   type SdkCredentials,
   updateToSdk,
 } from './sdk';
+import {
+  createSearchIndexParams,
+  describeSearchIndexFromSdk,
+  isSearchTokenForm,
+  parallelScanParams,
+  scanPageFromSdk,
+  searchPageFromSdk,
+  searchParams,
+} from './search-sdk';
+import type {
+  ScanPage,
+  ScanRequest,
+  ScanSession,
+  SearchIndexDefinition,
+  SearchIndexDescription,
+  SearchPage,
+  SearchRequest,
+  TablestoreSearchClient,
+} from './search-types';
 import type {
   Columns,
   Condition,
@@ -132,7 +153,7 @@ export interface TablestoreClient {
   createTable(definition: TableDefinition): Promise<void>;
   updateTableOptions(
     table: string,
-    options: { timeToLiveSeconds: number; maxVersions: number },
+    options: { timeToLiveSeconds: number; maxVersions: number; allowUpdate?: boolean },
   ): Promise<void>;
   createIndex(table: string, index: IndexDefinition): Promise<void>;
   deleteTable(table: string): Promise<void>;
@@ -209,11 +230,14 @@ interface SdkBatchRowResult {
   errorMessage?: string | null;
 }
 
-export function createTablestoreClient(options: TablestoreClientOptions): TablestoreClient {
+/** The client of rows and tables, and of search indexes (search-types.ts). */
+export function createTablestoreClient(
+  options: TablestoreClientOptions,
+): TablestoreClient & TablestoreSearchClient {
   return new SdkTablestoreClient(options);
 }
 
-class SdkTablestoreClient implements TablestoreClient {
+class SdkTablestoreClient implements TablestoreClient, TablestoreSearchClient {
   private readonly policy: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -639,11 +663,15 @@ class SdkTablestoreClient implements TablestoreClient {
 
   async updateTableOptions(
     table: string,
-    options: { timeToLiveSeconds: number; maxVersions: number },
+    options: { timeToLiveSeconds: number; maxVersions: number; allowUpdate?: boolean },
   ) {
     const params = {
       tableName: table,
-      tableOptions: { timeToLive: options.timeToLiveSeconds, maxVersions: options.maxVersions },
+      tableOptions: {
+        timeToLive: options.timeToLiveSeconds,
+        maxVersions: options.maxVersions,
+        ...(options.allowUpdate !== undefined ? { allowUpdate: options.allowUpdate } : {}),
+      },
     };
     await this.retrying('UpdateTable', table, 'idempotent', 'updateTable', params);
   }
@@ -655,5 +683,119 @@ class SdkTablestoreClient implements TablestoreClient {
 
   async deleteTable(table: string): Promise<void> {
     await this.retrying('DeleteTable', table, 'idempotent', 'deleteTable', { tableName: table });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Search indexes: reads (Describe, List, Search, ComputeSplits, ParallelScan) are retried as
+  // reads; Create, Update and Delete repeat harmlessly or fail with OTSObjectAlreadyExist /
+  // OTSObjectNotExist, which their callers (ensureSearchIndexes) read as done.
+
+  async createSearchIndex(definition: SearchIndexDefinition): Promise<void> {
+    const params = createSearchIndexParams(definition);
+    await this.retrying(
+      'CreateSearchIndex',
+      definition.table,
+      'idempotent',
+      'createSearchIndex',
+      params,
+    );
+  }
+
+  async describeSearchIndex(table: string, index: string): Promise<SearchIndexDescription> {
+    const data = await this.retrying('DescribeSearchIndex', table, 'read', 'describeSearchIndex', {
+      tableName: table,
+      indexName: index,
+    });
+    return describeSearchIndexFromSdk(table, index, data);
+  }
+
+  async listSearchIndexes(table?: string): Promise<Array<{ table: string; index: string }>> {
+    const data = (await this.retrying(
+      'ListSearchIndex',
+      table,
+      'read',
+      'listSearchIndex',
+      table === undefined ? {} : { tableName: table },
+    )) as { indices?: Array<{ tableName?: string; indexName?: string }> };
+    return (data.indices ?? []).map((info) => ({
+      table: info.tableName ?? table ?? '',
+      index: info.indexName ?? '',
+    }));
+  }
+
+  async updateSearchIndexTtl(table: string, index: string, timeToLiveSeconds: number) {
+    await this.retrying('UpdateSearchIndex', table, 'idempotent', 'updateSearchIndex', {
+      tableName: table,
+      indexName: index,
+      timeToLive: timeToLiveSeconds,
+    });
+  }
+
+  async deleteSearchIndex(table: string, index: string): Promise<void> {
+    await this.retrying('DeleteSearchIndex', table, 'idempotent', 'deleteSearchIndex', {
+      tableName: table,
+      indexName: index,
+    });
+  }
+
+  /** A read with a token or session: a refusal of it is SearchTokenRejected. */
+  private async readWithToken(
+    operation: 'Search' | 'ParallelScan',
+    table: string,
+    index: string,
+    withToken: boolean,
+    send: () => Promise<unknown>,
+  ): Promise<unknown> {
+    try {
+      const result = await this.withRetry(operation, table, 'read', send);
+      return 'value' in result ? result.value : undefined;
+    } catch (error) {
+      if (withToken && error instanceof TablestoreError && rejectsSearchToken(error)) {
+        throw new SearchTokenRejected(operation, table, index, error.serverMessage, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async search(request: SearchRequest): Promise<SearchPage> {
+    const token = request.nextToken;
+    if (token !== undefined && !isSearchTokenForm(token)) {
+      throw new SearchTokenRejected('Search', request.table, request.index, 'not a token');
+    }
+    const params = searchParams(request);
+    const data = await this.readWithToken(
+      'Search',
+      request.table,
+      request.index,
+      token !== undefined,
+      () => this.call('search', params),
+    );
+    return searchPageFromSdk(data);
+  }
+
+  async computeSplits(table: string, index: string): Promise<ScanSession> {
+    const data = (await this.retrying('ComputeSplits', table, 'read', 'computeSplits', {
+      tableName: table,
+      searchIndexSplitsOptions: { indexName: index },
+    })) as { sessionId?: Uint8Array; splitsSize?: number };
+    return {
+      sessionId: Buffer.from(data.sessionId ?? new Uint8Array(0)).toString('base64'),
+      splits: data.splitsSize ?? 1,
+    };
+  }
+
+  async parallelScan(request: ScanRequest): Promise<ScanPage> {
+    for (const token of [request.session.sessionId, request.nextToken]) {
+      if (token !== undefined && !isSearchTokenForm(token)) {
+        throw new SearchTokenRejected('ParallelScan', request.table, request.index, 'not a token');
+      }
+    }
+    const params = parallelScanParams(request);
+    const data = await this.readWithToken('ParallelScan', request.table, request.index, true, () =>
+      this.call('parallelScan', params),
+    );
+    return scanPageFromSdk(data);
   }
 }

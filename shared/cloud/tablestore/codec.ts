@@ -89,6 +89,7 @@ export interface TableSpec<P extends PrimaryKeySpec, C extends ColumnsSpec> {
   columns: C;
   timeToLiveSeconds?: number;
   maxVersions?: number;
+  allowUpdate?: boolean;
   definedColumns?: TableDefinition['definedColumns'];
   indexes?: TableDefinition['indexes'];
 }
@@ -143,8 +144,16 @@ export class TypedTable<P extends PrimaryKeySpec, C extends ColumnsSpec> {
       ...(spec.definedColumns ? { definedColumns: spec.definedColumns } : {}),
       timeToLiveSeconds: spec.timeToLiveSeconds ?? -1,
       maxVersions: spec.maxVersions ?? 1,
+      ...(spec.allowUpdate === false ? { allowUpdate: false } : {}),
       ...(spec.indexes ? { indexes: spec.indexes } : {}),
     };
+  }
+
+  /** The type of a primary key column or the kind of an attribute column; undefined if none. */
+  kindOf(name: string): PrimaryKeyType | ColumnKind | undefined {
+    const key = this.spec.primaryKey.find(([keyName]) => keyName === name);
+    if (key) return key[1];
+    return Object.hasOwn(this.spec.columns, name) ? this.spec.columns[name]?.kind : undefined;
   }
 
   /** The primary key of a row (or of a key object), in schema order. */

@@ -93,8 +93,15 @@ export async function ensureTables(
 
     const ttl = def.timeToLiveSeconds ?? -1;
     const maxVersions = def.maxVersions ?? 1;
-    if (actual.timeToLiveSeconds !== ttl || actual.maxVersions !== maxVersions) {
-      await client.updateTableOptions(def.name, { timeToLiveSeconds: ttl, maxVersions });
+    // Only a refusal of updates is brought in line: allowing them again is what the service
+    // refuses while a search index with a time to live depends on it.
+    const disallowUpdates = def.allowUpdate === false && actual.allowUpdate !== false;
+    if (actual.timeToLiveSeconds !== ttl || actual.maxVersions !== maxVersions || disallowUpdates) {
+      await client.updateTableOptions(def.name, {
+        timeToLiveSeconds: ttl,
+        maxVersions,
+        ...(disallowUpdates ? { allowUpdate: false } : {}),
+      });
       report.optionsUpdated.push(def.name);
     }
 

@@ -87,6 +87,31 @@ export class TablestoreError extends Error {
   }
 }
 
+/**
+ * A search's `next_token`, or a parallel scan's session or token, that the service no longer
+ * takes: expired, issued for another query or index (an index replaced by a new version), or
+ * not a token at all. Nothing was read; the caller starts again from the first page (an API
+ * answers 400 for a token its client sent). `cause` is the service's refusal, when it answered.
+ */
+export class SearchTokenRejected extends Error {
+  override readonly name = 'SearchTokenRejected';
+  constructor(
+    readonly operation: 'Search' | 'ParallelScan',
+    readonly table: string,
+    readonly index: string,
+    reason: string,
+    options?: { cause?: TablestoreError },
+  ) {
+    super(`Tablestore ${operation} on ${table}/${index}: ${reason}`, options);
+  }
+}
+
+/** True when a failed Search or ParallelScan refused the token or session it was sent with. */
+export function rejectsSearchToken(error: TablestoreError): boolean {
+  if (error.code === 'OTSSessionExpired' || error.code === 'OTSSessionNotExist') return true;
+  return error.code === 'OTSParameterInvalid' && /token|session/i.test(error.serverMessage);
+}
+
 export function isTablestoreError(
   err: unknown,
   code?: TablestoreErrorCode,

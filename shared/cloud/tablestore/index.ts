@@ -32,12 +32,30 @@ export {
   type RowOf,
   TypedTable,
 } from './codec';
+export {
+  type EnsureSearchIndexesReport,
+  ensureSearchIndexes,
+  SearchIndexSchemaMismatch,
+  type SearchIndexSelector,
+  searchSchemaProblems,
+  selectSearchIndex,
+} from './ensure-search-indexes';
 export { type EnsureTablesReport, ensureTables, TableSchemaMismatch } from './ensure-tables';
 export {
   type FailureClass,
   isTablestoreError,
+  SearchTokenRejected,
   TablestoreError,
   type TablestoreErrorCode,
 } from './errors';
 export { compareKeys, isEmptyRange, isInRange } from './key-order';
+export {
+  declareSearchIndex,
+  type SearchFieldSpec,
+  type SearchIndexDeclaration,
+  type SearchIndexSpec,
+  versionedIndexName,
+} from './search-declaration';
+export { type BoolClauses, SEARCH_QUERY_LIMITS, searchQuery } from './search-query';
+export * from './search-types';
 export * from './types';

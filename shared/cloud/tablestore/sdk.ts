@@ -68,7 +68,7 @@ interface Sdk {
   IndexType: { IT_GLOBAL_INDEX: number; IT_LOCAL_INDEX: number };
 }
 
-interface SdkInt64 {
+export interface SdkInt64 {
   toBuffer(): Buffer;
   toString(radix?: number): string;
 }
@@ -144,7 +144,7 @@ export function callSdk(client: SdkClient, operation: string, params: unknown): 
 // ---------------------------------------------------------------------------------------------
 // Values
 
-function int64ToSdk(value: bigint, what: string): SdkInt64 {
+export function int64ToSdk(value: bigint, what: string): SdkInt64 {
   if (value < -(2n ** 63n) || value >= 2n ** 63n) {
     throw new RangeError(`${what}: ${value} does not fit in a signed 64-bit integer`);
   }
@@ -178,7 +178,7 @@ export function columnValueToSdk(value: ColumnValue, name: string): unknown {
   throw new TypeError(`column ${name}: unsupported value type ${typeof value}`);
 }
 
-function valueFromSdk(value: unknown): ColumnValue {
+export function valueFromSdk(value: unknown): ColumnValue {
   if (value instanceof Int64Class) return int64FromSdk(value);
   if (Buffer.isBuffer(value)) return value;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
@@ -363,7 +363,11 @@ export function createTableParams(def: TableDefinition): Record<string, unknown>
         : {}),
     },
     reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
-    tableOptions: { timeToLive: def.timeToLiveSeconds ?? -1, maxVersions: def.maxVersions ?? 1 },
+    tableOptions: {
+      timeToLive: def.timeToLiveSeconds ?? -1,
+      maxVersions: def.maxVersions ?? 1,
+      ...(def.allowUpdate === false ? { allowUpdate: false } : {}),
+    },
   };
   if (def.indexes && def.indexes.length > 0) params.indexMetas = def.indexes.map(indexMetaToSdk);
   return params;
@@ -382,7 +386,11 @@ interface SdkDescribe {
     primaryKey?: Array<{ name: string; type: number; option?: number | null }>;
     definedColumn?: Array<{ name: string; type: number }>;
   };
-  tableOptions?: { timeToLive?: number | null; maxVersions?: number | null };
+  tableOptions?: {
+    timeToLive?: number | null;
+    maxVersions?: number | null;
+    allowUpdate?: boolean | null;
+  };
   indexMetas?: Array<{ name: string; primaryKey?: string[]; definedColumn?: string[] }>;
 }
 
@@ -405,6 +413,7 @@ export function describeFromSdk(name: string, data: unknown): TableDescription {
     })),
     timeToLiveSeconds: Number(d.tableOptions?.timeToLive ?? -1),
     maxVersions: Number(d.tableOptions?.maxVersions ?? 1),
+    allowUpdate: d.tableOptions?.allowUpdate !== false,
     indexes: (d.indexMetas ?? []).map((i) => ({
       name: i.name,
       primaryKey: [...(i.primaryKey ?? [])],

@@ -121,6 +121,11 @@ export interface TableDefinition {
   timeToLiveSeconds?: number;
   /** Default 1: this application never reads old versions. */
   maxVersions?: number;
+  /**
+   * Default true. False refuses UpdateRow (rows are written whole with PutRow), which a search
+   * index with a time to live requires of its table.
+   */
+  allowUpdate?: boolean;
   indexes?: readonly IndexDefinition[];
 }
 
@@ -130,5 +135,7 @@ export interface TableDescription {
   definedColumns: Array<{ name: string; type: DefinedColumnType | 'unknown' }>;
   timeToLiveSeconds: number;
   maxVersions: number;
+  /** False when the table refuses UpdateRow; absent or true otherwise. */
+  allowUpdate?: boolean;
   indexes: Array<{ name: string; primaryKey: string[]; definedColumns: string[] }>;
 }
