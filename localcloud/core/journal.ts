@@ -15,7 +15,11 @@ export interface JournalOptions {
   name: string;
   /** Who owns the directory, for error messages ("SLS"). */
   label: string;
-  /** `append` reports when the log has grown past this many bytes. */
+  /**
+   * `append` reports when the log has grown past this many bytes and past the last snapshot's
+   * size: folding then costs at most about twice what was appended, however large the state
+   * (a fixed threshold would rewrite a large state again and again).
+   */
   compactAfterBytes: number;
   /** For values JSON cannot hold (e.g. bigint): JSON.stringify's replacer, JSON.parse's reviver. */
   replacer?: (key: string, value: unknown) => unknown;
@@ -90,6 +94,7 @@ export class Journal<Entry> {
   private readonly lockPath: string;
   private walFd: number | undefined;
   private walBytes = 0;
+  private snapshotBytes = 0;
   private closed = false;
 
   constructor(
@@ -101,6 +106,11 @@ export class Journal<Entry> {
     this.snapshotPath = path.join(dir, `${options.name}.snapshot.ndjson`);
     this.lockPath = path.join(dir, `${options.name}.lock`);
     this.acquireLock();
+    try {
+      this.snapshotBytes = fs.statSync(this.snapshotPath).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 
   private acquireLock(): void {
@@ -193,7 +203,7 @@ export class Journal<Entry> {
     );
     writeAll(this.walFd, data);
     this.walBytes += data.length;
-    return this.walBytes > this.options.compactAfterBytes;
+    return this.walBytes > Math.max(this.options.compactAfterBytes, this.snapshotBytes);
   }
 
   /** Writes a snapshot of the whole state (fsynced), then empties the log it supersedes. */
@@ -203,9 +213,12 @@ export class Journal<Entry> {
     try {
       let batch: string[] = [];
       let size = 0;
+      let written = 0;
       const flush = (): void => {
         if (batch.length === 0) return;
-        writeAll(fd, Buffer.from(`${batch.join('\n')}\n`, 'utf8'));
+        const data = Buffer.from(`${batch.join('\n')}\n`, 'utf8');
+        writeAll(fd, data);
+        written += data.length;
         batch = [];
         size = 0;
       };
@@ -217,6 +230,7 @@ export class Journal<Entry> {
       }
       flush();
       fs.fsyncSync(fd);
+      this.snapshotBytes = written;
     } finally {
       fs.closeSync(fd);
     }

@@ -13,11 +13,11 @@ interface Entry {
   n: number | bigint;
 }
 
-function open(dir: string): Journal<Entry> {
+function open(dir: string, compactAfterBytes = 1 << 20): Journal<Entry> {
   return new Journal<Entry>(dir, {
     name: 'test',
     label: 'Test',
-    compactAfterBytes: 1 << 20,
+    compactAfterBytes,
     replacer: (_key, value) => (typeof value === 'bigint' ? { $bigint: String(value) } : value),
     reviver: (_key, value) =>
       typeof value === 'object' && value !== null && '$bigint' in value
@@ -75,5 +75,25 @@ describe('Journal', () => {
     journal.append([{ n: 7n }]);
     journal.close();
     expect(replayed(dir)).toEqual([{ n: -(2n ** 63n) }, { n: 5 }, { n: 7n }]);
+  });
+
+  it('asks to be folded once the log outgrows both the threshold and the last snapshot', () => {
+    const dir = tempDir();
+    let journal = open(dir, 20);
+    // Lines of 8 bytes ({"n":1} and a newline).
+    expect(journal.append([{ n: 1 }, { n: 2 }])).toBe(false);
+    expect(journal.append([{ n: 3 }])).toBe(true);
+    // A state of 10 lines (80 bytes) folded: the next fold is due past 80 bytes of log, not 20.
+    journal.compact(Array.from({ length: 10 }, (_, i) => ({ n: i })));
+    const due: boolean[] = [];
+    for (let i = 0; i < 11; i++) due.push(journal.append([{ n: i }]));
+    expect(due.indexOf(true)).toBe(10);
+    journal.compact(Array.from({ length: 10 }, (_, i) => ({ n: i })));
+    journal.close();
+    // The snapshot's size is known again after a restart.
+    journal = open(dir, 20);
+    expect(journal.append([{ n: 1 }, { n: 2 }, { n: 3 }])).toBe(false);
+    expect(journal.append(Array.from({ length: 8 }, (_, i) => ({ n: i })))).toBe(true);
+    journal.close();
   });
 });
