@@ -491,11 +491,6 @@ export class SearchIndex implements RowObserver {
     if (this.pending.length === 0) this.syncedTo = Math.max(this.syncedTo, this.clock());
   }
 
-  /** True while the FULL phase still has rows to index. */
-  get fullSyncRunning(): boolean {
-    return this.fullSyncAfter !== undefined;
-  }
-
   /** Stops following the table and any FULL phase still running (deleted, or shut down). */
   detach(): void {
     this.table.rowObservers.delete(this);

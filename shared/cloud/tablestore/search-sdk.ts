@@ -724,7 +724,9 @@ export function describeSearchIndexFromSdk(
     name: index,
     fields: (d.schema?.fieldSchemas ?? []).map(fieldFromSdk),
     indexSort: sortFromSdk(d.schema?.indexSort?.sorter),
-    timeToLiveSeconds: d.timeToLive ?? -1,
+    // protobufjs gives an unset int32 the value 0 through the prototype: only an own property
+    // was on the wire.
+    timeToLiveSeconds: own(d, 'timeToLive') ? (d.timeToLive ?? -1) : -1,
     syncPhase: d.syncStat?.syncPhase === 1 ? 'full' : 'incremental',
     syncedToMs: syncedToMs > 0 ? Math.floor(syncedToMs) : undefined,
     rowCount: numberFromSdk(d.meteringInfo?.rowCount),
