@@ -290,16 +290,33 @@ function encodeToken(index: SearchIndex, fingerprint: string, cursor: SearchCurs
     a: cursor.after,
     k: Buffer.from(cursor.key, 'latin1').toString('base64'),
   };
-  const json = JSON.stringify(body, (_key, value: unknown) =>
-    typeof value === 'bigint' ? { $bigint: value.toString() } : value,
+  const json = Buffer.from(
+    JSON.stringify(body, (_key, value: unknown) =>
+      typeof value === 'bigint' ? { $bigint: value.toString() } : value,
+    ),
+    'utf8',
   );
-  return Buffer.from(json, 'utf8');
+  return Buffer.concat([json, tokenCheck(json)]);
 }
 
+/**
+ * The last bytes of a token: a digest of the rest, so a token altered by hand or damaged on the
+ * way is refused rather than paging from wherever it now points (the service's tokens are opaque).
+ */
+function tokenCheck(json: Uint8Array): Buffer {
+  return createHash('sha256').update(json).digest().subarray(0, TOKEN_CHECK_BYTES);
+}
+
+const TOKEN_CHECK_BYTES = 12;
+
 function decodeToken(index: SearchIndex, fingerprint: string, bytes: Uint8Array): SearchCursor {
+  const token = Buffer.from(bytes);
+  const json = token.subarray(0, Math.max(0, token.length - TOKEN_CHECK_BYTES));
+  if (!tokenCheck(json).equals(token.subarray(json.length)))
+    throw invalid('Invalid next_token: it is not a token this service issued.');
   let body: TokenBody;
   try {
-    body = JSON.parse(Buffer.from(bytes).toString('utf8'), (_key, value: unknown) =>
+    body = JSON.parse(json.toString('utf8'), (_key, value: unknown) =>
       typeof value === 'object' && value !== null && '$bigint' in value
         ? BigInt((value as { $bigint: string }).$bigint)
         : value,

@@ -690,18 +690,23 @@ describe('failures through the adapter', () => {
       limit: 5,
     });
 
-  it('a token cut short, a string that is not a token, or pages another query is SearchTokenRejected', async () => {
+  it('a token cut short or altered, a string that is not a token, or pages another query is SearchTokenRejected', async () => {
     const token = (await first()).nextToken as string;
     const bytes = Buffer.from(token, 'base64');
-    const tampered = bytes.subarray(0, bytes.length - 7).toString('base64');
+    const truncated = bytes.subarray(0, bytes.length - 7).toString('base64');
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = (bytes[middle] as number) ^ 0x01;
+    const altered = bytes.toString('base64');
     const again = (nextToken: string, query: SearchQuery = q.term('protocol', 'RDP')) =>
       client.search({ table: sessions.name, index: INDEX, query, limit: 5, nextToken }).then(
         () => undefined,
         (error: unknown) => error,
       );
-    const rejected = await again(tampered);
-    expect(rejected).toBeInstanceOf(SearchTokenRejected);
-    expect((rejected as SearchTokenRejected).cause).toBeInstanceOf(TablestoreError);
+    for (const tampered of [truncated, altered]) {
+      const rejected = await again(tampered);
+      expect(rejected).toBeInstanceOf(SearchTokenRejected);
+      expect((rejected as SearchTokenRejected).cause).toBeInstanceOf(TablestoreError);
+    }
     const otherQuery = await again(token, q.term('protocol', 'SSH'));
     expect(otherQuery).toBeInstanceOf(SearchTokenRejected);
     expect((otherQuery as Error).message).toContain('another query');
