@@ -413,7 +413,12 @@ export function describeFromSdk(name: string, data: unknown): TableDescription {
     })),
     timeToLiveSeconds: Number(d.tableOptions?.timeToLive ?? -1),
     maxVersions: Number(d.tableOptions?.maxVersions ?? 1),
-    allowUpdate: d.tableOptions?.allowUpdate !== false,
+    // An unset proto2 bool reads false through protobufjs's prototype: only an own false counts.
+    allowUpdate: !(
+      d.tableOptions !== undefined &&
+      Object.hasOwn(d.tableOptions, 'allowUpdate') &&
+      d.tableOptions.allowUpdate === false
+    ),
     indexes: (d.indexMetas ?? []).map((i) => ({
       name: i.name,
       primaryKey: [...(i.primaryKey ?? [])],
