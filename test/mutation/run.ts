@@ -9,7 +9,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { MutantResult } from '@stryker-mutator/api/core';
+import type { LogLevel, MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 import ts from 'typescript';
 import { MIN_SCORE_PERCENT, MUTATION_AREAS, type MutationArea, TESTS_VARIABLE } from './targets';
@@ -127,7 +127,7 @@ async function mutate(file: string, area: MutationArea): Promise<MutantResult[]>
     concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
     timeoutMS: 10_000,
     thresholds: { high: MIN_SCORE_PERCENT, low: MIN_SCORE_PERCENT, break: null },
-    logLevel: 'warn',
+    logLevel: 'warn' as LogLevel,
   });
   return stryker.runMutationTest();
 }

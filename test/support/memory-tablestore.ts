@@ -7,6 +7,12 @@
 // It models what the store layer relies on: row existence and column conditions (with
 // pass-if-missing), put/update/delete, GetRange in both directions with INF bounds, limit and
 // next start key, batches with per-row results, and the 200-row BatchWriteRow limit.
+//
+// It refuses what the SDK or localcloud's Tablestore refuses (checked against localcloud through
+// the SDK): a row existence or comparator that is none of the known ones, a column condition
+// that is neither a comparison nor and/or/not, an and/or of no sub-conditions, a delete or
+// update expecting the row not to exist, an update that changes no cell. A double that let
+// those through would let a blanked condition pass the unit tests.
 
 import {
   type ColumnCondition,
@@ -80,6 +86,42 @@ function compareColumn(a: ColumnValue, b: ColumnValue): number | undefined {
   return a < (b as typeof a) ? -1 : a > (b as typeof a) ? 1 : 0;
 }
 
+const ROW_EXISTENCE: ReadonlySet<string> = new Set(['ignore', 'expect-exist', 'expect-not-exist']);
+const COMPARATORS: ReadonlySet<string> = new Set(['=', '!=', '>', '>=', '<', '<=']);
+
+/** Throws as the SDK (plain Error) or the service (OTSParameterInvalid) would. */
+function validateColumnCondition(cond: ColumnCondition, op: string, table: string): void {
+  if (typeof cond !== 'object' || cond === null) {
+    throw new TypeError(`column condition must be an object, got ${String(cond)}`);
+  }
+  if ('column' in cond) {
+    if (!COMPARATORS.has(cond.is)) {
+      throw new Error('Expect input comparator should be one of TableStore.ComparatorType');
+    }
+    if (cond.value === undefined || cond.value === null) {
+      throw new TypeError(`column ${cond.column}: unsupported value type ${typeof cond.value}`);
+    }
+    return;
+  }
+  if ('not' in cond) {
+    validateColumnCondition(cond.not, op, table);
+    return;
+  }
+  const subs = 'and' in cond ? cond.and : 'or' in cond ? cond.or : undefined;
+  // The adapter reads `.length` of what is neither and/or/not/column, and throws.
+  if (!Array.isArray(subs))
+    throw new TypeError("Cannot read properties of undefined (reading 'length')");
+  if (subs.length === 0) {
+    throw fail(
+      'OTSParameterInvalid',
+      'Invalid AND/OR operator: the number of sub-filters must be 2.',
+      op,
+      table,
+    );
+  }
+  for (const sub of subs) validateColumnCondition(sub, op, table);
+}
+
 function matches(cond: ColumnCondition, columns: Columns | undefined): boolean {
   if ('and' in cond) return cond.and.every((c) => matches(c, columns));
   if ('or' in cond) return cond.or.some((c) => matches(c, columns));
@@ -124,8 +166,29 @@ export class MemoryTablestore implements TablestoreClient {
     return t;
   }
 
-  private check(op: string, table: string, existing: Row | undefined, condition?: Condition) {
+  private check(
+    op: string,
+    table: string,
+    type: RowWrite['type'],
+    existing: Row | undefined,
+    condition?: Condition,
+  ) {
     const c = condition ?? { row: 'ignore' };
+    if (typeof c !== 'object' || c === null || !ROW_EXISTENCE.has(c.row)) {
+      throw new Error(
+        'Expect input rowExistenceExpectation should be one of TableStore.RowExistenceExpectation',
+      );
+    }
+    if (c.row === 'expect-not-exist' && type !== 'put') {
+      const verb = type === 'delete' ? 'deleting' : 'updating';
+      throw fail(
+        'OTSParameterInvalid',
+        `Invalid condition: EXPECT_NOT_EXIST while ${verb} row.`,
+        op,
+        table,
+      );
+    }
+    if (c.columns !== undefined) validateColumnCondition(c.columns, op, table);
     if (c.row === 'expect-exist' && !existing)
       throw fail('OTSConditionCheckFail', 'Condition check failed.', op, table);
     if (c.row === 'expect-not-exist' && existing)
@@ -151,7 +214,22 @@ export class MemoryTablestore implements TablestoreClient {
     const t = this.table(write.table, op);
     const k = keyString(write.primaryKey);
     const existing = t.rows.get(k);
-    this.check(op, write.table, existing, write.condition);
+    this.check(op, write.table, write.type, existing, write.condition);
+    if (write.type === 'update') {
+      const u = write.update;
+      const cells =
+        Object.keys(u.put ?? {}).length +
+        (u.delete ?? []).length +
+        Object.keys(u.increment ?? {}).length;
+      if (cells === 0) {
+        throw fail(
+          'OTSParameterInvalid',
+          'Invalid update row request: missing cells in request.',
+          op,
+          write.table,
+        );
+      }
+    }
     if (write.type === 'delete') {
       t.rows.delete(k);
       return;
@@ -203,6 +281,8 @@ export class MemoryTablestore implements TablestoreClient {
     this.count('GetRange');
     await this.tick();
     const t = this.table(request.table, 'GetRange');
+    if (request.filter !== undefined)
+      validateColumnCondition(request.filter, 'GetRange', t.definition.name);
     const backward = request.direction === 'backward';
     const all = [...t.rows.values()].sort((a, b) => compareKey(a.primaryKey, b.primaryKey));
     if (backward) all.reverse();

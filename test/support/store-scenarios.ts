@@ -4,6 +4,7 @@
 
 import { expect } from 'vitest';
 import {
+  type Condition,
   column,
   defineTable,
   ensureTables,
@@ -28,6 +29,7 @@ import {
   type Store,
   storeTables,
 } from '../../shared/store';
+import { conditionalWrite } from '../../shared/store/conditional-write';
 import { ManualClock } from './manual-clock';
 import { seededRandom } from './seeded-random';
 
@@ -520,6 +522,73 @@ export async function batchWritesSplitOver200Rows(
     },
   ]);
   expect(mixed.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['OTSConditionCheckFail', 'ok']);
+}
+
+/**
+ * Malformed writes are refused outright (by the SDK or by the service), never answered as a
+ * failed condition: a blanked or misspelt condition in the store must fail loudly, not read as
+ * "the row moved on" nor pass as no condition at all. Run on both backends, this keeps the
+ * in-memory double refusing what localcloud refuses.
+ */
+export async function malformedWritesAreRefused(
+  { client }: StoreFixture,
+  prefix: string,
+): Promise<void> {
+  const table = defineTable({
+    name: `${prefix}malformed`,
+    primaryKey: [['id', 'string']],
+    columns: { v: column.int64() },
+  });
+  await ensureTables(client, [table.definition]);
+  const key = table.key({ id: 'a' });
+  await client.putRow(table.name, key, { v: 1n });
+  const put = (condition: unknown) =>
+    client.putRow(table.name, key, { v: 2n }, { condition: condition as Condition });
+  const refusals: Array<[string, () => Promise<unknown>]> = [
+    ['a blank row existence', () => put({ row: '' })],
+    ['an empty condition', () => put({})],
+    ['an empty column condition', () => put({ row: 'ignore', columns: {} })],
+    [
+      'a blank comparator',
+      () => put({ row: 'ignore', columns: { column: 'v', is: '', value: 1n } }),
+    ],
+    ['an AND of nothing', () => put({ row: 'ignore', columns: { and: [] } })],
+    ['an OR of nothing', () => put({ row: 'ignore', columns: { or: [] } })],
+    [
+      'a delete expecting no row',
+      () => client.deleteRow(table.name, key, { condition: { row: 'expect-not-exist' } }),
+    ],
+    [
+      'an update expecting no row',
+      () =>
+        client.updateRow(
+          table.name,
+          key,
+          { put: { v: 3n } },
+          {
+            condition: { row: 'expect-not-exist' },
+          },
+        ),
+    ],
+    ['an update of no cell', () => client.updateRow(table.name, key, {})],
+  ];
+  for (const [what, write] of refusals) {
+    const outcome = await conditionalWrite(write()).then(
+      (applied) => (applied ? 'applied' : 'condition failed'),
+      (error: unknown) => error,
+    );
+    expect(outcome, what).toBeInstanceOf(Error);
+  }
+  // None of them changed the row.
+  const row = await client.getRow(table.name, key);
+  expect(row && table.decode(row).v).toBe(1n);
+  // A comparison with a value of another type, or a column the row lacks, is a failed condition.
+  expect(
+    await conditionalWrite(put({ row: 'ignore', columns: { column: 'v', is: '=', value: 'x' } })),
+  ).toBe(false);
+  expect(
+    await conditionalWrite(put({ row: 'ignore', columns: { column: '', is: '=', value: 1n } })),
+  ).toBe(false);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
   leaseContendersNeverBothHold,
+  malformedWritesAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
   repositoriesRoundTripAndRejectStaleVersions,
@@ -196,6 +197,10 @@ describe('adapter', () => {
   it('splits batch writes over 200 rows and 4 MB', async () => {
     const f = await fixture();
     await batchWritesSplitOver200Rows(f, f.prefix);
+  });
+  it('refuses malformed writes instead of reading them as failed conditions', async () => {
+    const f = await fixture();
+    await malformedWritesAreRefused(f, f.prefix);
   });
   it('decodes the service error of a real failure', async () => {
     const err = await local.client

@@ -13,6 +13,7 @@ import {
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
   leaseContendersNeverBothHold,
+  malformedWritesAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
   repositoriesRoundTripAndRejectStaleVersions,
@@ -65,6 +66,9 @@ describe('store logic on the in-memory double', () => {
   });
   it('batch writes over 200 rows', async () => {
     await batchWritesSplitOver200Rows(await fixture(), 'u_');
+  });
+  it('malformed writes are refused, not read as failed conditions', async () => {
+    await malformedWritesAreRefused(await fixture(), 'u_');
   });
   it('repositories round-trip and reject stale versions', async () => {
     await repositoriesRoundTripAndRejectStaleVersions(await fixture());
