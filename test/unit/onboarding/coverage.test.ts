@@ -10,6 +10,7 @@ import {
   placeAll,
   planAccount,
   type ScopeRule,
+  sameFailure,
 } from '../../../shared/onboarding/coverage';
 import type { ManagedMember } from '../../../shared/onboarding/model';
 
@@ -170,5 +171,205 @@ describe('planAccount', () => {
       action: 'none',
       accountId: SANDBOX,
     });
+  });
+});
+
+describe('planAccount: every field of the record is compared', () => {
+  if (!placements.get(WEB)) throw new Error('fixture');
+  const want = desiredState(WEB, placements.get(WEB), scopes, admin);
+  if (!want.covered) throw new Error('fixture');
+  const upToDate = stored({ ...want.member });
+
+  it.each<[string, Partial<ManagedMember>]>([
+    ['display name', { displayName: 'renamed' }],
+    ['join method', { joinMethod: 'invited' }],
+    ['join method now unknown', { joinMethod: undefined }],
+    ['covering scopes', { scopeIds: ['folder:fd-prod', 'account:x'] }],
+    ['covering scopes, same count', { scopeIds: ['folder:other'] }],
+    [
+      'folder path (a folder renamed)',
+      {
+        folderPath: [
+          { id: 'r-root', name: 'Root' },
+          { id: 'fd-prod', name: 'Production' },
+          { id: 'fd-web', name: 'Web' },
+        ],
+      },
+    ],
+    [
+      'folder path (an id changed)',
+      {
+        folderPath: [
+          { id: 'r-root', name: 'Root' },
+          { id: 'fd-prod2', name: 'Prod' },
+          { id: 'fd-web', name: 'Web' },
+        ],
+      },
+    ],
+    ['folder path (shorter)', { folderPath: [{ id: 'r-root', name: 'Root' }] }],
+    ['folder path (none kept)', { folderPath: undefined }],
+  ])('a changed %s is an update in place, not a move', (_what, patch) => {
+    expect(planAccount(WEB, want, { ...upToDate, ...patch })).toEqual({
+      action: 'update',
+      accountId: WEB,
+      desired: want.member,
+      current: { ...upToDate, ...patch },
+    });
+  });
+
+  it('a changed folder is a move from the old folder to the new', () => {
+    const current = { ...upToDate, folderId: 'fd-sandbox' };
+    expect(planAccount(WEB, want, current)).toEqual({
+      action: 'update',
+      accountId: WEB,
+      desired: want.member,
+      current,
+      moved: { fromFolderId: 'fd-sandbox', toFolderId: 'fd-web' },
+    });
+    const unknown = { ...upToDate, folderId: undefined };
+    expect(planAccount(WEB, want, unknown)).toMatchObject({
+      moved: { fromFolderId: undefined, toFolderId: 'fd-web' },
+    });
+  });
+
+  it('what is not part of the record (status aside, version, times, failure) changes nothing', () => {
+    const current = {
+      ...upToDate,
+      version: 9,
+      updatedAt: '2027-01-01T00:00:00.000Z',
+      lastReconcileAt: '2027-01-01T00:00:00.000Z',
+    };
+    expect(planAccount(WEB, want, current)).toEqual({
+      action: 'unchanged',
+      accountId: WEB,
+      current,
+    });
+  });
+
+  it('the offboard plan carries the record and the reason; the onboard plan the account', () => {
+    const current = stored({ accountId: WEB });
+    expect(planAccount(WEB, { covered: false, reason: 'why' }, current)).toEqual({
+      action: 'offboard',
+      accountId: WEB,
+      current,
+      reason: 'why',
+    });
+    expect(planAccount(WEB, want, undefined)).toEqual({
+      action: 'onboard',
+      accountId: WEB,
+      desired: want.member,
+    });
+    const retrying = { ...upToDate, status: 'unreachable' as const };
+    expect(planAccount(WEB, want, retrying)).toEqual({
+      action: 'retry',
+      accountId: WEB,
+      desired: want.member,
+      current: retrying,
+    });
+  });
+});
+
+describe('desiredState', () => {
+  it('holds the account, its name, scopes, folder and path; a join method only when known', () => {
+    const unknownJoin = placeAll(folders, [record(WEB, 'fd-web', 'Unknown')]).get(WEB);
+    expect(desiredState(WEB, unknownJoin, scopes, admin)).toEqual({
+      covered: true,
+      member: {
+        accountId: WEB,
+        displayName: 'acct-10',
+        scopeIds: ['folder:fd-prod'],
+        folderId: 'fd-web',
+        folderPath: [
+          { id: 'r-root', name: 'Root' },
+          { id: 'fd-prod', name: 'Prod' },
+          { id: 'fd-web', name: 'Web' },
+        ],
+      },
+    });
+    const invited = desiredState(SANDBOX, placements.get(SANDBOX), scopes, admin);
+    expect(invited).toMatchObject({ covered: true, member: { joinMethod: 'invited' } });
+    const created = desiredState(WEB, placements.get(WEB), scopes, admin);
+    expect(created).toMatchObject({ covered: true, member: { joinMethod: 'created' } });
+  });
+
+  it('says why an account is not covered', () => {
+    expect(desiredState(WEB, undefined, scopes, admin)).toEqual({
+      covered: false,
+      reason: 'left the Resource Directory',
+    });
+    expect(desiredState(MGMT, placements.get(MGMT), scopes, admin)).toEqual({
+      covered: false,
+      reason: `account ${MGMT} is the management account of the Resource Directory`,
+    });
+    expect(desiredState(WEB, placements.get(WEB), [], admin)).toEqual({
+      covered: false,
+      reason: 'no scope covers it',
+    });
+  });
+});
+
+describe('ineligibility and scopes, exactly', () => {
+  it('lists each service a delegated administrator holds once, sorted', () => {
+    const several = {
+      managementAccountId: MGMT,
+      delegations: [
+        { accountId: ADMIN, displayName: 'sec', servicePrincipal: 'sas.aliyuncs.com' },
+        { accountId: WEB, displayName: 'web', servicePrincipal: 'other.aliyuncs.com' },
+        { accountId: ADMIN, displayName: 'sec', servicePrincipal: 'cloudfw.aliyuncs.com' },
+        { accountId: ADMIN, displayName: 'sec', servicePrincipal: 'sas.aliyuncs.com' },
+      ],
+    };
+    expect(ineligibility(ADMIN, several)).toBe(
+      `account ${ADMIN} is a delegated administrator (cloudfw.aliyuncs.com, sas.aliyuncs.com)`,
+    );
+    expect(ineligibility(SANDBOX, several)).toBeUndefined();
+  });
+
+  it('an account scope covers only its own account, and scope ids come back sorted', () => {
+    const web = placements.get(WEB);
+    if (!web) throw new Error('fixture');
+    expect(
+      coveringScopes(
+        [
+          { id: 'z-account', kind: 'account', targetId: WEB },
+          { id: 'b-other-account', kind: 'account', targetId: SANDBOX },
+          { id: 'a-folder-by-account-id', kind: 'folder', targetId: WEB },
+          { id: 'm-account-by-folder-id', kind: 'account', targetId: 'fd-web' },
+          { id: 'c-directory', kind: 'directory', targetId: 'rd-x' },
+        ],
+        web,
+      ),
+    ).toEqual(['c-directory', 'z-account']);
+  });
+});
+
+describe('placeAll, corners', () => {
+  it('stops at a parent cycle and at an unknown folder', () => {
+    const cyclic: FolderRecord[] = [
+      { id: 'a', name: 'A', parentId: 'b' },
+      { id: 'b', name: 'B', parentId: 'a' },
+    ];
+    const placed = placeAll(cyclic, [record(WEB, 'a'), record(SANDBOX, 'nowhere')]);
+    expect(placed.get(WEB)?.folders.map((f) => f.id)).toEqual(['b', 'a']);
+    expect(placed.get(SANDBOX)).toEqual({ member: record(SANDBOX, 'nowhere'), folders: [] });
+  });
+
+  it('members in one folder share its chain', () => {
+    const placed = placeAll(folders, [record(WEB, 'fd-web'), record(SANDBOX, 'fd-web')]);
+    expect(placed.get(SANDBOX)?.folders).toBe(placed.get(WEB)?.folders);
+    expect(placed.get(SANDBOX)?.folders.map((f) => f.name)).toEqual(['Root', 'Prod', 'Web']);
+  });
+});
+
+describe('sameFailure', () => {
+  const failure = { reason: 'denied', code: 'NoPermission', roleArn: 'arn', at: 't1' };
+  it('compares reason, code and role, not the time', () => {
+    expect(sameFailure(failure, { ...failure, at: 't2' })).toBe(true);
+    expect(sameFailure(failure, { ...failure, reason: 'other' })).toBe(false);
+    expect(sameFailure(failure, { ...failure, code: 'Other' })).toBe(false);
+    expect(sameFailure(failure, { ...failure, roleArn: 'other' })).toBe(false);
+    expect(sameFailure(undefined, undefined)).toBe(true);
+    expect(sameFailure(failure, undefined)).toBe(false);
+    expect(sameFailure(undefined, failure)).toBe(false);
   });
 });
