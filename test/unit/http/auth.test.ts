@@ -1,12 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationUnavailable, Forbidden, Unauthenticated } from '../../../shared/errors';
 import {
   authorize,
   bearerToken,
   createTokenVerifier,
+  permits,
   rolesFromClaims,
   type TokenVerifier,
 } from '../../../shared/http/auth';
@@ -23,6 +24,10 @@ let verifier: TokenVerifier;
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
+});
+// Built per test, not once: code under test that runs in a beforeAll and throws only skips the
+// tests, which mutation testing (Stryker's vitest runner) does not count as a failure.
+beforeEach(() => {
   verifier = createTokenVerifier(issuer.config);
 });
 
@@ -360,5 +365,311 @@ describe('remote JWKS', () => {
     const error = await refusal(closed.verify(await issuer.mint({ roles: ['viewer'] })));
     expect(error).toBeInstanceOf(AuthenticationUnavailable);
     expect((error as AuthenticationUnavailable).status).toBe(503);
+  });
+});
+
+describe('every accepted algorithm, and the refusals word for word', () => {
+  const NOW = new Date('2026-03-01T12:00:00Z');
+  const nowSeconds = NOW.getTime() / 1000;
+  const base = { iss: ISSUER, aud: AUDIENCE, sub: 'alice', roles: ['viewer'], iat: nowSeconds };
+
+  it.each([
+    ['RS256'],
+    ['RS384'],
+    ['RS512'],
+    ['PS256'],
+    ['PS384'],
+    ['PS512'],
+    ['ES256'],
+    ['ES384'],
+    ['ES512'],
+    ['EdDSA'],
+    ['Ed25519'],
+  ])('accepts a token signed with %s', async (alg) => {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k', alg };
+    const check = createTokenVerifier(
+      { ...issuer.config, jwks: { kind: 'inline', jwks: { keys: [jwk] } } },
+      { now: () => NOW },
+    );
+    const token = await new SignJWT({ ...base, exp: nowSeconds + 60 })
+      .setProtectedHeader({ alg, kid: 'k' })
+      .sign(privateKey);
+    expect(await check.verify(token)).toEqual({ subject: 'alice', roles: ['viewer'] });
+  });
+
+  async function refusedWith(token: string, now = NOW) {
+    const error = await refusal(
+      createTokenVerifier(issuer.config, { now: () => now }).verify(token),
+    );
+    expect(error).toBeInstanceOf(Unauthenticated);
+    const e = error as Unauthenticated;
+    return { message: e.message, challenge: e.headers['WWW-Authenticate'], details: e.details };
+  }
+  const challenge = (description: string) =>
+    `Bearer realm="rd-governance", error="invalid_token", error_description="${description}"`;
+
+  it('expired', async () => {
+    const token = await issuer.signRaw({ ...base, exp: nowSeconds - 31 });
+    expect(await refusedWith(token)).toEqual({
+      message: 'The bearer token has expired',
+      challenge: challenge('token expired'),
+      details: null,
+    });
+  });
+
+  it('tolerates 30 s of clock skew by default', async () => {
+    const check = createTokenVerifier(issuer.config, { now: () => NOW });
+    expect(
+      (await check.verify(await issuer.signRaw({ ...base, exp: nowSeconds - 29 }))).subject,
+    ).toBe('alice');
+    const strict = createTokenVerifier(issuer.config, { now: () => NOW, clockToleranceSeconds: 0 });
+    await expect(
+      strict.verify(await issuer.signRaw({ ...base, exp: nowSeconds - 1 })),
+    ).rejects.toThrow('expired');
+  });
+
+  it('not valid yet, an issuer or audience mismatch, and an unacceptable claim', async () => {
+    const exp = nowSeconds + 3600;
+    expect(
+      await refusedWith(await issuer.signRaw({ ...base, exp, nbf: nowSeconds + 120 })),
+    ).toEqual({
+      message: 'The bearer token is not valid yet',
+      challenge: challenge('token is not valid yet'),
+      details: { claim: 'nbf' },
+    });
+    expect(
+      await refusedWith(await issuer.signRaw({ ...base, exp, iss: 'https://evil.test/' })),
+    ).toEqual({
+      message: 'The bearer token is not from the accepted issuer',
+      challenge: challenge('token is not from the accepted issuer'),
+      details: { claim: 'iss' },
+    });
+    expect(await refusedWith(await issuer.signRaw({ ...base, exp, aud: 'other' }))).toEqual({
+      message: 'The bearer token is not for this API (audience)',
+      challenge: challenge('token is not for this API (audience)'),
+      details: { claim: 'aud' },
+    });
+    expect(await refusedWith(await issuer.signRaw({ ...base, exp, iat: 'yesterday' }))).toEqual({
+      message: 'The bearer token has an unacceptable "iat" claim',
+      challenge: challenge("token has an unacceptable 'iat' claim"),
+      details: { claim: 'iat' },
+    });
+    const { exp: _none, ...withoutExp } = { ...base, exp };
+    expect(await refusedWith(await issuer.signRaw(withoutExp))).toEqual({
+      message: 'The bearer token has no "exp" claim',
+      challenge: challenge("token has no 'exp' claim"),
+      details: { claim: 'exp' },
+    });
+  });
+
+  it('a bad signature, a refused algorithm, a malformed token', async () => {
+    const exp = nowSeconds + 3600;
+    const stranger = await createTestIssuer('test-key');
+    expect(await refusedWith(await stranger.signRaw({ ...base, exp }))).toEqual({
+      message: "The bearer token's signature does not verify against the issuer's keys",
+      challenge: challenge('signature invalid'),
+      details: null,
+    });
+    const hs = await new SignJWT({ ...base, exp })
+      .setProtectedHeader({ alg: 'HS256', kid: 'test-key' })
+      .sign(new TextEncoder().encode('a-shared-secret-of-sufficient-length!'));
+    expect(await refusedWith(hs)).toEqual({
+      message: 'The bearer token is signed with an algorithm this API does not accept',
+      challenge: challenge('algorithm not accepted'),
+      details: null,
+    });
+    expect(await refusedWith('not.a.jwt')).toEqual({
+      message: 'The bearer token is malformed',
+      challenge: challenge('malformed token'),
+      details: null,
+    });
+  });
+
+  it('sub, iat in the future, too old, or missing under a maximum age', async () => {
+    const exp = nowSeconds + 3600;
+    expect(await refusedWith(await issuer.signRaw({ ...base, exp, sub: ' ' }))).toEqual({
+      message: 'The bearer token\'s "sub" claim must name the caller (a non-empty string)',
+      challenge: challenge("token 'sub' claim is empty"),
+      details: { claim: 'sub' },
+    });
+    expect(
+      await refusedWith(await issuer.signRaw({ ...base, exp, iat: nowSeconds + 61.4 })),
+    ).toEqual({
+      message:
+        'The bearer token\'s "iat" claim lies 61 s in the future (at most 60 s are tolerated)',
+      challenge: challenge("token 'iat' claim is in the future"),
+      details: { claim: 'iat' },
+    });
+    const aged = createTokenVerifier(
+      { ...issuer.config, maxTokenAgeSeconds: 100 },
+      { now: () => NOW, clockToleranceSeconds: 0 },
+    );
+    const old = await refusal(
+      aged.verify(await issuer.signRaw({ ...base, exp, iat: nowSeconds - 101 })),
+    );
+    expect(old).toMatchObject({
+      message:
+        'The bearer token was issued more than 100 s ago ("iat" claim), longer than this API accepts',
+      headers: { 'WWW-Authenticate': challenge('token too old') },
+    });
+    expect(
+      (await aged.verify(await issuer.signRaw({ ...base, exp, iat: nowSeconds - 100 }))).subject,
+    ).toBe('alice');
+    const { iat: _iat, ...undated } = base;
+    const none = await refusal(aged.verify(await issuer.signRaw({ ...undated, exp })));
+    expect(none).toMatchObject({
+      message:
+        'The bearer token has no "iat" claim; this API accepts only tokens that say when they were issued',
+      headers: { 'WWW-Authenticate': challenge("token has no 'iat' claim") },
+    });
+  });
+});
+
+describe('roles claim, corners', () => {
+  it('a dotted path through something that is not an object grants nothing', () => {
+    expect(rolesFromClaims({ realm_access: null }, 'realm_access.roles')).toEqual([]);
+    expect(rolesFromClaims({ realm_access: 'operator' }, 'realm_access.roles')).toEqual([]);
+    expect(rolesFromClaims({ realm_access: {} }, 'realm_access.roles')).toEqual([]);
+    expect(rolesFromClaims({ a: { b: { c: 'operator' } } }, 'a.b.c')).toEqual([
+      'viewer',
+      'operator',
+    ]);
+    expect(rolesFromClaims({ roles: { operator: true } }, 'roles')).toEqual([]);
+    // A top-level claim wins over the path its name spells.
+    expect(rolesFromClaims({ 'a.b': 'viewer', a: { b: 'operator' } }, 'a.b')).toEqual(['viewer']);
+  });
+});
+
+describe('the Authorization header, exactly', () => {
+  function refused(header: string | undefined) {
+    try {
+      bearerToken(header);
+    } catch (error) {
+      expect(error).toBeInstanceOf(Unauthenticated);
+      const e = error as Unauthenticated;
+      return { message: e.message, challenge: e.headers['WWW-Authenticate'] };
+    }
+    throw new Error(`${header} was accepted`);
+  }
+  const missing = {
+    message: 'This route requires an Authorization: Bearer <token> header',
+    challenge: 'Bearer realm="rd-governance"',
+  };
+  const notBearer = {
+    message: 'The Authorization header must use the Bearer scheme with a token',
+    challenge:
+      'Bearer realm="rd-governance", error="invalid_token", error_description="Authorization is not a Bearer token"',
+  };
+
+  it('no header or a blank one is a missing token', () => {
+    expect(refused(undefined)).toEqual(missing);
+    expect(refused('')).toEqual(missing);
+    expect(refused('   ')).toEqual(missing);
+  });
+
+  it.each(['Bearer abc junk', 'xBearer abc', 'Bearer', 'Bearer ', 'Basic abc', 'Bearer a b'])(
+    '%j is not a bearer token',
+    (header) => {
+      expect(refused(header)).toEqual(notBearer);
+    },
+  );
+
+  it.each([
+    ['Bearer abc', 'abc'],
+    ['bearer abc', 'abc'],
+    ['Bearer   abc', 'abc'],
+    ['Bearer abc  ', 'abc'],
+    ['Bearer a-b_c.d~e+f/g==', 'a-b_c.d~e+f/g=='],
+  ])('%j carries %j', (header, token) => {
+    expect(bearerToken(header)).toBe(token);
+  });
+});
+
+describe('role checks, exactly', () => {
+  it('public needs no role; a role needs that role', () => {
+    expect(permits([], 'public')).toBe(true);
+    expect(permits([], 'viewer')).toBe(false);
+    expect(permits(['viewer'], 'viewer')).toBe(true);
+    expect(permits(['viewer'], 'operator')).toBe(false);
+  });
+
+  it('a 403 names the role required and the roles granted', async () => {
+    const viewer = await issuer.mint({ roles: ['viewer'] });
+    const error = await refusal(authorize(verifier, 'operator', `Bearer ${viewer}`));
+    expect((error as Forbidden).message).toBe(
+      'This route requires the operator role; the token grants viewer',
+    );
+    const none = await refusal(
+      authorize(verifier, 'viewer', `Bearer ${await issuer.mint({ roles: [] })}`),
+    );
+    expect((none as Forbidden).message).toBe(
+      'This route requires the viewer role; the token grants no role',
+    );
+    expect((none as Forbidden).details).toEqual({ requiredRole: 'viewer', grantedRoles: [] });
+  });
+
+  it('a public route reads no header at all', async () => {
+    const never: TokenVerifier = {
+      verify: () => Promise.reject(new Error('verify must not be called')),
+    };
+    expect(await authorize(never, 'public', 'Bearer junk junk')).toBeUndefined();
+  });
+});
+
+describe('remote JWKS, timeouts and failures', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('gives up on a key set fetch after 3 s unless told otherwise', async () => {
+    const timeouts = vi.spyOn(AbortSignal, 'timeout');
+    const refusedFetch = async (options: { jwksTimeoutMs?: number }) =>
+      refusal(
+        createTokenVerifier(
+          { ...issuer.config, jwks: { kind: 'url', url: 'http://127.0.0.1:1/jwks.json' } },
+          options,
+        ).verify(await issuer.mint({ roles: ['viewer'] })),
+      );
+    await refusedFetch({});
+    await refusedFetch({ jwksTimeoutMs: 250 });
+    expect(timeouts.mock.calls.map(([ms]) => ms)).toEqual([3_000, 250]);
+  });
+
+  it('a key set that cannot be fetched is a 503 that keeps the cause, whatever the token', async () => {
+    const error = await refusal(
+      createTokenVerifier({
+        ...issuer.config,
+        jwks: { kind: 'url', url: 'http://127.0.0.1:1/jwks.json' },
+      }).verify(await issuer.mint({ roles: ['viewer'] })),
+    );
+    expect(error).toBeInstanceOf(AuthenticationUnavailable);
+    expect((error as Error).message).toBe(
+      "The issuer's key set could not be loaded; try again later",
+    );
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('a key set that is not one is a 503 too', async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: 'none' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const error = await refusal(
+        createTokenVerifier({ ...issuer.config, jwks: { kind: 'url', url } }).verify(
+          await issuer.mint({ roles: ['viewer'] }),
+        ),
+      );
+      expect(error).toBeInstanceOf(AuthenticationUnavailable);
+      expect((error as Error).message).toBe(
+        "The issuer's key set could not be loaded; try again later",
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
