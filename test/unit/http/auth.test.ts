@@ -450,7 +450,11 @@ describe('every accepted algorithm, and the refusals word for word', () => {
       challenge: challenge('token is not for this API (audience)'),
       details: { claim: 'aud' },
     });
-    expect(await refusedWith(await issuer.signRaw({ ...base, exp, iat: 'yesterday' }))).toEqual({
+    expect(
+      await refusedWith(
+        await issuer.signRaw({ ...base, exp, iat: 'yesterday' as unknown as number }),
+      ),
+    ).toEqual({
       message: 'The bearer token has an unacceptable "iat" claim',
       challenge: challenge("token has an unacceptable 'iat' claim"),
       details: { claim: 'iat' },
