@@ -11,8 +11,10 @@
 // It refuses what the SDK or localcloud's Tablestore refuses (checked against localcloud through
 // the SDK): a row existence or comparator that is none of the known ones, a column condition
 // that is neither a comparison nor and/or/not, an and/or of no sub-conditions, a delete or
-// update expecting the row not to exist, an update that changes no cell. A double that let
-// those through would let a blanked condition pass the unit tests.
+// update expecting the row not to exist, an update that changes no cell, a primary key whose
+// columns do not match the table's (size, names, types; INF_MIN/INF_MAX only in range bounds), a
+// range whose start is not before its end in its direction. A double that let those through
+// would let a blanked condition or key pass the unit tests.
 
 import {
   type ColumnCondition,
@@ -146,6 +148,49 @@ function matches(cond: ColumnCondition, columns: Columns | undefined): boolean {
   }
 }
 
+/** Checks a primary key against the table's schema in the service's order: size, name, type. */
+function validateKey(definition: TableDefinition, key: RangeKey, bound: boolean, op: string): void {
+  const schema = definition.primaryKey;
+  if (key.length !== schema.length) {
+    throw fail(
+      'OTSInvalidPK',
+      `Validate PK size fail. Input: ${key.length}, Meta: ${schema.length}.`,
+      op,
+      definition.name,
+    );
+  }
+  key.forEach(([name, value], i) => {
+    const column = schema[i] as TableDefinition['primaryKey'][number];
+    if (name !== column.name) {
+      throw fail(
+        'OTSInvalidPK',
+        `Validate PK name fail. Input: ${name}, Meta: ${column.name}.`,
+        op,
+        definition.name,
+      );
+    }
+    if (value === INF_MIN || value === INF_MAX) {
+      if (bound) return;
+      throw fail(
+        'OTSParameterInvalid',
+        'INF_MIN/INF_MAX is an invalid type for the primary key.',
+        op,
+        definition.name,
+      );
+    }
+    const type =
+      typeof value === 'string' ? 'string' : typeof value === 'bigint' ? 'int64' : 'binary';
+    if (type !== column.type) {
+      throw fail(
+        'OTSInvalidPK',
+        `Validate PK type fail. Input: ${type}, Meta: ${column.type}.`,
+        op,
+        definition.name,
+      );
+    }
+  });
+}
+
 interface StoredTable {
   definition: TableDefinition;
   rows: Map<string, Row>;
@@ -206,12 +251,15 @@ export class MemoryTablestore implements TablestoreClient {
   async getRow(table: string, primaryKey: PrimaryKey) {
     this.count('GetRow');
     await this.tick();
-    const row = this.table(table, 'GetRow').rows.get(keyString(primaryKey));
+    const t = this.table(table, 'GetRow');
+    validateKey(t.definition, primaryKey, false, 'GetRow');
+    const row = t.rows.get(keyString(primaryKey));
     return row ? { primaryKey: row.primaryKey, columns: { ...row.columns } } : undefined;
   }
 
   private applyWrite(write: RowWrite, op: string): void {
     const t = this.table(write.table, op);
+    validateKey(t.definition, write.primaryKey, false, op);
     const k = keyString(write.primaryKey);
     const existing = t.rows.get(k);
     this.check(op, write.table, write.type, existing, write.condition);
@@ -284,6 +332,25 @@ export class MemoryTablestore implements TablestoreClient {
     if (request.filter !== undefined)
       validateColumnCondition(request.filter, 'GetRange', t.definition.name);
     const backward = request.direction === 'backward';
+    validateKey(t.definition, request.start, true, 'GetRange');
+    validateKey(t.definition, request.end, true, 'GetRange');
+    const order = compareKey(request.start, request.end);
+    if (!backward && order >= 0) {
+      throw fail(
+        'OTSParameterInvalid',
+        'Begin key must less than end key in FORWARD.',
+        'GetRange',
+        request.table,
+      );
+    }
+    if (backward && order <= 0) {
+      throw fail(
+        'OTSParameterInvalid',
+        'Begin key must more than end key in BACKWARD.',
+        'GetRange',
+        request.table,
+      );
+    }
     const all = [...t.rows.values()].sort((a, b) => compareKey(a.primaryKey, b.primaryKey));
     if (backward) all.reverse();
     const inRange = all.filter((r) =>
@@ -321,6 +388,7 @@ export class MemoryTablestore implements TablestoreClient {
     this.count('BatchGetRow');
     await this.tick();
     const t = this.table(table, 'BatchGetRow');
+    for (const k of keys) validateKey(t.definition, k, false, 'BatchGetRow');
     return keys.map((k) => t.rows.get(keyString(k)));
   }
 

@@ -8,6 +8,8 @@ import {
   column,
   defineTable,
   ensureTables,
+  INF_MAX,
+  INF_MIN,
   type RowWrite,
   type TablestoreClient,
 } from '../../shared/cloud/tablestore';
@@ -525,12 +527,12 @@ export async function batchWritesSplitOver200Rows(
 }
 
 /**
- * Malformed writes are refused outright (by the SDK or by the service), never answered as a
+ * Malformed requests are refused outright (by the SDK or by the service), never answered as a
  * failed condition: a blanked or misspelt condition in the store must fail loudly, not read as
  * "the row moved on" nor pass as no condition at all. Run on both backends, this keeps the
  * in-memory double refusing what localcloud refuses.
  */
-export async function malformedWritesAreRefused(
+export async function malformedRequestsAreRefused(
   { client }: StoreFixture,
   prefix: string,
 ): Promise<void> {
@@ -571,6 +573,38 @@ export async function malformedWritesAreRefused(
         ),
     ],
     ['an update of no cell', () => client.updateRow(table.name, key, {})],
+    ['a key column misnamed', () => client.putRow(table.name, [['ID', 'a']], { v: 2n })],
+    ['a key of the wrong size', () => client.putRow(table.name, [...key, ['n', 1n]], { v: 2n })],
+    ['a key value of the wrong type', () => client.putRow(table.name, [['id', 1n]], { v: 2n })],
+    [
+      'a bound as a row key',
+      () => client.putRow(table.name, [['id', INF_MIN]] as never, { v: 2n }),
+    ],
+    ['a read of a misnamed key', () => client.getRow(table.name, [['ID', 'a']])],
+    [
+      'a range with a misnamed bound',
+      () =>
+        client.getRange({ table: table.name, start: [['ID', INF_MIN]], end: [['id', INF_MAX]] }),
+    ],
+    [
+      'a forward range that starts after its end',
+      () =>
+        client.getRange({ table: table.name, start: [['id', INF_MAX]], end: [['id', INF_MIN]] }),
+    ],
+    [
+      'a backward range that starts before its end',
+      () =>
+        client.getRange({
+          table: table.name,
+          direction: 'backward',
+          start: [['id', INF_MIN]],
+          end: [['id', INF_MAX]],
+        }),
+    ],
+    [
+      'an empty range',
+      () => client.getRange({ table: table.name, start: [['id', 'a']], end: [['id', 'a']] }),
+    ],
   ];
   for (const [what, write] of refusals) {
     const outcome = await conditionalWrite(write()).then(

@@ -19,7 +19,7 @@ import {
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
   leaseContendersNeverBothHold,
-  malformedWritesAreRefused,
+  malformedRequestsAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
   repositoriesRoundTripAndRejectStaleVersions,
@@ -200,7 +200,7 @@ describe('adapter', () => {
   });
   it('refuses malformed writes instead of reading them as failed conditions', async () => {
     const f = await fixture();
-    await malformedWritesAreRefused(f, f.prefix);
+    await malformedRequestsAreRefused(f, f.prefix);
   });
   it('decodes the service error of a real failure', async () => {
     const err = await local.client

@@ -13,7 +13,7 @@ import {
   fiftyConcurrentInvocationsRunOnce,
   fiftyConcurrentWhileWorkIsHeld,
   leaseContendersNeverBothHold,
-  malformedWritesAreRefused,
+  malformedRequestsAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
   repositoriesRoundTripAndRejectStaleVersions,
@@ -68,7 +68,7 @@ describe('store logic on the in-memory double', () => {
     await batchWritesSplitOver200Rows(await fixture(), 'u_');
   });
   it('malformed writes are refused, not read as failed conditions', async () => {
-    await malformedWritesAreRefused(await fixture(), 'u_');
+    await malformedRequestsAreRefused(await fixture(), 'u_');
   });
   it('repositories round-trip and reject stale versions', async () => {
     await repositoriesRoundTripAndRejectStaleVersions(await fixture());
