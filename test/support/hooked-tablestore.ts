@@ -1,12 +1,14 @@
 // TEST DOUBLE: the in-memory Tablestore double (memory-tablestore.ts) with a hook before each
 // call, so a store test can fail one call (throttling) or change a row between a read and a
-// write (a contender) at exactly the point it wants.
+// write (a contender) at exactly the point it wants, and with single rows of a batch failed.
 
 import {
   type Columns,
   type Condition,
   type PrimaryKey,
   type RowUpdate,
+  type RowWrite,
+  type RowWriteResult,
   TablestoreError,
 } from '../../shared/cloud/tablestore';
 import { MemoryTablestore } from './memory-tablestore';
@@ -16,6 +18,17 @@ export type HookedOperation = 'GetRow' | 'PutRow' | 'UpdateRow' | 'DeleteRow';
 export class HookedTablestore extends MemoryTablestore {
   /** Runs before each single-row call; throw from it to fail the call. */
   before: ((operation: HookedOperation, table: string) => void | Promise<void>) | undefined;
+
+  /** Fails single rows of a BatchWriteRow (the rest of the batch is applied). */
+  failRow: ((write: RowWrite) => TablestoreError | undefined) | undefined;
+
+  override async batchWriteRows(writes: readonly RowWrite[]): Promise<RowWriteResult[]> {
+    const failures = writes.map((w) => this.failRow?.(w));
+    const applied = await super.batchWriteRows(writes.filter((_, i) => !failures[i]));
+    return failures.map((error) =>
+      error ? { ok: false, error } : (applied.shift() as RowWriteResult),
+    );
+  }
 
   override async getRow(table: string, primaryKey: PrimaryKey) {
     await this.before?.('GetRow', table);
