@@ -373,3 +373,19 @@ describe('sameFailure', () => {
     expect(sameFailure(undefined, failure)).toBe(false);
   });
 });
+
+describe('planAccount: a record that kept no folder path', () => {
+  it('matches a desired member placed in no folder', () => {
+    const placed = placeAll([], [record(WEB, 'gone')]).get(WEB);
+    const want = desiredState(
+      WEB,
+      placed,
+      [{ id: 'directory:rd', kind: 'directory', targetId: 'rd' }],
+      admin,
+    );
+    if (!want.covered) throw new Error('fixture');
+    expect(want.member.folderPath).toEqual([]);
+    const { folderPath: _none, ...withoutPath } = want.member;
+    expect(planAccount(WEB, want, stored(withoutPath)).action).toBe('unchanged');
+  });
+});

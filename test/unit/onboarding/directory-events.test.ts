@@ -407,3 +407,115 @@ describe('decodeDirectoryEvents: batches, failures and other events', () => {
     }
   });
 });
+
+describe('decodeDirectoryEvents: where each account id may sit, and what is not one', () => {
+  const ids = (data: unknown, overrides: Record<string, unknown> = {}) => {
+    const decoded = only(decodeDirectoryEvents(cloudEvent(data, overrides)));
+    if (decoded.kind !== 'change') throw new Error(`skipped: ${decoded.reason}`);
+    return decoded.accountIds;
+  };
+
+  it('CreateResourceAccount: the account id may sit directly in responseElements', () => {
+    expect(
+      ids(record('CreateResourceAccount', { responseElements: { AccountId: OTHER } })),
+    ).toEqual([OTHER]);
+  });
+
+  it('InviteAccountToResourceDirectory: from the request, or from the handshake answered', () => {
+    expect(
+      ids(
+        record('InviteAccountToResourceDirectory', { requestParameters: { TargetEntity: OTHER } }),
+      ),
+    ).toEqual([OTHER]);
+    expect(
+      ids(
+        record('InviteAccountToResourceDirectory', {
+          requestParameters: { TargetEntity: 'someone@example.com', TargetType: 'Email' },
+          responseElements: { Handshake: handshake('Pending') },
+        }),
+      ),
+    ).toEqual([MEMBER]);
+  });
+
+  it('AcceptHandshake: from the handshake when the caller is not named by an id', () => {
+    expect(
+      ids(
+        record('AcceptHandshake', {
+          userIdentity: { type: 'root-account' },
+          responseElements: { Handshake: handshake('Accepted') },
+        }),
+      ),
+    ).toEqual([MEMBER]);
+  });
+
+  it('an exact parameter name wins over one differing in case', () => {
+    expect(
+      ids(record('MoveAccount', { requestParameters: { accountid: 'junk', AccountId: MEMBER } })),
+    ).toEqual([MEMBER]);
+  });
+
+  it('trims ids, names and JSON text; blank ones count as absent', () => {
+    expect(ids(record('MoveAccount', { requestParameters: { AccountId: ` ${MEMBER} ` } }))).toEqual(
+      [MEMBER],
+    );
+    expect(
+      ids(
+        record('MoveAccount', { requestParameters: `  ${JSON.stringify({ AccountId: MEMBER })}` }),
+      ),
+    ).toEqual([MEMBER]);
+    const spaced = only(
+      decodeDirectoryEvents(
+        cloudEvent(record(' MoveAccount ', { requestParameters: { AccountId: MEMBER } })),
+      ),
+    );
+    expect(spaced).toMatchObject({ kind: 'change', eventName: 'MoveAccount' });
+    const blankName = only(decodeDirectoryEvents(cloudEvent(record('   '))));
+    expect(blankName).toMatchObject({ kind: 'skipped', eventName: '' });
+    const blankError = only(
+      decodeDirectoryEvents(
+        cloudEvent(
+          record('MoveAccount', { requestParameters: { AccountId: MEMBER }, errorCode: '  ' }),
+        ),
+      ),
+    );
+    expect(blankError.kind).toBe('change');
+    const blankId = only(
+      decodeDirectoryEvents(cloudEvent(record('MoveAccount', { eventId: '  ' }), { id: 'ce-1' })),
+    );
+    expect(blankId.eventId).toBe('ce-1');
+  });
+
+  it('numbers are account ids only when they are whole, safe and not negative', () => {
+    const numeric = (value: number) =>
+      ids(record('DeleteAccount', { requestParameters: { AccountId: value } }));
+    expect(numeric(0)).toEqual(['0']);
+    expect(numeric(1_600_000_000_000_007)).toEqual([OTHER]);
+    expect(numeric(-5)).toEqual([]);
+    expect(numeric(1.5)).toEqual([]);
+    expect(numeric(1e20)).toEqual([]);
+    expect(numeric(Number.NaN)).toEqual([]);
+  });
+
+  it('a failed call without a message still says which error, and an event without time has none', () => {
+    const failed = only(
+      decodeDirectoryEvents(cloudEvent(record('MoveAccount', { errorCode: 'Throttling' }))),
+    );
+    expect(failed).toEqual({
+      kind: 'skipped',
+      eventId: 'AT-MoveAccount-0001',
+      eventName: 'MoveAccount',
+      reason: 'MoveAccount failed (Throttling); the directory did not change',
+    });
+    const data = record('MoveAccount', { requestParameters: { AccountId: MEMBER } }) as Record<
+      string,
+      unknown
+    >;
+    delete data.eventTime;
+    expect(only(decodeDirectoryEvents(cloudEvent(data, { time: undefined })))).toStrictEqual({
+      kind: 'change',
+      eventId: 'AT-MoveAccount-0001',
+      eventName: 'MoveAccount',
+      accountIds: [MEMBER],
+    });
+  });
+});
