@@ -12,7 +12,12 @@ import {
   type ScopeRule,
   sameFailure,
 } from '../../../shared/onboarding/coverage';
-import type { ManagedMember } from '../../../shared/onboarding/model';
+import {
+  MANAGED_SERVICES,
+  type ManagedMember,
+  managedServiceSchema,
+  scopeIdFor,
+} from '../../../shared/onboarding/model';
 
 const MGMT = '1000000000000001';
 const ADMIN = '1000000000000002';
@@ -387,5 +392,17 @@ describe('planAccount: a record that kept no folder path', () => {
     expect(want.member.folderPath).toEqual([]);
     const { folderPath: _none, ...withoutPath } = want.member;
     expect(planAccount(WEB, want, stored(withoutPath)).action).toBe('unchanged');
+  });
+});
+
+describe('model', () => {
+  it('a service key outside the catalog is refused naming the keys allowed', () => {
+    const parsed = managedServiceSchema.safeParse('waf');
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toBe(`must be one of ${MANAGED_SERVICES.join(', ')}`);
+    expect(managedServiceSchema.parse('bdrc')).toBe('bdrc');
+  });
+  it('scope ids are kind:target', () => {
+    expect(scopeIdFor('folder', 'fd-1')).toBe('folder:fd-1');
   });
 });
