@@ -39,15 +39,14 @@ export class TablestoreRoleCheckRepository
       ...this.newerRowWrite(toRow(check), 'checkedAt'),
     }));
     const results = await this.client.batchWriteRows(writes);
-    const failed = results.flatMap((result, index) =>
-      !result.ok && !isConditionFailure(result.error) ? [index] : [],
+    // A failed condition is an answer (a newer check is kept); any other failure fails the call,
+    // naming the row by its index in this batch.
+    assertBatchSucceeded(
+      writes,
+      results.map((result) =>
+        !result.ok && isConditionFailure(result.error) ? { ok: true as const } : result,
+      ),
     );
-    if (failed.length > 0) {
-      assertBatchSucceeded(
-        failed.map((i) => writes[i] as RowWrite),
-        failed.map((i) => results[i] as (typeof results)[number]),
-      );
-    }
     return results.map((result) => (result.ok ? 'recorded' : 'superseded'));
   }
 

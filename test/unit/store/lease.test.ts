@@ -123,6 +123,35 @@ describe('acquire', () => {
     expect(reads).toBe(5);
   });
 
+  it('answers "held by nobody known" when the lease vanished after every round it lost', async () => {
+    // A contender creates the row just before each of our writes and it is gone before each read.
+    client.before = async (op, table) => {
+      if (table !== tables.leases.name) return;
+      const hook = client.before;
+      client.before = undefined;
+      const key = tables.leases.key({ leaseName: 'job' });
+      if (op === 'PutRow') {
+        const { primaryKey, columns } = tables.leases.encode({
+          leaseName: 'job',
+          owner: 'ghost',
+          token: 1n,
+          expiresAt: 0n,
+          acquiredAt: 0n,
+        });
+        await client.putRow(table, primaryKey, columns);
+      } else if (op === 'GetRow' && (await client.getRow(table, key))) {
+        await client.deleteRow(table, key);
+      }
+      client.before = hook;
+    };
+    expect(await leases.acquire('job', 'b', { ttlMs: 1_000 })).toEqual({
+      acquired: false,
+      holder: '',
+      expiresAt: 0,
+      token: 0n,
+    });
+  });
+
   it('a throttled read or write fails the acquire; it is not read as contention', async () => {
     client.before = (op, table) => {
       if (op === 'PutRow') throw throttled(op, table);

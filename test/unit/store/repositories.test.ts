@@ -328,9 +328,10 @@ describe('role checks', () => {
       .recordAll([check('A', T0), check('B', T0), check('C', T0)])
       .catch((e) => e);
     expect(error).toBeInstanceOf(BatchWriteError);
-    expect((error as BatchWriteError).failures.map((f) => [f.index, f.error.code])).toEqual([
-      [0, 'OTSServerBusy'],
-    ]);
+    // The failed row is named by its place in the batch: the third check.
+    expect(
+      (error as BatchWriteError).failures.map((f) => [f.index, f.table, f.error.code]),
+    ).toEqual([[2, 't_role_checks', 'OTSServerBusy']]);
     client.failRow = undefined;
     expect((await store.roleChecks.listForMember('111')).map((c) => c.roleName)).toEqual([
       'A',
