@@ -14,6 +14,8 @@ if (!listed) {
 export default defineConfig({
   test: {
     include: JSON.parse(listed) as string[],
+    // A file that fails to load counts as a failed test (see the reporter).
+    reporters: ['default', './test/mutation/load-failures-reporter.ts'],
     exclude: ['test/bench/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

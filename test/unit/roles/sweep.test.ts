@@ -208,7 +208,7 @@ describe('handleRoleCheckChunk', () => {
       { roles, logger },
       { sweepId: 'sw', chunk: 2, chunks: 3, accountIds: ['1', '2', '3', '4', '5'] },
     );
-    expect(asked).toEqual([
+    expect(asked).toStrictEqual([
       {
         accountIds: ['1', '2', '3', '4', '5'],
         caller: { cause: { kind: 'timer', trigger: 'role-sweep/sw' } },
@@ -251,7 +251,7 @@ describe('handleRoleCheckChunk', () => {
     const { roles, asked } = recordingRoles([]);
     await expect(
       handleRoleCheckChunk({ roles, logger: capturingLogger().logger }, { sweepId: 'sw' }),
-    ).rejects.toThrow();
+    ).rejects.toThrow(/role check chunk/);
     expect(asked).toEqual([]);
     const bad = (patch: Record<string, unknown>) => () =>
       decodeSweepChunk({ sweepId: 's', chunk: 0, chunks: 1, accountIds: ['1'], ...patch });
