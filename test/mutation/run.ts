@@ -11,10 +11,12 @@
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import type { LogLevel, MutantResult } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 import ts from 'typescript';
 import { MIN_SCORE_PERCENT, MUTATION_AREAS, type MutationArea, TESTS_VARIABLE } from './targets';
+
+type StrykerOptions = ConstructorParameters<typeof Stryker>[0];
+type MutantResult = Awaited<ReturnType<Stryker['runMutationTest']>>[number];
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const REPORTS = 'reports/mutation';
@@ -130,7 +132,7 @@ async function mutate(file: string, area: MutationArea, force: boolean): Promise
     concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
     timeoutMS: 10_000,
     thresholds: { high: MIN_SCORE_PERCENT, low: MIN_SCORE_PERCENT, break: null },
-    logLevel: 'warn' as LogLevel,
+    logLevel: 'warn' as NonNullable<StrykerOptions['logLevel']>,
   });
   return stryker.runMutationTest();
 }
