@@ -1,3 +1,6 @@
+// The directory capability: flat directory records to one folder tree (or the problems that
+// keep it from being one), subtrees, and reading the directory again when it changed meanwhile.
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DirectorySnapshot, FolderNode } from '../../../shared/directory/model';
@@ -185,5 +188,139 @@ describe('readDirectory use case', () => {
     expect((error as NotFound).message).toBe(
       'Folder fd-none is not in resource directory rd-abc123',
     );
+  });
+});
+
+describe('folder tree, exactly', () => {
+  const base = (): DirectorySnapshot => ({
+    resourceDirectoryId: 'rd-1',
+    managementAccountId: '1',
+    managementAccountName: null,
+    rootFolderId: 'r',
+    folders: [{ id: 'r', name: 'Root', parentId: null }],
+    members: [],
+    delegations: [],
+  });
+  const problemsOf = (snapshot: DirectorySnapshot) => {
+    const result = buildDirectory(snapshot);
+    return result.ok ? [] : result.problems;
+  };
+
+  it('sorts sibling folders by name, then by id', () => {
+    const snapshot = base();
+    snapshot.folders.push(
+      { id: 'f-a', name: 'B', parentId: 'r' },
+      { id: 'f-z', name: 'A', parentId: 'r' },
+      { id: 'f-b', name: 'A', parentId: 'r' },
+    );
+    expect(built(snapshot).root.children.map((c) => c.id)).toEqual(['f-b', 'f-z', 'f-a']);
+  });
+
+  it('groups delegations per account, sorted, each service once and sorted', () => {
+    const snapshot = base();
+    snapshot.delegations = [
+      { accountId: '300', displayName: 'c', servicePrincipal: 'z.aliyuncs.com' },
+      { accountId: '200', displayName: 'b', servicePrincipal: 'y.aliyuncs.com' },
+      { accountId: '300', displayName: 'c', servicePrincipal: 'a.aliyuncs.com' },
+      { accountId: '300', displayName: 'c', servicePrincipal: 'z.aliyuncs.com' },
+    ];
+    expect(built(snapshot).delegatedAdministrators).toEqual([
+      { accountId: '200', displayName: 'b', services: ['y.aliyuncs.com'] },
+      { accountId: '300', displayName: 'c', services: ['a.aliyuncs.com', 'z.aliyuncs.com'] },
+    ]);
+  });
+
+  it('reports a folder listed twice and a non-root folder without a parent', () => {
+    const snapshot = base();
+    snapshot.folders.push(
+      { id: 'f-1', name: 'One', parentId: 'r' },
+      { id: 'f-1', name: 'One again', parentId: 'r' },
+      { id: 'f-2', name: 'Loose', parentId: null },
+    );
+    expect(problemsOf(snapshot)).toEqual([
+      { kind: 'duplicate-folder', folderId: 'f-1' },
+      { kind: 'missing-parent', folderId: 'f-2', parentId: '' },
+    ]);
+  });
+
+  it('a folder under an orphan is not reported as a cycle; folders on a cycle are, sorted', () => {
+    const orphaned = base();
+    orphaned.folders.push(
+      { id: 'f-orphan', name: 'O', parentId: 'gone' },
+      { id: 'f-child', name: 'C', parentId: 'f-orphan' },
+    );
+    expect(problemsOf(orphaned)).toEqual([
+      { kind: 'missing-parent', folderId: 'f-orphan', parentId: 'gone' },
+    ]);
+    const cyclic = base();
+    cyclic.folders.push(
+      { id: 'f-c', name: 'C', parentId: 'f-a' },
+      { id: 'f-a', name: 'A', parentId: 'f-b' },
+      { id: 'f-b', name: 'B', parentId: 'f-c' },
+      { id: 'f-ok', name: 'Ok', parentId: 'r' },
+    );
+    expect(problemsOf(cyclic)).toEqual([{ kind: 'cycle', folderIds: ['f-a', 'f-b', 'f-c'] }]);
+  });
+
+  it('a subtree may be any folder, however deep and whichever branch', () => {
+    const directory = built(sampleSnapshot());
+    expect(directorySubtree(directory, 'fd-sandbox')?.members.map((m) => m.id)).toEqual([
+      '2000000000000004',
+    ]);
+    expect(directorySubtree(directory, 'fd-web')?.root.path).toBe('Root/Production/Web');
+    expect(directorySubtree(directory, 'r-root01')).toEqual(directory);
+  });
+});
+
+describe('readDirectory, exactly', () => {
+  const broken = () => {
+    const snapshot = sampleSnapshot();
+    for (let i = 0; i < 25; i++)
+      snapshot.members.push(member(String(3000000000000000 + i), `fd-gone-${i}`));
+    return snapshot;
+  };
+
+  it('lists the directory twice by default, as often as asked, and at least once', async () => {
+    for (const [attempts, expected] of [
+      [undefined, 2],
+      [3, 3],
+      [0, 1],
+    ] as const) {
+      let reads = 0;
+      const error = await readDirectory(
+        {
+          readSnapshot: async () => {
+            reads++;
+            return broken();
+          },
+        },
+        attempts === undefined ? {} : { attempts },
+      ).catch((e: unknown) => e);
+      expect(reads).toBe(expected);
+      expect(error).toBeInstanceOf(DirectoryChanging);
+      expect((error as DirectoryChanging).message).toBe(
+        `The resource directory changed while it was being read (25 inconsistencies in ${expected} listings); retry shortly`,
+      );
+      const details = (error as DirectoryChanging).details as { problems: unknown[] };
+      expect(details.problems).toHaveLength(20);
+      expect(details.problems[0]).toEqual({
+        kind: 'member-in-unknown-folder',
+        accountId: '3000000000000000',
+        folderId: 'fd-gone-0',
+      });
+    }
+  });
+
+  it('answers the subtree of the folder asked for, and a 404 naming the folder', async () => {
+    const sub = await readDirectory(
+      { readSnapshot: async () => sampleSnapshot() },
+      { folderId: 'fd-prod' },
+    );
+    expect(sub.root.id).toBe('fd-prod');
+    const error = await readDirectory(
+      { readSnapshot: async () => sampleSnapshot() },
+      { folderId: 'fd-none' },
+    ).catch((e: unknown) => e);
+    expect((error as NotFound).details).toEqual({ folderId: 'fd-none' });
   });
 });

@@ -234,3 +234,257 @@ describe('ROLE_CATALOG_EXTRA', () => {
     );
   });
 });
+
+describe('the built-in catalog, as README "Service-linked roles" states it', () => {
+  it("names each service's roles and the ServiceName to create them with", () => {
+    expect(BUILT_IN_ROLE_CATALOG.map((e) => [e.service, e.roleName, e.serviceName])).toEqual([
+      ['security-center', 'AliyunServiceRoleForSasRd', 'rd.sas.aliyuncs.com'],
+      ['security-center', 'AliyunServiceRoleForSasCloudSiem', 'cloudsiem.sas.aliyuncs.com'],
+      ['bdrc', 'AliyunServiceRoleForBdrcRd', null],
+      ['bastionhost', 'AliyunServiceRoleForBastionhost', 'bastionhost.aliyuncs.com'],
+      ['sls-audit', 'AliyunServiceRoleForSLSAudit', 'audit.log.aliyuncs.com'],
+    ]);
+  });
+
+  it('describes every managed service in order, with its roles or why it has none', () => {
+    const described = describeRoleCatalog(loadRoleCatalog());
+    expect(
+      described.map((d) => [d.service, d.roles.map((r) => r.roleName), d.withoutRoles]),
+    ).toEqual([
+      [
+        'security-center',
+        ['AliyunServiceRoleForSasRd', 'AliyunServiceRoleForSasCloudSiem'],
+        undefined,
+      ],
+      ['bdrc', ['AliyunServiceRoleForBdrcRd'], undefined],
+      ['bastionhost', ['AliyunServiceRoleForBastionhost'], undefined],
+      ['sls-audit', ['AliyunServiceRoleForSLSAudit'], undefined],
+      ['log-integration', [], SERVICES_WITHOUT_ROLES['log-integration']],
+    ]);
+    expect(described.find((d) => d.service === 'bdrc')).not.toHaveProperty('withoutRoles');
+    // A service with roles added by extension is described with them, not as having none.
+    const extended = describeRoleCatalog(
+      loadRoleCatalog(extra(entry({ service: 'log-integration' }))),
+    );
+    expect(extended.find((d) => d.service === 'log-integration')).toStrictEqual({
+      service: 'log-integration',
+      roles: [entry({ service: 'log-integration' })],
+    });
+  });
+});
+
+describe('ROLE_CATALOG_EXTRA problems, exactly', () => {
+  function problems(json: string) {
+    try {
+      loadRoleCatalog(json);
+    } catch (error) {
+      expect(error).toBeInstanceOf(RoleCatalogError);
+      const e = error as RoleCatalogError;
+      expect(e.name).toBe('RoleCatalogError');
+      expect(e.variable).toBe('ROLE_CATALOG_EXTRA');
+      expect(e.message).toBe(e.problems.map((p) => `Configuration error: ${p.message}`).join('\n'));
+      return e.problems;
+    }
+    throw new Error('expected a RoleCatalogError');
+  }
+
+  it('the whole value: not JSON, not an array', () => {
+    const [notJson] = problems('{nope');
+    expect(notJson).toMatchObject({ index: -1, field: '' });
+    expect(notJson?.message).toMatch(
+      /^ROLE_CATALOG_EXTRA is not valid JSON \(.+\); expected an array of \{service, roleName, serviceName, source\}$/,
+    );
+    expect(problems('{"service":"bdrc"}')).toEqual([
+      {
+        index: -1,
+        field: '',
+        message:
+          'ROLE_CATALOG_EXTRA must be a JSON array of {service, roleName, serviceName, source}',
+      },
+    ]);
+  });
+
+  it('each entry by index, labelled with what it names, and the field', () => {
+    expect(
+      problems(
+        extra(
+          { ...entry(), roleName: 'a'.repeat(65) },
+          { ...entry(), roleName: 'ok', service: 7, serviceName: 'rd.sas.aliyuncs.com.evil' },
+          { ...entry(), source: 'x'.repeat(2001) },
+          { ...entry(), serviceName: 7 },
+          { ...entry(), source: undefined },
+          null,
+          { ...entry(), extra1: 1, extra2: 2 },
+        ),
+      ),
+    ).toEqual([
+      {
+        index: 0,
+        field: 'roleName',
+        message: `ROLE_CATALOG_EXTRA[0] (service "bdrc", roleName "${'a'.repeat(65)}").roleName must be 1 to 64 letters, digits, periods (.) or hyphens (-)`,
+      },
+      {
+        index: 1,
+        field: 'service',
+        message: expect.stringMatching(
+          /^ROLE_CATALOG_EXTRA\[1\] \(roleName "ok"\)\.service must be one of /,
+        ),
+      },
+      {
+        index: 1,
+        field: 'serviceName',
+        message:
+          'ROLE_CATALOG_EXTRA[1] (roleName "ok").serviceName must be a service name such as rd.sas.aliyuncs.com',
+      },
+      {
+        index: 2,
+        field: 'source',
+        message:
+          'ROLE_CATALOG_EXTRA[2] (service "bdrc", roleName "AliyunServiceRoleForExample").source must be at most 2000 characters',
+      },
+      {
+        index: 3,
+        field: 'serviceName',
+        message: expect.stringMatching(
+          /^ROLE_CATALOG_EXTRA\[3\] .*\.serviceName must be a service name such as rd\.sas\.aliyuncs\.com, or null$/,
+        ),
+      },
+      {
+        index: 4,
+        field: 'source',
+        message:
+          'ROLE_CATALOG_EXTRA[4] (service "bdrc", roleName "AliyunServiceRoleForExample").source is required: where the entry comes from (a URL or a note)',
+      },
+      { index: 5, field: '', message: expect.stringMatching(/^ROLE_CATALOG_EXTRA\[5\] \S/) },
+      {
+        index: 6,
+        field: '',
+        message:
+          'ROLE_CATALOG_EXTRA[6] (service "bdrc", roleName "AliyunServiceRoleForExample") has unknown field(s) extra1, extra2 (allowed: service, roleName, serviceName, source)',
+      },
+    ]);
+  });
+
+  it('an entry that names neither service nor role is labelled by its index alone', () => {
+    const [only] = problems(extra({ serviceName: null, source: 's' }));
+    expect(only?.message).toMatch(/^ROLE_CATALOG_EXTRA\[0\]\.service /);
+    const [array] = problems(extra([1, 2]));
+    expect(array?.message).toMatch(/^ROLE_CATALOG_EXTRA\[0\] /);
+    expect(array?.message).not.toMatch(/\(/);
+  });
+
+  it('role and service names are checked whole', () => {
+    for (const roleName of ['a'.repeat(64), 'A.b-9']) {
+      expect(() => loadRoleCatalog(extra(entry({ roleName })))).not.toThrow();
+    }
+    for (const roleName of ['', 'bad!', '!bad', 'a b']) {
+      expect(problems(extra(entry({ roleName })))[0]?.field).toBe('roleName');
+    }
+    for (const serviceName of ['x.aliyuncs.com', 'a-b.c.aliyuncs.com', 'a.b.aliyuncs.com']) {
+      expect(() => loadRoleCatalog(extra(entry({ serviceName })))).not.toThrow();
+    }
+    for (const serviceName of [
+      'aliyuncs.com',
+      'x.aliyuncs.com.evil',
+      'evil.x.aliyuncs.comx',
+      '-x.aliyuncs.com',
+      'x-.aliyuncs.com',
+      'X.aliyuncs.com',
+    ]) {
+      expect(problems(extra(entry({ serviceName })))[0]?.field, serviceName).toBe('serviceName');
+    }
+  });
+
+  it('a repeated entry names the first by index', () => {
+    expect(
+      problems(extra(entry(), entry(), entry({ roleName: 'AliyunServiceRoleForExample' }))),
+    ).toEqual([
+      {
+        index: 1,
+        field: 'roleName',
+        message:
+          'ROLE_CATALOG_EXTRA[1] (service "bdrc", roleName "AliyunServiceRoleForExample") repeats ROLE_CATALOG_EXTRA[0] (same service and roleName)',
+      },
+      {
+        index: 2,
+        field: 'roleName',
+        message:
+          'ROLE_CATALOG_EXTRA[2] (service "bdrc", roleName "AliyunServiceRoleForExample") repeats ROLE_CATALOG_EXTRA[0] (same service and roleName)',
+      },
+    ]);
+  });
+
+  it('every role given two ServiceNames is named, across services', () => {
+    const found = problems(
+      extra(
+        entry({ service: 'bdrc', roleName: 'R1', serviceName: 'a.aliyuncs.com' }),
+        entry({ service: 'bastionhost', roleName: 'r1', serviceName: 'b.aliyuncs.com' }),
+        entry({ service: 'sls-audit', roleName: 'R1', serviceName: 'c.aliyuncs.com' }),
+        entry({ service: 'log-integration', roleName: 'R1', serviceName: null }),
+      ),
+    );
+    expect(found).toEqual([
+      {
+        index: -1,
+        field: 'serviceName',
+        message:
+          'role r1 has serviceName b.aliyuncs.com for bastionhost but a.aliyuncs.com for bdrc; one role has one ServiceName',
+      },
+      {
+        index: -1,
+        field: 'serviceName',
+        message:
+          'role R1 has serviceName c.aliyuncs.com for sls-audit but a.aliyuncs.com for bdrc; one role has one ServiceName',
+      },
+    ]);
+    // The same ServiceName twice is fine.
+    expect(() =>
+      loadRoleCatalog(
+        extra(
+          entry({ service: 'bdrc', roleName: 'R1', serviceName: 'a.aliyuncs.com' }),
+          entry({ service: 'bastionhost', roleName: 'R1', serviceName: 'a.aliyuncs.com' }),
+        ),
+      ),
+    ).not.toThrow();
+  });
+
+  it('an extension entry replaces the first built-in entry in place too', () => {
+    const catalog = loadRoleCatalog(
+      extra(
+        entry({
+          service: 'security-center',
+          roleName: 'aliyunservicerolesforsasrd'.replace('roles', 'role'),
+          serviceName: 'rd.sas.aliyuncs.com',
+          source: 'mine',
+        }),
+      ),
+    );
+    expect(catalog.entries[0]).toMatchObject({ source: 'mine' });
+    expect(catalog.entries).toHaveLength(BUILT_IN_ROLE_CATALOG.length);
+  });
+});
+
+describe('rolesFor merges entries of one role', () => {
+  it('lists each service and each source once, and keeps the first ServiceName found', () => {
+    const catalog = {
+      entries: [
+        entry({ service: 'bdrc', serviceName: 'a.aliyuncs.com', source: 's1' }),
+        entry({ service: 'bdrc', serviceName: 'b.aliyuncs.com', source: 's1' }),
+        entry({
+          service: 'bastionhost',
+          roleName: 'aliyunserviceroleforexample',
+          serviceName: null,
+          source: 's2',
+        }),
+      ],
+    };
+    expect(rolesFor(catalog, ['bdrc', 'bastionhost'])).toEqual([
+      {
+        roleName: 'AliyunServiceRoleForExample',
+        serviceName: 'a.aliyuncs.com',
+        services: ['bdrc', 'bastionhost'],
+        sources: ['s1', 's2'],
+      },
+    ]);
+  });
+});

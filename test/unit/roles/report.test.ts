@@ -206,6 +206,28 @@ describe('buildRoleReport', () => {
     expect(lines).toHaveLength(11);
   });
 
+  it('a member needs a service when any of its scopes enables it, scopes gone aside', () => {
+    const { report: r, lines: l } = buildRoleReport(
+      [
+        member('100', ['gone', 's3', 's1']),
+        member('200', ['s3']),
+        member('300', ['s1'], { status: 'onboarding', failure: { reason: 'step failed', at: T } }),
+      ],
+      [scope('s1', ['bdrc']), scope('s3', ['logs'])],
+      [],
+      catalog,
+      'now',
+    );
+    expect(r.entries).toEqual([
+      expect.objectContaining({ roleName: 'Bdrc', members: 2, unchecked: ['100', '300'] }),
+    ]);
+    // Only an unreachable member's failure explains a role left unchecked.
+    expect(l.map((line) => [line.accountId, line.state, line.reason])).toEqual([
+      ['100', 'unchecked', ''],
+      ['300', 'unchecked', ''],
+    ]);
+  });
+
   it('an error check without a reason is listed with an empty one', () => {
     const { report: r } = buildRoleReport(
       [member('100', ['s1'])],

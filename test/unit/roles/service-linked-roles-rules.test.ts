@@ -47,7 +47,8 @@ const catalog: RoleCatalogPort = {
       (s): NeededRole => ({
         roleName: `Role-${s}`,
         serviceName: s === 'nameless' ? null : `${s}.aliyuncs.com`,
-        services: [s],
+        // `pair` stands for a role two services need.
+        services: s === 'pair' ? ['pair', 'other'] : [s],
       }),
     ),
 };
@@ -342,6 +343,15 @@ describe('checking a member', () => {
     expect(f.appended[0]).not.toHaveProperty('requestId');
   });
 
+  it('records the services that need a role, comma-separated', async () => {
+    const f = fakeStore([scope('s1', ['pair'])], []);
+    await roles(f.store, access({ 'Role-pair': { state: 'present' } })).checkMember(
+      member('100', ['s1']),
+      caller,
+    );
+    expect(f.recorded[0]?.[0]?.service).toBe('pair,other');
+  });
+
   it('forgetMember clears what was kept for the member', async () => {
     const f = fakeStore([], []);
     await roles(f.store, access({})).forgetMember('100');
@@ -377,6 +387,16 @@ describe('checking several members', () => {
     expect(lines.filter((l) => l.message === 'role check failed')).toEqual([
       expect.objectContaining({ level: 'warn', accountId: '100', reason: 'STS unavailable' }),
       expect.objectContaining({ level: 'warn', accountId: '300', reason: 'not an Error' }),
+    ]);
+  });
+
+  it('a failing member is skipped without a logger too', async () => {
+    const f = fakeStore([scope('s1', ['a'])], [member('100', ['s1'])]);
+    const failing: MemberRolesAccess = async () => {
+      throw new Error('down');
+    };
+    expect(await roles(f.store, failing).checkAccounts(['100'], caller)).toEqual([
+      { accountId: '100', skipped: 'check failed: down' },
     ]);
   });
 

@@ -38,6 +38,8 @@ function recordingFanOut(refuse: (chunk: number) => Error | string | undefined =
   const fanOut: FanOut = {
     async invokeAsync(functionName, payload) {
       const chunk = payload as SweepChunk;
+      // Earlier chunks answer later: the order of answers is not the order of chunks.
+      await new Promise((resolve) => setTimeout(resolve, 20 - chunk.chunk * 5));
       const refusal = refuse(chunk.chunk);
       if (refusal !== undefined) throw refusal;
       invoked.push({ functionName, payload: chunk });
