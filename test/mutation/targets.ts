@@ -1,7 +1,7 @@
 // What `npm run mutation` mutates, and which tests must notice. One line per area: a source
 // folder (every .ts file in it with runtime code) or a list of files, and the unit tests that
 // are run against each of its mutants. A new capability (shared/logs, shared/sessions) is one
-// more line here.
+// more line here (shared/sessions, when it comes).
 //
 // Unit tests only: they run in milliseconds per mutant. The integration suites check the same
 // behaviour against localcloud, but starting it for each of thousands of mutants is not practical
@@ -24,10 +24,11 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
     tests: ['test/unit/onboarding/**/*.test.ts'],
   },
   { name: 'roles', sources: 'shared/roles', tests: ['test/unit/roles/**/*.test.ts'] },
+  { name: 'logs', sources: 'shared/logs', tests: ['test/unit/logs/**/*.test.ts'] },
   { name: 'store', sources: 'shared/store', tests: ['test/unit/store/**/*.test.ts'] },
   {
     name: 'domain',
-    sources: ['shared/domain/lease.ts', 'shared/domain/idempotency.ts'],
+    sources: ['shared/domain/lease.ts', 'shared/domain/idempotency.ts', 'shared/domain/cursor.ts'],
     tests: ['test/unit/domain/**/*.test.ts'],
   },
   { name: 'auth', sources: ['shared/http/auth.ts'], tests: ['test/unit/http/auth.test.ts'] },

@@ -264,7 +264,7 @@ describe('folder tree, exactly', () => {
 
   it('a subtree may be any folder, however deep and whichever branch', () => {
     const directory = built(sampleSnapshot());
-    expect(directorySubtree(directory, 'fd-sandbox')?.members.map((m) => m.id)).toEqual([
+    expect(directorySubtree(directory, 'fd-sandbox')?.members.map((m) => m.accountId)).toEqual([
       '2000000000000004',
     ]);
     expect(directorySubtree(directory, 'fd-web')?.root.path).toBe('Root/Production/Web');

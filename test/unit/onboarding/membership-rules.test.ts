@@ -339,7 +339,7 @@ describe('removing one member', () => {
       },
     });
     expect(entries().at(-1)).toEqual({
-      action: 'member.remove',
+      action: 'member.removal-refused',
       target: { type: 'member', id: WEB_A },
       outcome: 'refused',
       detail: 'managed through directory:rd-test1, folder:fd-prod',
@@ -368,7 +368,7 @@ describe('what a change logs about members', () => {
         accountId: WEB_A,
       },
       {
-        action: 'member.onboarded',
+        action: 'member.onboarding-failed',
         target: { type: 'member', id: WEB_B },
         outcome: 'failed',
         detail: `unreachable (role ${probe.roleArn(WEB_B)}): NoPermission: not trusted`,

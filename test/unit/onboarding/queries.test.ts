@@ -111,7 +111,7 @@ describe('MembershipQueries', () => {
     });
   });
 
-  it('the latest reconciles are the summaries of the runs kept', async () => {
+  it('the reconciles kept are their summaries, newest first, page by page', async () => {
     for (const n of [1, 2, 3]) {
       await store.reconcileRuns.record('reconcile', {
         runId: `r${n}`,
@@ -126,12 +126,25 @@ describe('MembershipQueries', () => {
       finishedAt: 'f',
       summary: {},
     });
-    expect(await queries.reconcileRuns(2)).toEqual([{ runId: 'r3' }, { runId: 'r2' }]);
+    const first = await queries.reconcileRuns({ limit: 2 });
+    expect(first).toEqual({
+      runs: [{ runId: 'r3' }, { runId: 'r2' }],
+      nextCursor: expect.any(String),
+    });
+    expect(await queries.reconcileRuns({ limit: 2, cursor: first.nextCursor })).toStrictEqual({
+      runs: [{ runId: 'r1' }],
+    });
   });
 
   it('the activity log, and whether this account could give up its delegation', async () => {
-    await store.activity.append({ cause: { kind: 'timer' }, action: 'a', outcome: 'succeeded' });
-    expect((await queries.activity({ limit: 5 })).items.map((e) => e.action)).toEqual(['a']);
+    await store.activity.append({
+      cause: { kind: 'timer' },
+      action: 'scope.added',
+      outcome: 'succeeded',
+    });
+    expect((await queries.activity({ limit: 5 })).items.map((e) => e.action)).toEqual([
+      'scope.added',
+    ]);
     expect(await queries.delegatedAdministratorRemovable(MGMT)).toMatchObject({
       accountId: MGMT,
       delegatedAdministrator: false,

@@ -317,7 +317,7 @@ describe('checking a member', () => {
       {
         accountId: '100',
         cause: caller.cause,
-        action: 'role.repaired',
+        action: 'role.repair-failed',
         target: { type: 'role', id: '100/Role-b' },
         outcome: 'failed',
         detail: 'CreateServiceLinkedRole b.aliyuncs.com failed: denied',

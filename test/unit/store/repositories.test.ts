@@ -4,7 +4,8 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BatchWriteError } from '../../../shared/cloud/tablestore';
-import { createStore, InvalidCursor, type Store, storeTables } from '../../../shared/store';
+import { InvalidCursor } from '../../../shared/domain/cursor';
+import { createStore, type Store, storeTables } from '../../../shared/store';
 import { ensureStoreTables } from '../../../shared/store/tables';
 import { HookedTablestore, throttled } from '../../support/hooked-tablestore';
 import { ManualClock } from '../../support/manual-clock';
@@ -114,7 +115,7 @@ describe('refusals name the record', () => {
       store.activity.append({
         at: 'x',
         cause: { kind: 'timer', trigger: 't' },
-        action: 'a',
+        action: 'scope.added',
         outcome: 'succeeded',
       }),
     ).rejects.toThrow('at: "x" is not an ISO 8601 time');
@@ -197,12 +198,12 @@ describe('members', () => {
     await store.activity.append({
       accountId: '101',
       cause: { kind: 'timer', trigger: 't' },
-      action: 'a',
+      action: 'scope.added',
       outcome: 'succeeded',
     });
     await store.activity.append({
       cause: { kind: 'timer', trigger: 't' },
-      action: 'b',
+      action: 'scope.removed',
       outcome: 'succeeded',
     });
     const activity = await store.activity.list({ limit: 1 });
@@ -266,13 +267,27 @@ describe('reconcile runs', () => {
     summary: { n },
   });
 
-  it('lists the newest runs of a kind first, at most `limit`', async () => {
+  it('pages the runs of a kind, newest first', async () => {
     for (const n of [2, 1, 3]) await store.reconcileRuns.record('reconcile', run(n));
     await store.reconcileRuns.record('other', run(9));
-    expect(await store.reconcileRuns.latest('reconcile', 2)).toEqual([run(3), run(2)]);
-    expect(await store.reconcileRuns.latest('reconcile', 10)).toEqual([run(3), run(2), run(1)]);
-    expect(await store.reconcileRuns.latest('other', 10)).toEqual([run(9)]);
-    expect(await store.reconcileRuns.latest('none', 10)).toEqual([]);
+    const first = await store.reconcileRuns.page('reconcile', { limit: 2 });
+    expect(first.items).toEqual([run(3), run(2)]);
+    const rest = await store.reconcileRuns.page('reconcile', {
+      limit: 2,
+      cursor: first.nextCursor,
+    });
+    expect(rest).toStrictEqual({ items: [run(1)] });
+    expect(await store.reconcileRuns.page('reconcile', { limit: 10 })).toStrictEqual({
+      items: [run(3), run(2), run(1)],
+    });
+    expect(await store.reconcileRuns.page('other', { limit: 10 })).toStrictEqual({
+      items: [run(9)],
+    });
+    expect(await store.reconcileRuns.page('none', { limit: 10 })).toStrictEqual({ items: [] });
+    // A cursor is bound to its kind.
+    await expect(
+      store.reconcileRuns.page('other', { limit: 2, cursor: first.nextCursor }),
+    ).rejects.toBeInstanceOf(InvalidCursor);
   });
 
   it('one run is recorded once', async () => {
@@ -359,8 +374,13 @@ describe('activity', () => {
   const cause = { kind: 'timer' as const, trigger: 'reconcile' };
 
   it('an entry is kept on the global timeline and, when it concerns an account, on its own', async () => {
-    await store.activity.append({ accountId: '111', cause, action: 'a', outcome: 'succeeded' });
-    await store.activity.append({ cause, action: 'b', outcome: 'succeeded' });
+    await store.activity.append({
+      accountId: '111',
+      cause,
+      action: 'scope.added',
+      outcome: 'succeeded',
+    });
+    await store.activity.append({ cause, action: 'scope.removed', outcome: 'succeeded' });
     const streams: string[] = [];
     for await (const row of client.iterateRange({
       table: tables.activity.name,
@@ -372,19 +392,19 @@ describe('activity', () => {
   });
 
   it('an entry read back holds exactly its fields, its time given or now', async () => {
-    const bare = await store.activity.append({ cause, action: 'a', outcome: 'refused' });
+    const bare = await store.activity.append({ cause, action: 'scope.added', outcome: 'refused' });
     expect(bare).toStrictEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       at: iso(T0),
       cause,
-      action: 'a',
+      action: 'scope.added',
       outcome: 'refused',
     });
     const full = await store.activity.append({
       at: iso(T0 - 1_000),
       accountId: '111',
       cause: { kind: 'user', identity: 'alice' },
-      action: 'b',
+      action: 'scope.removed',
       target: { type: 'member', id: '111' },
       outcome: 'failed',
       detail: 'why',
@@ -404,21 +424,22 @@ describe('activity', () => {
       await store.activity.append({
         accountId: '111',
         cause,
-        action: `a${i}`,
+        action: 'member.updated',
+        detail: `a${i}`,
         outcome: 'succeeded',
       });
     }
     const newest = await store.activity.list({ limit: 2 });
-    expect(newest.items.map((e) => e.action)).toEqual(['a3', 'a2']);
+    expect(newest.items.map((e) => e.detail)).toEqual(['a3', 'a2']);
     const oldest = await store.activity.list({ limit: 2, order: 'oldest-first' });
-    expect(oldest.items.map((e) => e.action)).toEqual(['a0', 'a1']);
+    expect(oldest.items.map((e) => e.detail)).toEqual(['a0', 'a1']);
     const next = await store.activity.list({
       limit: 2,
       order: 'oldest-first',
       cursor: oldest.nextCursor,
     });
     expect(next).toStrictEqual({
-      items: [expect.objectContaining({ action: 'a2' }), expect.objectContaining({ action: 'a3' })],
+      items: [expect.objectContaining({ detail: 'a2' }), expect.objectContaining({ detail: 'a3' })],
     });
     for (const other of [
       { limit: 2 },
@@ -436,7 +457,7 @@ describe('activity', () => {
       to: iso(T0 + 4_000),
       order: 'oldest-first',
     });
-    expect(windowed.items.map((e) => e.action)).toEqual(['a1']);
+    expect(windowed.items.map((e) => e.detail)).toEqual(['a1']);
     const rest = await store.activity.list({
       limit: 5,
       from: iso(T0 + 2_000),
@@ -444,6 +465,6 @@ describe('activity', () => {
       order: 'oldest-first',
       cursor: windowed.nextCursor,
     });
-    expect(rest).toStrictEqual({ items: [expect.objectContaining({ action: 'a2' })] });
+    expect(rest).toStrictEqual({ items: [expect.objectContaining({ detail: 'a2' })] });
   });
 });
