@@ -755,3 +755,107 @@ describe('the lease', () => {
     }
   });
 });
+
+describe('more corners', () => {
+  it('a member two scopes cover lists both wherever the log names its scopes', async () => {
+    await membership.addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
+    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    directory.move(WEB_A, 'fd-prod');
+    await membership.reconcile(timer);
+    expect(entries().at(-1)?.detail).toBe(
+      `moved from fd-web to fd-prod; scopes: account:${WEB_A}, folder:fd-prod`,
+    );
+    directory.members = directory.members.map((m) =>
+      m.accountId === WEB_A ? { ...m, displayName: 'renamed' } : m,
+    );
+    await membership.reconcile(timer);
+    expect(entries().at(-1)?.detail).toBe(`scopes: account:${WEB_A}, folder:fd-prod`);
+    // Renamed, its join method stays.
+    expect((await store.members.get(WEB_A))?.joinMethod).toBe('created');
+    await membership.removeScope(`account:${WEB_A}`, user);
+    await membership.removeScope('folder:fd-prod', user);
+    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await membership.addScope({ kind: 'directory', services: [] }, user);
+    const record = (await store.members.get(WEB_A)) as ManagedMember;
+    await store.members.delete(WEB_A, record.version);
+    await membership.reconcile(timer);
+    expect(
+      store.activity.entries.find((e) => e.action === 'member.onboarded' && e.detail?.includes(','))
+        ?.detail,
+    ).toBe(`scopes: account:${WEB_A}, directory:rd-test1`);
+  });
+
+  it('a member left marked offboarding while still covered is managed again', async () => {
+    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    const record = (await store.members.get(WEB_A)) as ManagedMember;
+    await store.members.update({ ...record, status: 'offboarding' });
+    await membership.reconcile(timer);
+    expect(await store.members.get(WEB_A)).toMatchObject({ status: 'managed' });
+  });
+
+  it('offboarding marks the record offboarding for the steps, once, and a step may have no offboard', async () => {
+    const seen: Array<string | undefined> = [];
+    const reading: OnboardingStep = {
+      name: 'reads',
+      onboard: async () => undefined,
+      offboard: async (accountId) => {
+        seen.push((await store.members.get(accountId))?.status);
+      },
+    };
+    const onboardOnly: OnboardingStep = { name: 'onboard-only', onboard: async () => undefined };
+    const withSteps = make({ steps: [onboardOnly, reading] });
+    await withSteps.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await withSteps.removeScope(`account:${WEB_A}`, user);
+    expect(seen).toEqual(['offboarding']);
+    expect(await store.members.get(WEB_A)).toBeUndefined();
+
+    // Already marked: not written again before it goes.
+    await withSteps.addScope({ kind: 'account', targetId: WEB_B, services: [] }, user);
+    const record = (await store.members.get(WEB_B)) as ManagedMember;
+    await store.members.update({ ...record, status: 'offboarding' });
+    let updates = 0;
+    const update = store.members.update.bind(store.members);
+    store.members.update = async (m) => {
+      updates++;
+      return update(m);
+    };
+    directory.remove(WEB_B);
+    await withSteps.reconcile(timer);
+    expect(updates).toBe(0);
+    expect(await store.members.get(WEB_B)).toBeUndefined();
+  });
+
+  it('steps see a new member as a record not yet stored (version 0)', async () => {
+    const seen: ManagedMember[] = [];
+    const step: OnboardingStep = { name: 'roles', onboard: async (m) => void seen.push(m) };
+    await make({ steps: [step] }).addScope(
+      { kind: 'account', targetId: WEB_A, services: [] },
+      user,
+    );
+    expect(seen[0]).toMatchObject({
+      version: 0,
+      createdAt: '1970-01-01T00:00:00.000Z',
+      updatedAt: '1970-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('a reconcile of more than 25 named accounts touches only those accounts', async () => {
+    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    directory.remove(WEB_A);
+    const ids = Array.from({ length: 26 }, (_, i) => String(3000000000000000 + i));
+    const summary = await membership.reconcileAccounts(timer, ids);
+    expect(summary.removed).toEqual([]);
+    expect(await store.members.get(WEB_A)).toBeDefined();
+  });
+
+  it('without lease settings a change holds the lease 60 s and may wait for it', async () => {
+    const taken: number[] = [];
+    const acquire = store.leases.acquire.bind(store.leases);
+    store.leases.acquire = async (name, owner, options) => {
+      taken.push(options.ttlMs);
+      return acquire(name, owner, options);
+    };
+    await make({ lease: undefined }).reconcile(timer);
+    expect(taken).toEqual([60_000]);
+  });
+});

@@ -210,6 +210,35 @@ describe('checkPrerequisites, word for word', () => {
     }
   });
 
+  it('names every service a delegated administrator holds when none is the one configured', async () => {
+    const twice: DirectoryRoot = {
+      ...root,
+      delegations: [
+        { accountId: ADMIN, displayName: 'sec', servicePrincipal: 'sas.aliyuncs.com' },
+        { accountId: ADMIN, displayName: 'sec', servicePrincipal: 'cloudfw.aliyuncs.com' },
+      ],
+    };
+    const report = await checkPrerequisites(reads(twice), {
+      ...settings,
+      callerAccountId: ADMIN,
+      servicePrincipal: 'x.aliyuncs.com',
+    });
+    expect(report.checks[1]?.message).toBe(
+      `Account ${ADMIN} is not a delegated administrator for x.aliyuncs.com (it is for sas.aliyuncs.com, cloudfw.aliyuncs.com)`,
+    );
+  });
+
+  it('PrerequisitesNotMet joins several failed checks', async () => {
+    const report = await checkPrerequisites(reads(root), {
+      ...settings,
+      callerAccountId: '1000000000000009',
+      memberAccessRole: 'bad role',
+    });
+    expect(new PrerequisitesNotMet(report).message).toBe(
+      'Scope changes are refused until the prerequisites pass: administrator-account: Account 1000000000000009 is not the management account (1000000000000001) and no DELEGATED_SERVICE_PRINCIPAL is configured; member-access-role: MEMBER_ACCESS_ROLE "bad role" is not a RAM role name. See GET /v1/prerequisites.',
+    );
+  });
+
   it('PrerequisitesNotMet lists only the failed checks', async () => {
     const report = await checkPrerequisites(reads(root), {
       ...settings,
