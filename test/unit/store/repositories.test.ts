@@ -468,3 +468,103 @@ describe('activity', () => {
     expect(rest).toStrictEqual({ items: [expect.objectContaining({ detail: 'a2' })] });
   });
 });
+
+describe('tables', () => {
+  it('are named with the rdg_ prefix unless told otherwise, reconcile runs kept 90 days', async () => {
+    const names = Object.values(storeTables()).map((t) => t.name);
+    expect(names.every((n) => n.startsWith('rdg_'))).toBe(true);
+    expect(names).toContain('rdg_members');
+    expect((await client.describeTable(tables.reconcileRuns.name)).timeToLiveSeconds).toBe(
+      90 * 24 * 3600,
+    );
+    expect((await client.describeTable(tables.idempotency.name)).timeToLiveSeconds).toBe(
+      7 * 24 * 3600,
+    );
+  });
+
+  it('a stored JSON column that is not what the schema says is refused on read, saying what was expected', async () => {
+    const scope = await store.scopes.create({
+      id: 's',
+      kind: 'account',
+      targetId: '1',
+      services: [],
+      createdBy: 'a',
+    });
+    const member = await store.members.create({
+      accountId: '111',
+      status: 'managed',
+      scopeIds: [],
+      folderPath: [{ id: 'r', name: 'Root' }],
+      failure: { reason: 'r', at: iso(T0) },
+    });
+    const corrupt = async (
+      table: (typeof tables)['scopes'] | (typeof tables)['members'],
+      key: Record<string, string>,
+      column: string,
+      text: string,
+    ) => {
+      await client.updateRow(table.name, table.key(key as never), { put: { [column]: text } });
+    };
+    const refused = async (read: () => Promise<unknown>, message: string) => {
+      await expect(read()).rejects.toThrow(message);
+    };
+    for (const text of ['"sas"', '[1]', 'null']) {
+      await corrupt(tables.scopes, { scopeId: 's' }, 'services', text);
+      await refused(() => store.scopes.get('s'), 'expected an array of strings');
+    }
+    await corrupt(tables.scopes, { scopeId: 's' }, 'services', '["sas"]');
+    expect((await store.scopes.get('s'))?.services).toEqual(['sas']);
+    expect(scope.version).toBe(1);
+
+    for (const text of [
+      '{"id":"r","name":"Root"}',
+      '[{"id":"r"}]',
+      '[{"name":"Root"}]',
+      '[null]',
+      '[{"id":1,"name":"x"}]',
+    ]) {
+      await corrupt(tables.members, { accountId: '111' }, 'folderPath', text);
+      await refused(() => store.members.get('111'), 'expected an array of {id, name}');
+    }
+    await corrupt(
+      tables.members,
+      { accountId: '111' },
+      'folderPath',
+      '[{"id":"r","name":"Root"},{"id":"f","name":"F"}]',
+    );
+    expect((await store.members.get('111'))?.folderPath).toHaveLength(2);
+
+    for (const [text, message] of [
+      ['"failed"', 'expected an object'],
+      ['null', 'expected an object'],
+      ['{"at":"t"}', 'expected a reason field'],
+      ['{"reason":"r"}', 'expected a at field'],
+    ] as const) {
+      await corrupt(tables.members, { accountId: '111' }, 'failure', text);
+      await refused(() => store.members.get('111'), message);
+    }
+    expect(member.version).toBe(1);
+  });
+
+  it('an activity entry whose cause or target lost a field is refused on read', async () => {
+    const entry = await store.activity.append({
+      cause: { kind: 'timer', trigger: 't' },
+      action: 'scope.added',
+      target: { type: 'scope', id: 's' },
+      outcome: 'succeeded',
+    });
+    const key = tables.activity.key({
+      stream: 'global',
+      at: BigInt(Date.parse(entry.at)),
+      entryId: entry.id,
+    });
+    await client.updateRow(tables.activity.name, key, { put: { target: '{"type":"scope"}' } });
+    await expect(store.activity.list({ limit: 5 })).rejects.toThrow('expected a id field');
+    await client.updateRow(tables.activity.name, key, { put: { target: '{"id":"s"}' } });
+    await expect(store.activity.list({ limit: 5 })).rejects.toThrow('expected a type field');
+    await client.updateRow(tables.activity.name, key, {
+      put: { target: '{"type":"scope","id":"s"}', cause: '{}' },
+    });
+    await expect(store.activity.list({ limit: 5 })).rejects.toThrow('expected a kind field');
+  });
+});
