@@ -3,7 +3,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DirectorySnapshot, FolderNode } from '../../../shared/directory/model';
+import {
+  type DirectorySnapshot,
+  type FolderNode,
+  folderPathText,
+} from '../../../shared/directory/model';
 import { readDirectory } from '../../../shared/directory/read-directory';
 import { buildDirectory, directorySubtree } from '../../../shared/directory/tree';
 import { DirectoryChanging, NotFound } from '../../../shared/errors';
@@ -322,5 +326,15 @@ describe('readDirectory, exactly', () => {
       { folderId: 'fd-none' },
     ).catch((e: unknown) => e);
     expect((error as NotFound).details).toEqual({ folderId: 'fd-none' });
+  });
+});
+
+describe('folder paths as the API writes them', () => {
+  it('are the folder names from the root down, joined by /', () => {
+    expect(folderPathText([{ name: 'Root' }, { name: 'Production' }, { name: 'Web' }])).toBe(
+      'Root/Production/Web',
+    );
+    expect(folderPathText([{ name: 'Root' }])).toBe('Root');
+    expect(folderPathText([])).toBe('');
   });
 });

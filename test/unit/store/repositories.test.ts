@@ -4,8 +4,14 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BatchWriteError } from '../../../shared/cloud/tablestore';
-import { InvalidCursor } from '../../../shared/domain/cursor';
-import { createStore, type Store, storeTables } from '../../../shared/store';
+import { createCursorCodec, InvalidCursor } from '../../../shared/domain/cursor';
+import {
+  CURSOR_SIGNING_KEY,
+  createStore,
+  ensureSigningKey,
+  type Store,
+  storeTables,
+} from '../../../shared/store';
 import { ensureStoreTables } from '../../../shared/store/tables';
 import { HookedTablestore, throttled } from '../../support/hooked-tablestore';
 import { ManualClock } from '../../support/manual-clock';
@@ -566,5 +572,105 @@ describe('tables', () => {
       put: { target: '{"type":"scope","id":"s"}', cause: '{}' },
     });
     await expect(store.activity.list({ limit: 5 })).rejects.toThrow('expected a kind field');
+  });
+});
+
+describe('paging cursors against the table', () => {
+  async function codec() {
+    const { key } = await ensureSigningKey(client, tables);
+    return createCursorCodec(async () => key);
+  }
+
+  it('a signed position that does not fit the table or lies outside the query is refused', async () => {
+    for (const id of ['101', '102', '103']) {
+      await store.members.create({ accountId: id, status: 'managed', scopeIds: [] });
+    }
+    const cursors = await codec();
+    const members = `${tables.members.name}\nmembers`;
+    // The codec itself: a position this store issued reads back.
+    const issued = (await store.members.page({ limit: 1 })).nextCursor as string;
+    expect(await cursors.decode(members, issued)).toEqual(['102']);
+    for (const position of [[102n], ['102', '1'], [Buffer.from('102')]]) {
+      const error = await store.members
+        .page({ limit: 1, cursor: await cursors.encode(members, position) })
+        .catch((e) => e);
+      expect(error, String(position)).toBeInstanceOf(InvalidCursor);
+      expect((error as Error).message).toMatch(/its position does not fit table t_members/);
+    }
+    // A reconcile-runs cursor of one kind, replayed for another, lies outside that query.
+    const runs = `${tables.reconcileRuns.name}\n${JSON.stringify(['reconcile-runs', 'other'])}`;
+    const outside = await cursors.encode(runs, ['reconcile', 5n, 'run-1']);
+    const error = await store.reconcileRuns
+      .page('other', { limit: 1, cursor: outside })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidCursor);
+    expect((error as Error).message).toMatch(/its position lies outside this query/);
+  });
+
+  it('an empty time window reads nothing and issues no cursor', async () => {
+    await store.activity.append({
+      cause: { kind: 'timer' },
+      action: 'scope.added',
+      outcome: 'succeeded',
+    });
+    const at = iso(T0);
+    expect(await store.activity.list({ from: at, to: at, limit: 5 })).toStrictEqual({ items: [] });
+    expect(
+      await store.activity.list({ from: at, to: at, limit: 5, order: 'oldest-first' }),
+    ).toStrictEqual({
+      items: [],
+    });
+  });
+});
+
+describe('the cursor signing key', () => {
+  it('is made once, under its name, and read back after', async () => {
+    const made = await ensureSigningKey(client, tables);
+    expect(made.created).toBe(true);
+    expect(made.key).toHaveLength(32);
+    const row = await client.getRow(
+      tables.keys.name,
+      tables.keys.key({ keyName: 'cursor-signing' }),
+    );
+    expect(row && Buffer.from(tables.keys.decode(row).secret, 'base64')).toEqual(
+      Buffer.from(made.key),
+    );
+    expect(CURSOR_SIGNING_KEY).toBe('cursor-signing');
+    const again = await ensureSigningKey(client, tables);
+    expect(again).toEqual({ key: Buffer.from(made.key), created: false });
+  });
+
+  it('concurrent makers all get the key written first', async () => {
+    const keys = await Promise.all([1, 2, 3].map(() => ensureSigningKey(client, tables)));
+    expect(keys.filter((k) => k.created)).toHaveLength(1);
+    expect(new Set(keys.map((k) => Buffer.from(k.key).toString('hex'))).size).toBe(1);
+  });
+
+  it('a key written by another and removed before it could be read is an error, not a new key', async () => {
+    client.before = async (op, table) => {
+      if (table !== tables.keys.name) return;
+      const hook = client.before;
+      client.before = undefined;
+      const key = tables.keys.key({ keyName: 'cursor-signing' });
+      if (op === 'PutRow') {
+        const { primaryKey, columns } = tables.keys.encode({
+          keyName: 'cursor-signing',
+          secret: 'AAAA',
+          createdAt: 0n,
+        });
+        await client.putRow(table, primaryKey, columns);
+        client.before = async (next, t) => {
+          if (next === 'GetRow' && t === table) {
+            client.before = undefined;
+            await client.deleteRow(t, key);
+          }
+        };
+        return;
+      }
+      client.before = hook;
+    };
+    await expect(ensureSigningKey(client, tables)).rejects.toThrow(
+      't_keys: the cursor-signing key was written and then removed',
+    );
   });
 });
