@@ -50,6 +50,7 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The API actions localcloud answers (names as in the API reference and the call log). */
 export type SlsAction =
   | 'ListProject'
+  | 'CreateProject'
   | 'GetProject'
   | 'ListLogStores'
   | 'CreateLogStore'
@@ -67,6 +68,7 @@ export type SlsAction =
 /** The RAM action each API action is authorized as. */
 const RAM_ACTIONS: Record<SlsAction, string> = {
   ListProject: 'log:ListProject',
+  CreateProject: 'log:CreateProject',
   GetProject: 'log:GetProject',
   ListLogStores: 'log:ListLogStores',
   CreateLogStore: 'log:CreateLogStore',
@@ -128,6 +130,8 @@ function route(req: LocalRequest): Route | undefined {
   if (parts.length === 0 && method === 'GET') {
     return { action: hostProject(req) ? 'GetProject' : 'ListProject' };
   }
+  // API 2020-12-30 creates a project at the endpoint itself, the name in the body.
+  if (parts.length === 0 && method === 'POST') return { action: 'CreateProject' };
   if (parts[0] !== 'logstores') return undefined;
   const [, logstore, shardsWord, shard] = parts;
   if (parts.length === 1) {
@@ -407,6 +411,23 @@ export function createSlsService(options: SlsServiceOptions): SlsService {
         { count: page.length, total: mine.length, projects: page.map(projectBody) },
         requestId,
       );
+    }
+    if (found.action === 'CreateProject') {
+      const body = readJson(req);
+      const name = body.projectName;
+      if (typeof name !== 'string') throw parameterInvalid('projectName is required');
+      authorize(caller, 'CreateProject', resourceOf(region, caller.accountId, name), undefined);
+      // Names are unique in a region, whoever owns the project.
+      if (model.findProject(region, name)) {
+        throw new SlsError(400, 'ProjectAlreadyExist', `Project ${name} already exist`);
+      }
+      model.createProject({
+        region,
+        name,
+        owner: caller.accountId,
+        ...(typeof body.description === 'string' ? { description: body.description } : {}),
+      });
+      return jsonResponse(200, undefined, requestId);
     }
     if (!address.project) {
       throw new SlsError(

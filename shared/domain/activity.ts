@@ -1,5 +1,5 @@
-// The activity log: every change to scopes, members and their roles, with who or what caused
-// it, when, and the outcome. Each capability appends to it; the API reads it.
+// The activity log: every change to scopes, members, their roles and their log integration, with
+// who or what caused it, when, and the outcome. Each capability appends to it; the API reads it.
 
 import type { ActivityCause } from './caller';
 import type { Page } from './paging';
@@ -45,6 +45,49 @@ export const ACTIVITY_ACTIONS = {
   'role.repair-failed': {
     outcome: 'failed',
     meaning: 'creating a missing service-linked role failed, with the cloud reason',
+  },
+  'log-integration.added': {
+    outcome: 'succeeded',
+    meaning:
+      'a member was integrated with a log template (manual or batch), its policy enabled or disabled, its data sources created',
+  },
+  'log-integration.enabled': {
+    outcome: 'succeeded',
+    meaning:
+      "a member's integration with a log template was enabled (again): its shards are read from the logs received since consumeFrom",
+  },
+  'log-integration.disabled': {
+    outcome: 'succeeded',
+    meaning:
+      "a member's integration with a log template was disabled (PATCH, or a batch in full mode that did not select it)",
+  },
+  'log-integration.removed': {
+    outcome: 'succeeded',
+    meaning:
+      'a member was removed from a log template (its policy was disabled); data sources are kept',
+  },
+  'log-integration.removal-refused': {
+    outcome: 'refused',
+    meaning: 'removing a member from a log template was refused: its policy is enabled',
+  },
+  'log-integration.logstore-added': {
+    outcome: 'succeeded',
+    meaning:
+      'planning found a new Logstore matching the template in an integrated member (auto-add) and added it to the data source',
+  },
+  'log-integration.gap-recorded': {
+    outcome: 'failed',
+    meaning:
+      "a shard's checkpoint had fallen out of the Logstore's TTL: reading went on from the oldest retained log; the gap (from, to, estimated count) is in the detail",
+  },
+  'data-source.deleted': {
+    outcome: 'succeeded',
+    meaning:
+      'a data source was deleted explicitly; logs already forwarded stay in the central Logstore',
+  },
+  'data-source.deletion-refused': {
+    outcome: 'refused',
+    meaning: "deleting a data source was refused: its member's integration is enabled",
   },
 } as const satisfies Record<string, { outcome: ActivityOutcome; meaning: string }>;
 

@@ -42,6 +42,7 @@ import {
   type LogstoreAdministration,
   type LogstoreDiscovery,
   type MissingLogResource,
+  ProjectOwnedElsewhere,
 } from '../../logs/ports';
 import type { CloudCredentials } from '../../runtime/context';
 import {
@@ -52,7 +53,13 @@ import {
   type SdkFailure,
   withRetry,
 } from '../openapi';
-import { appendLogTags, decodeLogGroup, encodeLogGroup, scanLogGroupList } from './codec';
+import {
+  appendLogTags,
+  decodeLogGroup,
+  encodeLogGroup,
+  mergeLogGroups,
+  scanLogGroupList,
+} from './codec';
 import { compressBody, decompressBody } from './compression';
 
 type SlsClient = Sls.default;
@@ -144,8 +151,12 @@ function hintFor(region: string, accountId: string) {
   };
 }
 
-function isEncoded(group: EncodedLogGroup | LogGroup): group is EncodedLogGroup {
-  return 'bytes' in group;
+/** A batch's group as LogGroup bytes, the given tags added. */
+function batchBytes(group: LogBatch['group'], tags: LogTag[]): Buffer {
+  if (Array.isArray(group)) return appendLogTags(mergeLogGroups(group), tags);
+  const single = group as EncodedLogGroup | LogGroup;
+  if ('bytes' in single) return appendLogTags(single.bytes, tags);
+  return encodeLogGroup({ ...single, tags: [...single.tags, ...tags] });
 }
 
 /** Creates the ports over one account's Log Service in one region. */
@@ -255,9 +266,7 @@ export function createLogService(options: LogServiceOptions): LogService {
   async function putGroup(address: LogstoreAddress, batch: LogBatch): Promise<PutOutcome> {
     const where = describe(address);
     const tags: LogTag[] = [...(batch.tags ?? []), { key: BATCH_ID_TAG, value: batch.batchId }];
-    const raw = isEncoded(batch.group)
-      ? appendLogTags(batch.group.bytes, tags)
-      : encodeLogGroup({ ...batch.group, tags: [...batch.group.tags, ...tags] });
+    const raw = batchBytes(batch.group, tags);
     const body = compressBody(putCompression, raw);
     const route = batch.hashKey === undefined ? 'lb' : 'route';
     let attempts = 0;
@@ -303,6 +312,55 @@ export function createLogService(options: LogServiceOptions): LogService {
   }
 
   return {
+    async listProjects() {
+      const names: string[] = [];
+      for (;;) {
+        const response = await call('ListProject', `region ${options.region}`, () =>
+          client.listProject(
+            new Sls.ListProjectRequest({ offset: names.length, size: options.listPageSize ?? 500 }),
+          ),
+        );
+        const page = (response.body?.projects ?? []).map((p) => p.projectName ?? '');
+        names.push(...page.filter((name) => name !== ''));
+        if (page.length === 0 || names.length >= (response.body?.total ?? 0)) return names;
+      }
+    },
+
+    async createProject(project, description) {
+      try {
+        await call('CreateProject', `project ${project}`, () =>
+          client.createProject(new Sls.CreateProjectRequest({ projectName: project, description })),
+        );
+        return 'created';
+      } catch (error) {
+        if (
+          !(error instanceof CloudApiError) ||
+          error.failure.cloudCode !== 'ProjectAlreadyExist'
+        ) {
+          throw error;
+        }
+      }
+      // Project names are unique in a region, and a project answers only its owner's identities:
+      // readable, it is this account's.
+      const readable = await this.getProject(project).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof CloudApiError && error.failure.kind === 'denied') return false;
+          throw error;
+        },
+      );
+      if (readable) return 'exists';
+      throw new ProjectOwnedElsewhere({
+        service: 'SLS',
+        api: 'CreateProject',
+        accountId: options.accountId,
+        kind: 'rejected',
+        cloudCode: 'ProjectAlreadyExist',
+        cloudMessage: `project ${project} exists in ${options.region} and belongs to another account`,
+        hint: 'Project names are unique in a region: choose another LOG_CENTRAL_PROJECT.',
+      });
+    },
+
     async getProject(project) {
       const response = await call('GetProject', `project ${project}`, () =>
         client.getProject(project),

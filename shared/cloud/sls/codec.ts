@@ -359,6 +359,56 @@ export function encodeLogTags(tags: readonly LogTag[]): Buffer {
   return encodeLogGroup({ logs: [], tags: [...tags] });
 }
 
+/** [start, end) byte ranges of a LogGroup's top-level fields, split into its logs and the rest. */
+function fieldRanges(buf: Buffer): { logs: number[]; rest: number[] } {
+  const reader = new Reader(buf, 0, buf.length);
+  const logs: number[] = [];
+  const rest: number[] = [];
+  while (reader.pos < reader.end) {
+    const start = reader.pos;
+    const tag = reader.varint();
+    if (tag === 0x0a) reader.pos = reader.delimited();
+    else reader.skip(tag & 7);
+    const ranges = tag === 0x0a ? logs : rest;
+    // Adjacent fields of the same kind are copied as one range.
+    if (ranges.length > 0 && ranges[ranges.length - 1] === start)
+      ranges[ranges.length - 1] = reader.pos;
+    else ranges.push(start, reader.pos);
+  }
+  return { logs, rest };
+}
+
+/**
+ * Several encoded LogGroups as one: every group's logs in order, then the first group's other
+ * fields (topic, source, tags, unknown ones). Meant for groups sharing topic, source and tags
+ * (a later group's would be dropped). No log is decoded: byte ranges are copied.
+ */
+export function mergeLogGroups(groups: readonly EncodedLogGroup[]): Buffer {
+  const first = groups[0];
+  if (first === undefined) throw new ProtobufError('no log group to merge');
+  if (groups.length === 1) return asBuffer(first.bytes);
+  const parts: Array<{ buf: Buffer; ranges: number[] }> = [];
+  let total = 0;
+  let firstRest: number[] = [];
+  for (const [index, group] of groups.entries()) {
+    const buf = asBuffer(group.bytes);
+    const { logs, rest } = fieldRanges(buf);
+    if (index === 0) firstRest = rest;
+    parts.push({ buf, ranges: logs });
+  }
+  parts.push({ buf: asBuffer(first.bytes), ranges: firstRest });
+  for (const { ranges } of parts) {
+    for (let i = 0; i < ranges.length; i += 2)
+      total += (ranges[i + 1] as number) - (ranges[i] as number);
+  }
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const { buf, ranges } of parts) {
+    for (let i = 0; i < ranges.length; i += 2) at += buf.copy(out, at, ranges[i], ranges[i + 1]);
+  }
+  return out;
+}
+
 /** An encoded LogGroup with `tags` added, its own bytes untouched (one copy, no decoding). */
 export function appendLogTags(group: Uint8Array, tags: readonly LogTag[]): Buffer {
   if (tags.length === 0) return asBuffer(group);

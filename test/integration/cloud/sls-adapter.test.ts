@@ -14,7 +14,11 @@ import { slsEndpointFor } from '../../../shared/cloud/sls/endpoint';
 import { createStsAssumeRole, memberRoleArn } from '../../../shared/cloud/sts';
 import { CloudApiError } from '../../../shared/errors';
 import { BATCH_ID_TAG, type LogGroup } from '../../../shared/logs/model';
-import { LogCursorInvalid, LogResourceMissing } from '../../../shared/logs/ports';
+import {
+  LogCursorInvalid,
+  LogResourceMissing,
+  ProjectOwnedElsewhere,
+} from '../../../shared/logs/ports';
 import type { CloudCredentials } from '../../../shared/runtime/context';
 
 const REGION = 'cn-hangzhou';
@@ -217,6 +221,31 @@ describe('discovery', () => {
     });
   });
 
+  it("lists the account's projects of a region, all pages", async () => {
+    expect(await service({ listPageSize: 1 }).listProjects()).toEqual([wafProject]);
+    expect(await service({ region: 'cn-shanghai' }).listProjects()).toEqual([shanghaiProject]);
+  });
+
+  it('creates a project once; a name another account holds is ProjectOwnedElsewhere', async () => {
+    const logs = service();
+    expect(await logs.createProject('adapter-central', 'central')).toBe('created');
+    expect(await logs.createProject('adapter-central', 'central')).toBe('exists');
+    expect(await logs.getProject('adapter-central')).toMatchObject({ owner: owner.id });
+    const bystander = cloud.env.accounts.find((a) => a.name === 'bystander');
+    if (!bystander) throw new Error('bystander');
+    const theirs = service({
+      credentials: {
+        accessKeyId: bystander.accessKeyId,
+        accessKeySecret: bystander.accessKeySecret,
+      },
+      accountId: bystander.id,
+    });
+    await expect(theirs.createProject('adapter-central', 'mine?')).rejects.toBeInstanceOf(
+      ProjectOwnedElsewhere,
+    );
+    expect((await service().listProjects()).sort()).toEqual(['adapter-central', wafProject]);
+  });
+
   it('lists shards with their status, hash range and create time', async () => {
     const shards = await service().listShards({ project: wafProject, logstore: scratch });
     expect(shards.map((s) => [s.shardId, s.status])).toEqual([
@@ -309,6 +338,43 @@ describe('writing and reading', () => {
     const back = await readBack(target.project, target.logstore);
     expect(back.groups.map((g) => ({ logs: g.logs, tags: g.tags }))).toEqual(forwarded);
     expect(back.groups.every((g) => g.tags.__product__ === 'waf')).toBe(true);
+  });
+
+  it('merges pulled groups into one PutLogs: their logs in order, one set of tags', async () => {
+    const logs = service();
+    const target = { project: wafProject, logstore: 'merged' };
+    await logs.createLogstore(target, { ttlDays: 1, shardCount: 1 });
+    const source = { project: wafProject, logstore: scratch };
+    const cursor = await logs.cursor(source, 0, 'end');
+    for (const label of ['m1', 'm2', 'm3']) {
+      await logs.put(source, {
+        group: group(2, label),
+        batchId: `seed-${label}`,
+        hashKey: '00000000000000000000000000000000',
+      });
+    }
+    const pulled = await logs.pull(source, 0, { cursor });
+    expect(pulled.groups).toHaveLength(3);
+    await logs.put(target, {
+      group: pulled.groups,
+      tags: [{ key: 'via', value: 'merge' }],
+      batchId: 'b-1',
+    });
+    const back = await readBack(target.project, target.logstore);
+    expect(back.groups).toHaveLength(1);
+    expect(back.groups[0]?.logs.map((l) => `${l.contents.label}/${l.contents.i}`)).toEqual([
+      'm1/0',
+      'm1/1',
+      'm2/0',
+      'm2/1',
+      'm3/0',
+      'm3/1',
+    ]);
+    expect(back.groups[0]?.tags).toEqual({
+      origin: 'test',
+      [BATCH_ID_TAG]: 'b-1',
+      via: 'merge',
+    });
   });
 
   it('takes cursors at the beginning, the end and by time, and tells a cursor’s time', async () => {

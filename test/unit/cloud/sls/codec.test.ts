@@ -12,6 +12,7 @@ import {
   appendLogTags,
   decodeLogGroup,
   encodeLogGroup,
+  mergeLogGroups,
   ProtobufError,
   scanLogGroup,
   scanLogGroupList,
@@ -200,6 +201,43 @@ describe('LogGroup protobuf', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it("merges groups into one: every log in order, the first group's topic, source and tags", () => {
+    fc.assert(
+      fc.property(
+        fc.array(logGroup, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.record({ key: wellFormed, value: wellFormed }), { maxLength: 3 }),
+        (groups, shared) => {
+          const scanned = groups.map((g) => scanLogGroup(encodeLogGroup({ ...g, tags: shared })));
+          const merged = mergeLogGroups(scanned);
+          const first = groups[0] as LogGroup;
+          const expected: LogGroup = {
+            logs: groups.flatMap((g) => g.logs),
+            ...(first.topic === undefined ? {} : { topic: first.topic }),
+            ...(first.source === undefined ? {} : { source: first.source }),
+            tags: shared,
+          };
+          expect(fromPb(pbDecode(merged))).toEqual(expected);
+          expect(scanLogGroup(merged).logCount).toBe(expected.logs.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("merges logs written after other fields, and keeps the first group's unknown fields", () => {
+    // Fields in any order: a writer may put tags or the topic before the logs.
+    const a = pbEncode({ Topic: 't', MachineUUID: 'm-1', Logs: [{ Time: 1, Contents: [] }] });
+    const b = Buffer.concat([
+      pbEncode({ Topic: 't', LogTags: [{ Key: 'k', Value: 'v' }] }),
+      pbEncode({ Logs: [{ Time: 2, Contents: [{ Key: 'x', Value: 'y' }] }] }),
+    ]);
+    const merged = pbDecode(mergeLogGroups([scanLogGroup(a), scanLogGroup(b)]));
+    expect(merged.Logs?.map((l) => l.Time)).toEqual([1, 2]);
+    expect(merged).toMatchObject({ Topic: 't', MachineUUID: 'm-1' });
+    expect(merged.LogTags ?? []).toEqual([]);
+    expect(() => mergeLogGroups([])).toThrow(ProtobufError);
   });
 
   it('refuses truncated and malformed messages with ProtobufError', () => {
