@@ -179,6 +179,67 @@ const variables = {
       .default('rdgov-role-check-worker'),
     'the FC function a role sweep fans out to (default rdgov-role-check-worker)',
   ),
+  LOG_CENTRAL_PROJECT: variable(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+        'must be a Log Service project name: 3-63 lower-case letters, digits and hyphens',
+      ),
+    "the central Log Service project in the functions' own account and region, e.g. rdgov-logs-<account>-cn-hangzhou",
+  ),
+  LOG_CENTRAL_LOGSTORE: variable(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/,
+        'must be a Logstore name: 3-63 lower-case letters, digits, hyphens and underscores',
+      )
+      .default('rdgov-integrated-logs'),
+    'the central Logstore integrated logs are forwarded to (default rdgov-integrated-logs)',
+  ),
+  LOG_REGIONS: variable(
+    z
+      .string()
+      .transform((value) => [
+        ...new Set(
+          value
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, 'each must be a region id such as cn-hangzhou'),
+          )
+          .min(1, 'must name at least one region'),
+      )
+      .optional(),
+    "comma-separated regions where members' product logs are looked for (default: the functions' region)",
+  ),
+  LOG_WORKER_FUNCTION: variable(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, 'must be an FC function name')
+      .default('rdgov-log-worker'),
+    'the FC function log planning fans out to (default rdgov-log-worker)',
+  ),
+  LOG_NO_DATA_MINUTES: variable(
+    z.coerce.number().int().min(1).max(10_080).default(60),
+    'minutes without new logs after which a data source shows no-data (1-10080, default 60)',
+  ),
+  LOG_WORKER_CONCURRENCY: variable(
+    z.coerce.number().int().min(1).max(32).default(8),
+    'shards one log worker instance reads at once (1-32, default 8)',
+  ),
+  LOG_SHARDS_PER_WORKER: variable(
+    z.coerce.number().int().min(1).max(200).default(40),
+    'shards per log worker invocation (1-200, default 40)',
+  ),
   LOG_LEVEL: variable(z.enum(LOG_LEVELS).default('info'), 'debug, info (default), warn or error'),
 } satisfies Record<string, Variable>;
 
@@ -294,6 +355,27 @@ const sections = {
       repairPolicy: v.ROLE_REPAIR_POLICY,
       catalogExtra: v.ROLE_CATALOG_EXTRA,
       workerFunction: v.ROLE_CHECK_WORKER_FUNCTION,
+    }),
+  }),
+  logs: section({
+    variables: [
+      'LOG_CENTRAL_PROJECT',
+      'LOG_CENTRAL_LOGSTORE',
+      'LOG_REGIONS',
+      'LOG_WORKER_FUNCTION',
+      'LOG_NO_DATA_MINUTES',
+      'LOG_WORKER_CONCURRENCY',
+      'LOG_SHARDS_PER_WORKER',
+    ],
+    build: (v) => ({
+      centralProject: v.LOG_CENTRAL_PROJECT,
+      centralLogstore: v.LOG_CENTRAL_LOGSTORE,
+      /** Absent: the functions' own region. */
+      regions: v.LOG_REGIONS,
+      workerFunction: v.LOG_WORKER_FUNCTION,
+      noDataAfterMs: v.LOG_NO_DATA_MINUTES * 60_000,
+      workerConcurrency: v.LOG_WORKER_CONCURRENCY,
+      shardsPerWorker: v.LOG_SHARDS_PER_WORKER,
     }),
   }),
   logging: section({

@@ -35,6 +35,8 @@ export interface Invocation {
   accountId: string;
   /** The function role's temporary credentials; undefined when the function has no role. */
   credentials: CloudCredentials | undefined;
+  /** The function's timeout (FC's context.function.timeout), when FC says it. */
+  timeoutSeconds?: number;
 }
 
 export class InvalidInvocationContext extends Error {
@@ -63,5 +65,6 @@ export function decodeContext(
     region: c.region ?? env.FC_REGION ?? 'unknown',
     accountId: c.accountId ?? env.FC_ACCOUNT_ID ?? 'unknown',
     credentials: c.credentials,
+    ...(c.function?.timeout !== undefined ? { timeoutSeconds: c.function.timeout } : {}),
   };
 }

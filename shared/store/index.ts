@@ -8,6 +8,9 @@ import { createCursorCodec } from '../domain/cursor';
 import { TablestoreActivityLog } from './activity';
 import { TablestoreIdempotencyStore } from './idempotency';
 import { TablestoreLeaseStore } from './lease';
+import { TablestoreCheckpointStore } from './log-checkpoints';
+import { TablestoreDataSourceRepository, TablestoreSnapshotRepository } from './log-data-sources';
+import { TablestorePolicyRepository } from './log-policies';
 import { TablestoreMemberRepository } from './members';
 import { TablestoreReconcileRunLog } from './reconcile-runs';
 import { TablestoreRoleCheckRepository } from './role-checks';
@@ -18,6 +21,9 @@ import { DEFAULT_TABLE_PREFIX, storeTables } from './tables';
 export * from './activity';
 export * from './idempotency';
 export * from './lease';
+export * from './log-checkpoints';
+export * from './log-data-sources';
+export * from './log-policies';
 export * from './members';
 export * from './reconcile-runs';
 export * from './role-checks';
@@ -42,6 +48,10 @@ export interface Store {
   idempotency: TablestoreIdempotencyStore;
   leases: TablestoreLeaseStore;
   reconcileRuns: TablestoreReconcileRunLog;
+  logPolicies: TablestorePolicyRepository;
+  logDataSources: TablestoreDataSourceRepository;
+  logSnapshots: TablestoreSnapshotRepository;
+  logCheckpoints: TablestoreCheckpointStore;
 }
 
 export function createStore(options: {
@@ -65,5 +75,9 @@ export function createStore(options: {
     idempotency: new TablestoreIdempotencyStore(client, tables, clock),
     leases: new TablestoreLeaseStore(client, tables, clock),
     reconcileRuns: new TablestoreReconcileRunLog(client, tables, cursors, clock),
+    logPolicies: new TablestorePolicyRepository(client, tables, cursors, clock),
+    logDataSources: new TablestoreDataSourceRepository(client, tables, cursors, clock),
+    logSnapshots: new TablestoreSnapshotRepository(client, tables, clock),
+    logCheckpoints: new TablestoreCheckpointStore(client, tables, clock),
   };
 }

@@ -14,7 +14,7 @@
 //
 // A holder checks it still holds the lease before each write (LeaseGuard.stillHeld). Writes
 // fenced by the token itself (a row storing the token, written only while its token is not
-// newer) had no caller and were removed; a capability that needs them adds them back here.
+// newer) live beside the rows they guard (shard checkpoints: log-checkpoints.ts).
 
 import type {
   ColumnsSpecOf,
@@ -45,6 +45,28 @@ export class TablestoreLeaseStore
   async current(name: string): Promise<Lease | undefined> {
     const row = await this.readRow({ leaseName: name });
     return row ? fromRow(row) : undefined;
+  }
+
+  /** Names of the leases starting with `prefix` that are held now (unexpired). */
+  async heldNames(prefix: string): Promise<string[]> {
+    if (prefix === '') throw new TypeError('heldNames needs a prefix');
+    const last = prefix.charCodeAt(prefix.length - 1);
+    const after = `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}`;
+    const now = this.clock.now();
+    const held: string[] = [];
+    for await (const row of this.client.iterateRange({
+      table: this.table.name,
+      start: [['leaseName', prefix]],
+      end: [['leaseName', after]],
+      columns: ['expiresAt'],
+    })) {
+      const decoded = row.columns.expiresAt;
+      if (typeof decoded === 'bigint' && Number(decoded) > now) {
+        const [, name] = row.primaryKey[0] as readonly [string, unknown];
+        held.push(String(name));
+      }
+    }
+    return held;
   }
 
   async acquire(

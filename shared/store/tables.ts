@@ -21,6 +21,13 @@ import { ACTIVITY_OUTCOMES, type ActivityTarget } from '../domain/activity';
 import type { ActivityCause } from '../domain/caller';
 import { MAX_IDEMPOTENCY_TTL_SECONDS } from '../domain/idempotency';
 import {
+  DATA_SOURCE_TYPE,
+  type LogError,
+  type LogGap,
+  type LogstoreAddress,
+  type MinuteCount,
+} from '../logs/model';
+import {
   type FolderRef,
   JOIN_METHODS,
   MEMBER_STATUSES,
@@ -58,6 +65,14 @@ function objectWith<T>(keys: string[]): (value: unknown) => T {
       if (!(key in value)) throw new TypeError(`expected a ${key} field`);
     }
     return value as T;
+  };
+}
+
+function arrayOf<T>(keys: string[]): (value: unknown) => T[] {
+  const item = objectWith<T>(keys);
+  return (value) => {
+    if (!Array.isArray(value)) throw new TypeError('expected an array');
+    return value.map(item);
   };
 }
 
@@ -182,6 +197,102 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
         token: column.int64(),
         expiresAt: column.int64(),
         acquiredAt: column.int64(),
+      },
+    }),
+
+    // Log integration (shared/logs): one policy per (template, member), in account order per
+    // template.
+    logPolicies: defineTable({
+      name: `${prefix}log_policies`,
+      primaryKey: [
+        ['templateId', 'string'],
+        ['accountId', 'string'],
+      ],
+      columns: {
+        enabled: column.boolean(),
+        autoAddNewLogstores: column.boolean(),
+        consumeFrom: column.int64(),
+        generation: column.int64(),
+        changedBy: column.string(),
+        createdAt: column.int64(),
+        updatedAt: column.int64(),
+        version: column.int64(),
+      },
+    }),
+
+    // One data source per (template, region, member), by its name <Template>_<Region>_<UID>.
+    logDataSources: defineTable({
+      name: `${prefix}log_data_sources`,
+      primaryKey: [['name', 'string']],
+      columns: {
+        type: column.oneOf([DATA_SOURCE_TYPE] as const),
+        templateId: column.string(),
+        accountId: column.string(),
+        accountName: column.string().optional(),
+        region: column.string(),
+        enabled: column.boolean(),
+        autoAddNewLogstores: column.boolean(),
+        generation: column.int64(),
+        consumeFrom: column.int64(),
+        logstores: column.json(arrayOf<LogstoreAddress>(['project', 'logstore'])),
+        discoveredAt: column.int64().optional(),
+        createdAt: column.int64(),
+        updatedAt: column.int64(),
+        version: column.int64(),
+      },
+    }),
+
+    // What the planner last saw of each data source (written once per planning run).
+    logSnapshots: defineTable({
+      name: `${prefix}log_snapshots`,
+      primaryKey: [['name', 'string']],
+      columns: {
+        at: column.int64(),
+        generation: column.int64(),
+        shards: column.int64(),
+        shardsFinished: column.int64(),
+        lastPullAt: column.int64().optional(),
+        lastDataAt: column.int64().optional(),
+        lagSeconds: column.int64().optional(),
+        logsPerMinute: column.double(),
+        bytesPerMinute: column.double(),
+        logsForwarded: column.int64(),
+        gapCount: column.int64(),
+        error: column.json(objectWith<LogError>(['code', 'message', 'at'])).optional(),
+        planningError: column.json(objectWith<LogError>(['code', 'message', 'at'])).optional(),
+      },
+    }),
+
+    // Each shard's checkpoint, per data source; written by the shard's lease holder, fenced by
+    // its token (shared/store/log-checkpoints.ts).
+    logCheckpoints: defineTable({
+      name: `${prefix}log_checkpoints`,
+      primaryKey: [
+        ['dataSource', 'string'],
+        ['shardKey', 'string'],
+      ],
+      columns: {
+        project: column.string(),
+        logstore: column.string(),
+        shardId: column.int64(),
+        generation: column.int64(),
+        cursor: column.string().optional(),
+        pullCount: column.int64(),
+        finished: column.boolean(),
+        fenceToken: column.int64(),
+        positionTime: column.int64(),
+        logsForwarded: column.int64(),
+        bytesForwarded: column.int64(),
+        firstCommitAt: column.int64().optional(),
+        committedAt: column.int64().optional(),
+        lastPullAt: column.int64().optional(),
+        lastDataAt: column.int64().optional(),
+        lagSeconds: column.int64().optional(),
+        window: column.json(arrayOf<MinuteCount>(['minute', 'logs', 'bytes'])),
+        lastError: column.json(objectWith<LogError>(['code', 'message', 'at'])).optional(),
+        failures: column.int64(),
+        backoffUntil: column.int64().optional(),
+        gaps: column.json(arrayOf<LogGap>(['project', 'logstore', 'shardId', 'from', 'to'])),
       },
     }),
   };

@@ -7,22 +7,27 @@ import { createHttpApp, type RouteDefinition } from '../http/app';
 import { createTokenVerifier, type TokenVerifier } from '../http/auth';
 import { type DirectoryRouteDependencies, directoryRoutes } from '../http/directory-routes';
 import { healthRoutes } from '../http/health-routes';
+import { type LogRouteDependencies, logRoutes } from '../http/log-routes';
 import { type MembershipRouteDependencies, membershipRoutes } from '../http/membership-routes';
 import { type RoleRouteDependencies, roleRoutes } from '../http/role-routes';
 import type { HttpFunctionDefinition } from '../runtime/function';
 import type { HttpApplication } from '../runtime/http';
+import { LOG_API_CONFIG_SECTIONS, logApiRuntime } from './logs';
 import { directoryFor, MEMBERSHIP_CONFIG_SECTIONS, membershipRuntime } from './membership';
 import { requireCredentials } from './store';
 
 /** The configuration sections the API function reads (and so the variables it requires). */
-export const API_CONFIG_SECTIONS = [...MEMBERSHIP_CONFIG_SECTIONS, 'auth'] as const;
+export const API_CONFIG_SECTIONS = [
+  ...new Set([...MEMBERSHIP_CONFIG_SECTIONS, ...LOG_API_CONFIG_SECTIONS, 'auth'] as const),
+];
 type ApiSection = (typeof API_CONFIG_SECTIONS)[number];
 export type ApiConfig = Config<ApiSection>;
 
 export interface ApiRouteDependencies
   extends DirectoryRouteDependencies,
     MembershipRouteDependencies,
-    RoleRouteDependencies {}
+    RoleRouteDependencies,
+    LogRouteDependencies {}
 
 /** What the routes call, over the cloud adapters. */
 function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
@@ -38,6 +43,7 @@ function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
     },
     directorySource: (invocation) =>
       directoryFor(config, invocation, requireCredentials(invocation)),
+    logs: logApiRuntime(config),
   };
 }
 
@@ -48,6 +54,7 @@ export function apiRoutes(dependencies: ApiRouteDependencies): RouteDefinition[]
     ...directoryRoutes(dependencies),
     ...membershipRoutes(dependencies),
     ...roleRoutes(dependencies),
+    ...logRoutes(dependencies),
   ];
 }
 

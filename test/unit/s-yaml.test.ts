@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../shared/config';
 import { API_CONFIG_SECTIONS } from '../../shared/wiring/api';
+import { PLANNER_CONFIG_SECTIONS, WORKER_CONFIG_SECTIONS } from '../../shared/wiring/logs';
 import { MEMBERSHIP_CONFIG_SECTIONS } from '../../shared/wiring/membership';
 import { SWEEP_CONFIG_SECTIONS } from '../../shared/wiring/sweep';
 
@@ -34,6 +35,8 @@ const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1]
   reconcile: MEMBERSHIP_CONFIG_SECTIONS,
   'role-sweep': SWEEP_CONFIG_SECTIONS,
   'role-check-worker': MEMBERSHIP_CONFIG_SECTIONS,
+  'log-planner': PLANNER_CONFIG_SECTIONS,
+  'log-worker': WORKER_CONFIG_SECTIONS,
 };
 
 function evaluate(expression: string, vars: Record<string, unknown>): unknown {
@@ -167,7 +170,10 @@ describe('s.yaml', () => {
       {
         triggerName: 'http',
         triggerType: 'http',
-        triggerConfig: { authType: 'anonymous', methods: ['GET', 'POST', 'PUT', 'DELETE'] },
+        triggerConfig: {
+          authType: 'anonymous',
+          methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        },
       },
     ]);
   });

@@ -55,6 +55,7 @@ describe('api function cold start', () => {
       AUTH_ISSUER: 'https://idp.test/',
       AUTH_AUDIENCE: 'api',
       AUTH_JWKS_URL: 'https://idp.test/jwks',
+      LOG_CENTRAL_PROJECT: 'rdgov-logs-test',
       LOG_LEVEL: 'error',
     });
     vi.resetModules();

@@ -29,6 +29,7 @@ const dependencies: ApiRouteDependencies = {
   directorySource: () => ({ readSnapshot: reached }),
   membership: () => ({ changes: unreachable, queries: unreachable }) as never,
   roles: () => ({ roles: unreachable, report: reached, startSweep: reached }) as never,
+  logs: () => ({ integration: unreachable, queries: unreachable, diagnose: reached }) as never,
 };
 
 /** A value for each path parameter the API uses (valid, so only the query can be refused). */
@@ -36,6 +37,8 @@ const PATH_PARAMETERS: Record<string, string> = {
   accountId: '2000000000000001',
   scopeId: 'account:2000000000000001',
   runId: '00000000-0000-4000-8000-000000000000',
+  templateId: 'waf',
+  name: 'WAF_cn-hangzhou_2000000000000001',
 };
 
 function concretePath(route: RouteDefinition): string {

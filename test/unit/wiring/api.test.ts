@@ -33,6 +33,19 @@ beforeAll(async () => {
       catalogExtra: undefined,
       workerFunction: 'rdgov-role-check-worker',
     },
+    sls: {
+      endpoint: '{region}.log.aliyuncs.com',
+      ownRegionEndpoint: '{region}-intranet.log.aliyuncs.com',
+    },
+    logs: {
+      centralProject: 'rdgov-logs-test',
+      centralLogstore: 'rdgov-integrated-logs',
+      regions: undefined,
+      workerFunction: 'rdgov-log-worker',
+      noDataAfterMs: 3_600_000,
+      workerConcurrency: 8,
+      shardsPerWorker: 40,
+    },
     auth: issuer.config,
     logging: { level: 'info' },
   };
@@ -45,6 +58,9 @@ beforeAll(async () => {
         throw new Error('these tests call only the directory routes');
       },
       roles: () => {
+        throw new Error('these tests call only the directory routes');
+      },
+      logs: () => {
         throw new Error('these tests call only the directory routes');
       },
     },

@@ -1,0 +1,491 @@
+// Cross-account log integration over HTTP: the preset templates (read only), integration policies
+// per (template, member) in batch and by hand, data sources (paged and filtered, one with its
+// shards and gaps, explicit deletion), the ordered diagnosis of one, and the summary by status.
+// Reads need the viewer role, changes the operator role.
+
+import { z } from 'zod';
+import { MAX_PAGE_LIMIT } from '../domain/paging';
+import type { Diagnosis } from '../logs/diagnosis';
+import type { LogIntegration } from '../logs/integration';
+import { DATA_SOURCE_NAME_PATTERN, DATA_SOURCE_STATUSES } from '../logs/model';
+import type { LogIntegrationQueries } from '../logs/queries';
+import type { Invocation } from '../runtime/context';
+import type { Logger } from '../runtime/logger';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { ACCOUNT_ID, callerOf } from './membership-routes';
+import { jsonResponse, parseJsonBody, parseParams } from './validation';
+
+/** What the routes call: log integration's changes, queries and diagnosis, for one invocation. */
+export interface LogUseCases {
+  integration: Pick<
+    LogIntegration,
+    'templates' | 'template' | 'batch' | 'addAccounts' | 'updatePolicy' | 'removeAccount'
+  >;
+  queries: Pick<
+    LogIntegrationQueries,
+    'policies' | 'dataSources' | 'dataSource' | 'summary' | 'deleteDataSource'
+  >;
+  diagnose(name: string): Promise<Diagnosis>;
+}
+
+export interface LogRouteDependencies {
+  logs(invocation: Invocation, logger: Logger): LogUseCases;
+}
+
+const TEMPLATE_ID = /^[a-z][a-z0-9-]{0,63}$/;
+const accountIdSchema = z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id');
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+const cursorSchema = z.string().min(1).max(1024).optional();
+const MAX_ACCOUNTS = 1_000;
+
+const templateParams = z.strictObject({
+  templateId: z.string().regex(TEMPLATE_ID, 'must be a template id such as waf'),
+});
+const policyParams = templateParams.extend({ accountId: accountIdSchema });
+const dataSourceParams = z.strictObject({
+  name: z
+    .string()
+    .regex(
+      DATA_SOURCE_NAME_PATTERN,
+      'must be a data source name <Template>_<RegionId>_<MemberUID>, e.g. WAF_cn-hangzhou_1234567890123456',
+    ),
+});
+
+const accountIdsSchema = z
+  .array(accountIdSchema)
+  .min(1, 'must name at least one account')
+  .max(MAX_ACCOUNTS, `at most ${MAX_ACCOUNTS} accounts`)
+  .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an account');
+
+export const batchInputSchema = z.strictObject({
+  mode: z.enum(['increment', 'full'], { error: () => 'must be increment or full' }),
+  accountIds: accountIdsSchema.optional(),
+  templateIds: z
+    .array(z.string().regex(TEMPLATE_ID, 'must be a template id such as waf'))
+    .min(1, 'must name at least one template')
+    .max(64)
+    .optional(),
+  autoAddNewLogstores: z.boolean().optional(),
+  startTime: isoTime.optional(),
+});
+
+export const addAccountsInputSchema = z.strictObject({
+  accountIds: accountIdsSchema,
+  enabled: z.boolean({ error: () => 'required: true or false' }),
+  autoAddNewLogstores: z.boolean().optional(),
+  startTime: isoTime.optional(),
+});
+
+export const policyChangeSchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    autoAddNewLogstores: z.boolean().optional(),
+    startTime: isoTime.optional(),
+  })
+  .refine((change) => Object.keys(change).length > 0, {
+    message: 'name at least one of enabled, autoAddNewLogstores, startTime',
+  });
+
+const defaultNameSchema = z.strictObject({
+  project: z.string(),
+  logstore: z.string(),
+  source: z.string(),
+});
+
+export const templateSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  product: z.string(),
+  description: z.string(),
+  recommended: z.boolean(),
+  recommendation: z.string(),
+  logstores: z.union([
+    z.strictObject({ kind: z.literal('default-name'), names: z.array(defaultNameSchema) }),
+    z.strictObject({
+      kind: z.literal('discovery'),
+      projectPattern: z.string().optional(),
+      nameContains: z.string(),
+      logstorePattern: z.string(),
+      source: z.string(),
+    }),
+  ]),
+  roleServices: z.array(z.string()),
+});
+
+const policySchema = z.strictObject({
+  templateId: z.string(),
+  accountId: z.string(),
+  enabled: z.boolean(),
+  autoAddNewLogstores: z.boolean(),
+  consumeFrom: z.string(),
+  generation: z.number().int(),
+  changedBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  version: z.number().int(),
+});
+
+export const policyResultSchema = z.strictObject({
+  policy: policySchema,
+  dataSources: z.array(z.string()),
+});
+
+const policyRefSchema = z.strictObject({ templateId: z.string(), accountId: z.string() });
+
+export const batchResultSchema = z.strictObject({
+  mode: z.enum(['increment', 'full']),
+  dryRun: z.boolean(),
+  accountIds: z.array(z.string()),
+  templateIds: z.array(z.string()),
+  enabled: z.array(policyRefSchema),
+  kept: z.array(policyRefSchema),
+  disabled: z.array(policyRefSchema),
+  dataSourcesCreated: z.array(z.string()),
+});
+
+const logErrorSchema = z.strictObject({ code: z.string(), message: z.string(), at: z.string() });
+
+export const dataSourceSchema = z.strictObject({
+  name: z.string(),
+  type: z.literal('custom-log-service'),
+  templateId: z.string(),
+  product: z.string(),
+  accountId: z.string(),
+  accountName: z.string().optional(),
+  region: z.string(),
+  enabled: z.boolean(),
+  status: z.enum(DATA_SOURCE_STATUSES),
+  error: logErrorSchema.optional(),
+  consumeFrom: z.string(),
+  autoAddNewLogstores: z.boolean(),
+  logstores: z.array(z.strictObject({ project: z.string(), logstore: z.string() })),
+  shards: z.number().int(),
+  lastPullAt: z.string().optional(),
+  lastDataAt: z.string().optional(),
+  lagSeconds: z.number().optional(),
+  logsPerMinute: z.number(),
+  bytesPerMinute: z.number(),
+  logsForwarded: z.number().int(),
+  gapCount: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const gapSchema = z.strictObject({
+  project: z.string(),
+  logstore: z.string(),
+  shardId: z.number().int(),
+  from: z.number().int(),
+  to: z.number().int(),
+  estimatedCount: z.number().int().nullable(),
+  recordedAt: z.string(),
+});
+
+export const dataSourceDetailSchema = z.strictObject({
+  dataSource: dataSourceSchema,
+  shards: z.array(
+    z.strictObject({
+      project: z.string(),
+      logstore: z.string(),
+      shardId: z.number().int(),
+      finished: z.boolean(),
+      logsForwarded: z.number().int(),
+      lastPullAt: z.string().optional(),
+      lagSeconds: z.number().optional(),
+      lastError: logErrorSchema.optional(),
+      backoffUntil: z.string().optional(),
+    }),
+  ),
+  gaps: z.array(gapSchema),
+});
+
+export const diagnosisSchema = z.strictObject({
+  dataSource: z.string(),
+  status: z.enum(DATA_SOURCE_STATUSES),
+  error: logErrorSchema.optional(),
+  ok: z.boolean(),
+  failedStep: z.number().int().optional(),
+  steps: z.array(
+    z.strictObject({
+      step: z.number().int(),
+      check: z.enum([
+        'log-service-enabled',
+        'in-management-scope',
+        'service-linked-roles',
+        'initialized',
+      ]),
+      ok: z.boolean(),
+      evidence: z.array(z.string()),
+      fix: z.string().optional(),
+    }),
+  ),
+  checkedAt: z.string(),
+});
+
+const statusCountsSchema = z.strictObject(
+  Object.fromEntries(DATA_SOURCE_STATUSES.map((s) => [s, z.number().int()])) as Record<
+    (typeof DATA_SOURCE_STATUSES)[number],
+    z.ZodNumber
+  >,
+);
+
+export const summarySchema = z.strictObject({
+  generatedAt: z.string(),
+  total: statusCountsSchema.extend({ dataSources: z.number().int() }),
+  byAccount: z.array(
+    z.strictObject({
+      accountId: z.string(),
+      accountName: z.string().optional(),
+      counts: statusCountsSchema,
+    }),
+  ),
+  byTemplate: z.array(z.strictObject({ templateId: z.string(), counts: statusCountsSchema })),
+});
+
+const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
+  cursor: cursorSchema,
+};
+
+const dataSourceQuerySchema = z.strictObject({
+  ...pageQuery,
+  accountId: accountIdSchema.optional(),
+  templateId: z.string().regex(TEMPLATE_ID, 'must be a template id such as waf').optional(),
+  status: z
+    .enum(DATA_SOURCE_STATUSES, {
+      error: () => `must be one of ${DATA_SOURCE_STATUSES.join(', ')}`,
+    })
+    .optional(),
+});
+
+const batchQuerySchema = z.strictObject({
+  dryRun: z.enum(['true', 'false'], { error: () => 'must be true or false' }).optional(),
+});
+
+export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
+  const use = (c: ApiContext) => deps.logs(c.env.invocation, c.env.logger);
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/v1/log-templates',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        return jsonResponse(
+          'GET /v1/log-templates',
+          z.strictObject({ templates: z.array(templateSchema) }),
+          { templates: [...use(c).integration.templates()] },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/log-templates/:templateId',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const { templateId } = parseParams(c.req.param(), templateParams);
+        return jsonResponse(
+          'GET /v1/log-templates/:templateId',
+          z.strictObject({ template: templateSchema }),
+          { template: use(c).integration.template(templateId) },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/log-templates/:templateId/accounts',
+      access: 'viewer',
+      query: z.strictObject(pageQuery),
+      async handle(c, query) {
+        const { templateId } = parseParams(c.req.param(), templateParams);
+        const { integration, queries } = use(c);
+        integration.template(templateId);
+        const page = await queries.policies(templateId, {
+          limit: query.limit,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return jsonResponse(
+          'GET /v1/log-templates/:templateId/accounts',
+          z.strictObject({ policies: z.array(policySchema), nextCursor: z.string().optional() }),
+          { policies: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/log-templates/:templateId/accounts',
+      access: 'operator',
+      query: NO_QUERY,
+      async handle(c) {
+        const { templateId } = parseParams(c.req.param(), templateParams);
+        const input = await parseJsonBody(c.req.raw, addAccountsInputSchema);
+        const results = await use(c).integration.addAccounts(
+          templateId,
+          {
+            accountIds: input.accountIds,
+            enabled: input.enabled,
+            ...(input.autoAddNewLogstores !== undefined
+              ? { autoAddNewLogstores: input.autoAddNewLogstores }
+              : {}),
+            ...(input.startTime !== undefined ? { startTime: input.startTime } : {}),
+          },
+          callerOf(c),
+        );
+        return jsonResponse(
+          'POST /v1/log-templates/:templateId/accounts',
+          z.strictObject({ templateId: z.string(), added: z.array(policyResultSchema) }),
+          { templateId, added: results },
+          201,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/v1/log-templates/:templateId/accounts/:accountId',
+      access: 'operator',
+      query: NO_QUERY,
+      async handle(c) {
+        const { templateId, accountId } = parseParams(c.req.param(), policyParams);
+        const change = await parseJsonBody(c.req.raw, policyChangeSchema);
+        const result = await use(c).integration.updatePolicy(
+          templateId,
+          accountId,
+          {
+            ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+            ...(change.autoAddNewLogstores !== undefined
+              ? { autoAddNewLogstores: change.autoAddNewLogstores }
+              : {}),
+            ...(change.startTime !== undefined ? { startTime: change.startTime } : {}),
+          },
+          callerOf(c),
+        );
+        return jsonResponse(
+          'PATCH /v1/log-templates/:templateId/accounts/:accountId',
+          policyResultSchema,
+          result,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/log-templates/:templateId/accounts/:accountId',
+      access: 'operator',
+      query: NO_QUERY,
+      async handle(c) {
+        const { templateId, accountId } = parseParams(c.req.param(), policyParams);
+        const result = await use(c).integration.removeAccount(templateId, accountId, callerOf(c));
+        return jsonResponse(
+          'DELETE /v1/log-templates/:templateId/accounts/:accountId',
+          z.strictObject({
+            templateId: z.string(),
+            accountId: z.string(),
+            dataSourcesKept: z.array(z.string()),
+          }),
+          result,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/log-integration/batch',
+      access: 'operator',
+      query: batchQuerySchema,
+      async handle(c, query) {
+        const input = await parseJsonBody(c.req.raw, batchInputSchema);
+        const result = await use(c).integration.batch(
+          {
+            mode: input.mode,
+            ...(input.accountIds !== undefined ? { accountIds: input.accountIds } : {}),
+            ...(input.templateIds !== undefined ? { templateIds: input.templateIds } : {}),
+            ...(input.autoAddNewLogstores !== undefined
+              ? { autoAddNewLogstores: input.autoAddNewLogstores }
+              : {}),
+            ...(input.startTime !== undefined ? { startTime: input.startTime } : {}),
+          },
+          callerOf(c),
+          { dryRun: query.dryRun === 'true' },
+        );
+        return jsonResponse('POST /v1/log-integration/batch', batchResultSchema, result);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/log-integration/summary',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const summary = await use(c).queries.summary();
+        return jsonResponse('GET /v1/log-integration/summary', summarySchema, summary);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/data-sources',
+      access: 'viewer',
+      query: dataSourceQuerySchema,
+      async handle(c, query) {
+        const page = await use(c).queries.dataSources({
+          limit: query.limit,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...(query.accountId ? { accountId: query.accountId } : {}),
+          ...(query.templateId ? { templateId: query.templateId } : {}),
+          ...(query.status ? { status: query.status } : {}),
+        });
+        return jsonResponse(
+          'GET /v1/data-sources',
+          z.strictObject({
+            dataSources: z.array(dataSourceSchema),
+            nextCursor: z.string().optional(),
+          }),
+          {
+            dataSources: page.items,
+            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          },
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/data-sources/:name',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const { name } = parseParams(c.req.param(), dataSourceParams);
+        const detail = await use(c).queries.dataSource(name);
+        return jsonResponse('GET /v1/data-sources/:name', dataSourceDetailSchema, detail);
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/data-sources/:name',
+      access: 'operator',
+      query: NO_QUERY,
+      async handle(c) {
+        const { name } = parseParams(c.req.param(), dataSourceParams);
+        const result = await use(c).queries.deleteDataSource(name, callerOf(c));
+        return jsonResponse(
+          'DELETE /v1/data-sources/:name',
+          z.strictObject({
+            name: z.string(),
+            deleted: z.literal(true),
+            forwardedLogsKept: z.literal(true),
+            checkpointsDeleted: z.number().int(),
+          }),
+          result,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/data-sources/:name/diagnosis',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const { name } = parseParams(c.req.param(), dataSourceParams);
+        const diagnosis = await use(c).diagnose(name);
+        return jsonResponse('GET /v1/data-sources/:name/diagnosis', diagnosisSchema, diagnosis);
+      },
+    }),
+  ];
+}

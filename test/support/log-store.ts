@@ -1,0 +1,43 @@
+// Log integration's store for unit tests: the real repositories (shared/store) over the in-memory
+// Tablestore double, with a manual clock, and helpers to put managed members and scopes in place
+// as onboarding would have.
+
+import type { LogIntegrationStore } from '../../shared/logs/ports';
+import type { ManagedMember } from '../../shared/onboarding/model';
+import type { Store } from '../../shared/store';
+import { logIntegrationStore } from '../../shared/wiring/logs';
+import type { ManualClock } from './manual-clock';
+import { MemoryTablestore } from './memory-tablestore';
+import { storeFixture } from './store-scenarios';
+
+export interface LogStoreFixture {
+  store: Store;
+  logs: LogIntegrationStore;
+  clock: ManualClock;
+  /** A managed member covered by the scope(s) named. */
+  member(accountId: string, scopeIds: string[], extra?: Partial<ManagedMember>): Promise<void>;
+  /** An account scope (any kind works alike here) enabling `services`. */
+  scope(id: string, services: string[]): Promise<void>;
+}
+
+export async function logStoreFixture(): Promise<LogStoreFixture> {
+  const { store, clock } = await storeFixture({ client: new MemoryTablestore(), prefix: 'l_' });
+  return {
+    store,
+    logs: logIntegrationStore(store),
+    clock: clock as ManualClock,
+    async member(accountId, scopeIds, extra = {}) {
+      await store.members.create({
+        accountId,
+        displayName: `Member ${accountId.slice(-2)}`,
+        status: 'managed',
+        scopeIds,
+        ...extra,
+      });
+    },
+    async scope(id, services) {
+      const [kind, targetId = ''] = id.split(':') as ['account' | 'folder' | 'directory', string];
+      await store.scopes.create({ id, kind, targetId, services, createdBy: 'user:test' });
+    },
+  };
+}
