@@ -7,19 +7,15 @@
 // wants them.
 
 import { randomUUID } from 'node:crypto';
-import { type LocalCloud, type OrganizationFixture, startLocalCloud } from '../../localcloud/index';
+import {
+  type LocalCloud,
+  type OrganizationFixture,
+  type StartLocalCloudOptions,
+  startLocalCloud,
+} from '../../localcloud/index';
 import { decodeLogGroup, encodeLogGroup } from '../../localcloud/sls/index';
 import type { RetryOptions } from '../../shared/cloud/openapi';
-import { createLogService, type LogService } from '../../shared/cloud/sls/client';
-import { slsEndpointFor } from '../../shared/cloud/sls/endpoint';
-import {
-  accessRefusal,
-  CredentialCache,
-  createStsAssumeRole,
-  MemberAccess,
-  type TemporaryCredentials,
-} from '../../shared/cloud/sts';
-import { createTablestoreClient, type TablestoreClient } from '../../shared/cloud/tablestore';
+import type { LogService } from '../../shared/cloud/sls/client';
 import type { Clock } from '../../shared/domain/clock';
 import { ensureCentralLogstore } from '../../shared/logs/central';
 import { LogIntegration } from '../../shared/logs/integration';
@@ -34,12 +30,11 @@ import {
   pullChunk,
 } from '../../shared/logs/puller';
 import { silentLogger } from '../../shared/runtime/logger';
-import { createStore, ensureStoreTables, type Store } from '../../shared/store';
-import { logIntegrationStore } from '../../shared/wiring/logs';
+import { ensureStoreTables, type Store } from '../../shared/store';
+import { connectLogDeps, type LogConnection, REGION } from './log-connection';
 import { MemoryTablestore } from './memory-tablestore';
 
-export const REGION = 'cn-hangzhou';
-const ACCESS_ROLE = 'ResourceDirectoryAccountAccessRole';
+export { type LogConnection, REGION };
 
 export interface HarnessOptions {
   members: number;
@@ -53,6 +48,8 @@ export interface HarnessOptions {
   shardsPerWorker?: number;
   /** localcloud's random source (fault injection draws from it). */
   random?: () => number;
+  /** localcloud's per-shard SLS quotas (a benchmark lifts them). */
+  slsQuotas?: StartLocalCloudOptions['slsQuotas'];
 }
 
 export interface CentralLog {
@@ -99,90 +96,6 @@ function memberId(i: number): string {
   return `30000000000${String(i + 1).padStart(5, '0')}`;
 }
 
-/** How to reach a local cloud from this process or another one (a worker killed by a test). */
-export interface LogConnection {
-  url: string;
-  sts: string;
-  managementId: string;
-  adminKeys: { accessKeyId: string; accessKeySecret: string };
-  /** The store's Tablestore instance in the local cloud; undefined: an in-memory store. */
-  tablestoreInstance: string | undefined;
-}
-
-/** The capability's dependencies over a local cloud, as the log functions build them. */
-export function connectLogDeps(
-  connection: LogConnection,
-  clock: Clock,
-  options: { retry?: RetryOptions; client?: TablestoreClient } = {},
-) {
-  const { adminKeys, managementId } = connection;
-  const client =
-    options.client ??
-    createTablestoreClient({
-      endpoint: connection.url,
-      instanceName: connection.tablestoreInstance ?? 'logs',
-      credentials: () => adminKeys,
-    });
-  const base = createStore({ client, clock });
-  const store = Object.assign(base, { client });
-  const logs = logIntegrationStore(store);
-  const host = new URL(connection.url).host;
-  const endpoints = {
-    endpoint: `{region}.log.aliyuncs.com@${host}`,
-    ownRegionEndpoint: `{region}-intranet.log.aliyuncs.com@${host}`,
-    functionsRegion: REGION,
-  };
-  const retry = options.retry ?? {};
-  const access = new MemberAccess({
-    roleName: ACCESS_ROLE,
-    cache: new CredentialCache<TemporaryCredentials>({ clock }),
-    sessionName: 'log-harness',
-    assumeRole: createStsAssumeRole({
-      endpoint: connection.sts,
-      protocol: 'http',
-      credentials: adminKeys,
-      callerAccountId: managementId,
-      clock,
-      ...retry,
-    }),
-  });
-  const services = new Map<string, { credentials: TemporaryCredentials; service: LogService }>();
-  const memberLogs: MemberLogAccess = async (accountId, region) => {
-    try {
-      const credentials = await access.credentialsFor(accountId);
-      const key = `${accountId}/${region}`;
-      const cached = services.get(key);
-      if (cached?.credentials === credentials) return { ok: true, logs: cached.service };
-      const service = createLogService({
-        endpoint: slsEndpointFor(endpoints, region),
-        protocol: 'http',
-        region,
-        credentials,
-        accountId,
-        ...retry,
-      });
-      services.set(key, { credentials, service });
-      return { ok: true, logs: service };
-    } catch (error) {
-      const refusal = accessRefusal(access, accountId, error);
-      if (!refusal) throw error;
-      return { ok: false, ...refusal };
-    }
-  };
-  const central = {
-    service: createLogService({
-      endpoint: slsEndpointFor(endpoints, REGION),
-      protocol: 'http',
-      region: REGION,
-      credentials: adminKeys,
-      accountId: managementId,
-      ...retry,
-    }),
-    address: { project: `rdgov-logs-${managementId}`, logstore: 'integrated' },
-  };
-  return { store, logs, memberLogs, central };
-}
-
 export async function startLogHarness(options: HarnessOptions): Promise<LogHarness> {
   const members = Array.from({ length: options.members }, (_, i) => ({
     name: `log-member-${i + 1}`,
@@ -192,6 +105,7 @@ export async function startLogHarness(options: HarnessOptions): Promise<LogHarne
   const cloud = await startLocalCloud({
     port: 0,
     ...(options.random ? { random: options.random } : {}),
+    ...(options.slsQuotas ? { slsQuotas: options.slsQuotas } : {}),
     organization: {
       seed: 'log-harness',
       management: { name: 'log-management', id: '3000000000000000' },

@@ -1,13 +1,13 @@
 // A log worker in a process of its own, for tests that kill it with SIGKILL as a crash would:
 // it builds the worker's dependencies over a local cloud the test runs (test/support/
-// log-harness.ts connectLogDeps), pulls one chunk, and prints a line at each crash point so the
+// log-connection.ts), pulls one chunk, and prints a line at each crash point so the
 // test can time its kill. Argument: JSON {connection, clockOffsetMs, chunk, puller}.
 
 import type { WorkerChunk } from '../../shared/logs/planner';
 import type { PullerSettings } from '../../shared/logs/puller';
 import { DEFAULT_PULLER_SETTINGS, pullChunk } from '../../shared/logs/puller';
 import { silentLogger } from '../../shared/runtime/logger';
-import { connectLogDeps, type LogConnection } from './log-harness';
+import { connectLogDeps, type LogConnection } from './log-connection';
 
 interface Arguments {
   connection: LogConnection;
