@@ -14,7 +14,7 @@ import { DataSourceNotFound } from './errors';
 import { IntegrableMembers } from './integration';
 import type { DataSource, DataSourceStatus, LogError, LogTemplate } from './model';
 import type { LogIntegrationStore, MemberLogAccess, MemberRoleStatusReader } from './ports';
-import { dataSourceStatus } from './status';
+import { dataSourceStatus, liveSnapshot } from './status';
 import { findTemplate, resolveDefaultName } from './templates';
 
 export const DIAGNOSIS_CHECKS = [
@@ -59,10 +59,13 @@ export async function diagnoseIntegration(deps: DiagnosisDeps, name: string): Pr
   if (!source) throw new DataSourceNotFound(name);
   const template = findTemplate(source.templateId);
   if (!template) throw new DataSourceNotFound(name);
-  const [integrable, snapshot] = await Promise.all([
+  const [integrable, planned, checkpoints] = await Promise.all([
     IntegrableMembers.read(deps.store, deps.settings.functionsAccountId),
     deps.store.snapshots.get(name),
+    deps.store.checkpoints.listForDataSource(name),
   ]);
+  // As the data source's detail reads it: live from its checkpoints.
+  const snapshot = liveSnapshot(source, planned, checkpoints, deps.clock.now());
   const verdict = integrable.check(source.accountId);
   const { status, error } = dataSourceStatus(
     source,
@@ -75,12 +78,7 @@ export async function diagnoseIntegration(deps: DiagnosisDeps, name: string): Pr
     () => logServiceEnabled(deps, source, template),
     async () => inManagementScope(integrable, source),
     () => serviceLinkedRoles(deps, integrable, source, template),
-    async () =>
-      initialized(
-        source,
-        status,
-        snapshot?.generation === source.generation ? snapshot.lastPullAt : undefined,
-      ),
+    async () => initialized(source, status, snapshot.lastPullAt),
   ];
   const steps: DiagnosisStep[] = [];
   for (const [index, run] of checks.entries()) {

@@ -19,7 +19,7 @@ import {
   policyKey,
 } from './model';
 import type { LogIntegrationStore } from './ports';
-import { dataSourceStatus, summarizeCheckpoints } from './status';
+import { dataSourceStatus, liveSnapshot } from './status';
 import { findTemplate } from './templates';
 
 export interface LogQuerySettings {
@@ -153,14 +153,7 @@ export class LogIntegrationQueries {
     const gaps = checkpoints
       .flatMap((c) => c.gaps)
       .sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : 1));
-    // One data source is read live: its checkpoints as of now, with what the last planning run
-    // saw (its shard count and its own error), so a pull since then shows at once.
-    const planned = snapshot?.generation === source.generation ? snapshot : undefined;
-    const live = summarizeCheckpoints(source, checkpoints, {
-      at: this.deps.clock.now(),
-      shards: planned?.shards ?? shards.length,
-      ...(planned?.planningError ? { error: planned.planningError } : {}),
-    });
+    const live = liveSnapshot(source, snapshot, checkpoints, this.deps.clock.now());
     return { dataSource: this.view(source, live, integrable), shards, gaps };
   }
 

@@ -128,3 +128,21 @@ export function summarizeCheckpoints(
   if (planning.error) snapshot.planningError = planning.error;
   return snapshot;
 }
+
+/**
+ * One data source as of now: its checkpoints summed up live, with what the last planning run saw
+ * (its shard count and its own error), so a pull since that run shows at once.
+ */
+export function liveSnapshot(
+  source: Pick<DataSource, 'name' | 'generation'>,
+  planned: DataSourceSnapshot | undefined,
+  checkpoints: readonly ShardCheckpoint[],
+  now: number,
+): DataSourceSnapshot {
+  const current = planned?.generation === source.generation ? planned : undefined;
+  return summarizeCheckpoints(source, checkpoints, {
+    at: now,
+    shards: current?.shards ?? checkpoints.filter((c) => c.generation === source.generation).length,
+    ...(current?.planningError ? { error: current.planningError } : {}),
+  });
+}

@@ -195,6 +195,18 @@ describe('log integration on the demo organization', () => {
       enabled: false,
       status: 'disabled',
     });
+    // Enabled and not pulled yet: the diagnosis stops at step 4.
+    const waiting = diagnosisSchema.parse(
+      (await call('GET', `/v1/data-sources/${name('WAF', 'Storefront Production')}/diagnosis`))
+        .json,
+    );
+    expect(waiting).toMatchObject({ ok: false, failedStep: 4, status: 'initializing' });
+    expect(waiting.steps.map((s) => s.check)).toEqual([
+      'log-service-enabled',
+      'in-management-scope',
+      'service-linked-roles',
+      'initialized',
+    ]);
     // A bad mode is a 4xx naming the field.
     const bad = await call('POST', '/v1/log-integration/batch', { mode: 'all' });
     expect(bad.status).toBe(400);
@@ -255,6 +267,13 @@ describe('log integration on the demo organization', () => {
     );
     expect(detail.dataSource.status).toBe('normal');
     expect(detail.dataSource.logsForwarded).toBeGreaterThanOrEqual(25);
+    // Pulled once: every check of the diagnosis passes.
+    const healthy = diagnosisSchema.parse(
+      (await call('GET', `/v1/data-sources/${name('WAF', 'Storefront Production')}/diagnosis`))
+        .json,
+    );
+    expect(healthy.ok, JSON.stringify(healthy.steps)).toBe(true);
+    expect(healthy.steps.map((s) => s.ok)).toEqual([true, true, true, true]);
     const summary = summarySchema.parse((await call('GET', '/v1/log-integration/summary')).json);
     expect(summary.total.dataSources).toBeGreaterThanOrEqual(7);
   });
