@@ -19,7 +19,7 @@
 //  per shard (throttling included), recorded on its checkpoint; the other shards go on.
 
 import { type Clock, isoNow } from '../domain/clock';
-import { LeaseBusy, type LeaseGuard, runUnderLease } from '../domain/lease';
+import { LeaseBusy, type LeaseGuard, LeaseLost, runUnderLease } from '../domain/lease';
 import { CloudApiError, MemberAccessDenied } from '../errors';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
@@ -256,7 +256,10 @@ class ShardReader {
       if (this.checkpoint.finished) return this.done('finished');
       return await this.read(logs);
     } catch (error) {
-      if (error instanceof ShardSuperseded) return this.done('superseded');
+      // A renewal found the lease taken over: this shard stops, committing nothing; the others go on.
+      if (error instanceof ShardSuperseded || error instanceof LeaseLost) {
+        return this.done('superseded');
+      }
       if (!(error instanceof CloudApiError || error instanceof MemberAccessDenied)) throw error;
       await this.recordFailure(error);
       return this.done('failed', error.message);
@@ -480,7 +483,7 @@ class ShardReader {
       if (this.checkpoint) await this.commit(next);
       else if (!(await checkpoints.create(next))) await this.commit(next);
     } catch (failure) {
-      if (!(failure instanceof ShardSuperseded)) throw failure;
+      if (!(failure instanceof ShardSuperseded || failure instanceof LeaseLost)) throw failure;
     }
     this.deps.logger.warn('log shard pull failed', {
       dataSource: this.item.dataSource,

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../shared/domain/caller';
+import { LeaseLost } from '../../../shared/domain/lease';
 import { BATCH_ID_TAG } from '../../../shared/logs/model';
 import { shardLeaseName } from '../../../shared/logs/planner';
 import { LogIntegrationQueries } from '../../../shared/logs/queries';
@@ -19,7 +20,7 @@ let h: LogHarness;
 
 beforeAll(async () => {
   h = await startLogHarness({
-    members: 6,
+    members: 7,
     extraMembers: [{ name: 'no-role', id: '3000000000009999', withoutAccessRole: true }],
     retry: { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, sleep: async () => {} },
     puller: { leaseTtlMs: 2_000 },
@@ -296,5 +297,71 @@ describe('reading members’ shards into the central Logstore', () => {
       (c) => c.shardId === 0,
     );
     expect(checkpoint?.logsForwarded).toBe(6);
+  });
+
+  it('a holder whose renewal finds its lease lost stops that shard alone, and the others go on', async () => {
+    const member = h.memberIds[6] ?? '';
+    const waf = h.wafOf(member);
+    await h.integration.addAccounts('waf', { accountIds: [member], enabled: true }, caller);
+    await h.drain();
+    const written = [...h.write(waf, 4, { hashKey: LOW }), ...h.write(waf, 5, { hashKey: HIGH })];
+    const { chunks } = await h.plan();
+    const items = chunks.flatMap((c) => c.items).filter((i) => i.accountId === member);
+    expect(items.map((i) => i.shardId).sort()).toEqual([0, 1]);
+    const first = items.find((i) => i.shardId === 0);
+    if (!first) throw new Error('shard 0 planned');
+    const lostName = shardLeaseName(first);
+
+    let renewed!: () => void;
+    const renewalRefused = new Promise<void>((resolve) => {
+      renewed = resolve;
+    });
+    const leases = h.logs.leases;
+    const outcome = await h.pull(
+      { runId: 'r', chunk: 0, chunks: 1, items },
+      {
+        settings: { ...h.pullerDeps().settings, leaseTtlMs: 300 },
+        store: {
+          ...h.logs,
+          leases: {
+            acquire: (name, owner, options) => leases.acquire(name, owner, options),
+            renew: (lease, options) => {
+              if (lease.name !== lostName) return leases.renew(lease, options);
+              renewed();
+              return Promise.reject(new LeaseLost(lease, 'renew'));
+            },
+            release: (lease) => leases.release(lease),
+            heldNames: (prefix) => leases.heldNames(prefix),
+          },
+        },
+        central: {
+          address: h.central.address,
+          sink: {
+            async put(address, batch) {
+              const result = await h.central.service.put(address, batch);
+              // Shard 0's batch is forwarded, then its renewal (every 100 ms) says the lease is lost.
+              if (batch.tags?.some((t) => t.key === 'rdgov_source_shard' && t.value === '0')) {
+                await renewalRefused;
+                await new Promise((resolve) => setImmediate(resolve));
+              }
+              return result;
+            },
+          },
+        },
+      },
+    );
+    const byShard = new Map(outcome.shards.map((s) => [s.shardId, s]));
+    expect(byShard.get(0)).toMatchObject({ outcome: 'superseded', logs: 0 });
+    expect(byShard.get(1)).toMatchObject({ outcome: 'caught-up', logs: 5 });
+    // Shard 0's checkpoint did not move: once its lease runs out, the next run forwards its batch
+    // again, under its id.
+    h.cloud.clock.advance(1);
+    await h.drain();
+    const central = h.read(h.central.address).filter((l) => l.tags.rdgov_owner_account === member);
+    expect(new Set(uidsOf(central))).toEqual(new Set(written));
+    expect(central).toHaveLength(13);
+    const ids = new Map<string, Set<string>>();
+    for (const log of central) ids.set(log.uid, (ids.get(log.uid) ?? new Set()).add(log.batchId));
+    expect([...ids.values()].every((set) => set.size === 1)).toBe(true);
   });
 });
