@@ -39,6 +39,16 @@ describe('the demo organization', () => {
   });
 });
 
+describe('the post-deploy actions', () => {
+  it("made log integration's central project and Logstore in the functions' account and region", () => {
+    const management = system.env.accounts.find((a) => a.kind === 'management');
+    const { model } = system.cloud.sls;
+    const project = model.findProject('cn-hangzhou', `rdgov-logs-${management?.id}-cn-hangzhou`);
+    expect(project?.owner).toBe(management?.id);
+    expect(project?.logstores.has('rdgov-integrated-logs')).toBe(true);
+  });
+});
+
 describe('the demo organization under management', () => {
   it('a directory scope onboards every member; sandbox-bob is unreachable with its role ARN', async () => {
     const headers = {

@@ -1,6 +1,6 @@
 // Log integration end to end on `npm start`'s demo organization, through the API, the log-planner
-// timer and its FC async fan-out to log-worker, as deployed: the post-deploy actions create the
-// tables and the central Logstore; batch increment then full (with a dry run), manual
+// timer and its FC async fan-out to log-worker, as deployed (the tables and the central Logstore
+// made as the post-deploy actions make them; demo.test.ts runs those actions themselves); batch increment then full (with a dry run), manual
 // enable/disable/remove, data source names and their survival, auto-add of a new Logstore, the
 // diagnosis stopping at steps 1, 2 and 3, and logs written in members appearing in the central
 // Logstore with their provenance tags.
@@ -18,6 +18,7 @@ import {
   templateSchema,
 } from '../../../shared/http/log-routes';
 import { activityResponseSchema } from '../../../shared/http/membership-routes';
+import { managementStore } from '../../support/local-store';
 
 const REGION = 'cn-hangzhou';
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
@@ -96,7 +97,9 @@ beforeAll(async () => {
   system = await startLocalSystem({
     port: 0,
     envFile: false,
-    deployActions: true,
+    // The post-deploy actions (npm run setup:tables, setup:logs) are what test/e2e/api/demo.test.ts
+    // runs; here the tables and the central Logstore are made in process, as they would.
+    deployActions: false,
     log: () => {},
     forwardDirectoryEvents: false,
     host: {
@@ -106,6 +109,14 @@ beforeAll(async () => {
   });
   const management = system.env.accounts.find((a) => a.kind === 'management');
   managementId = management?.id ?? '';
+  await managementStore(system.env);
+  const { model } = system.cloud.sls;
+  const central = model.createProject({
+    region: REGION,
+    name: `rdgov-logs-${managementId}-${REGION}`,
+    owner: managementId,
+  });
+  model.createLogstore(central, { name: 'rdgov-integrated-logs', shardCount: 2, ttl: 30 });
   const directory = directoryResponseSchema.parse((await call('GET', '/v1/directory')).json);
   for (const member of directory.members) ids[member.displayName] = member.accountId;
   paymentsFolder = folderByPath(directory.root, 'Root/Production/Retail/Payments')?.id ?? '';
