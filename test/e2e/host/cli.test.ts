@@ -105,7 +105,7 @@ describe('localcloud CLI', () => {
     const [, token, apiUrl] = await waitForOutput(
       cli,
       /curl -s -H "Authorization: Bearer ([^"]+)" (http:\/\/127\.0\.0\.1:\d+)\/v1\/directory/,
-      30_000,
+      90_000,
     );
     expect(cli.stdout()).toContain(`env.json    ${envFile}`);
     const env = JSON.parse(readFileSync(envFile, 'utf8')) as {
@@ -122,7 +122,7 @@ describe('localcloud CLI', () => {
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);
     expect(existsSync(join(dir, 'host.json'))).toBe(false);
-  }, 40_000);
+  }, 100_000);
 
   it('start: refuses an environment Function Compute would refuse, naming function and variable', async () => {
     const dir = scratch();
