@@ -183,7 +183,11 @@ export async function startLocalCloud(options: StartLocalCloudOptions = {}): Pro
   const persistence = options.dataDir
     ? persistOrganization(organization, options.dataDir)
     : undefined;
-  const credentials = new LocalCredentialStore(organizationKeys(organization), clock);
+  const credentials = new LocalCredentialStore(
+    organizationKeys(organization),
+    clock,
+    (accountId, roleName) => organization.findRole(accountId, roleName)?.roleId,
+  );
   const nonces = new NonceRegistry();
   const faults = new FaultInjector(options.random);
   const calls = new CallLog();

@@ -31,7 +31,10 @@ export type CredentialFailureCode =
   | 'InvalidAccessKeyId.Inactive'
   | 'InvalidSecurityToken.Expired'
   | 'InvalidSecurityToken.Malformed'
-  | 'InvalidSecurityToken.MismatchWithAccessKey';
+  | 'InvalidSecurityToken.MismatchWithAccessKey'
+  /** A role session whose role was deleted (or deleted and created again): it has no
+   *  permissions left. */
+  | 'NoPermission';
 
 export type CredentialResolution =
   | { ok: true; secret: string; principal: Principal }

@@ -16,6 +16,9 @@ export interface StaticKey {
 /** Looks up a long-term AccessKey (not STS). */
 export type StaticKeyLookup = (accessKeyId: string) => StaticKey | undefined;
 
+/** The id of an account's role as it is now; undefined once the role is deleted. */
+export type RoleIdLookup = (accountId: string, roleName: string) => string | undefined;
+
 export interface SessionCredentials {
   accessKeyId: string;
   accessKeySecret: string;
@@ -43,14 +46,23 @@ export const CREDENTIAL_MESSAGES = {
   expired: 'Specified SecurityToken is expired.',
   malformed: 'Specified SecurityToken is malformed.',
   mismatch: 'Specified SecurityToken mismatch with the AccessKey.',
+  roleGone:
+    'You are not authorized to do this action. The role this security token was issued for no longer exists',
 } as const;
 
 export class LocalCredentialStore implements CredentialStore {
   private readonly sessions = new Map<string, SessionEntry>();
 
+  /**
+   * `roleIds` (the organization's roles as they are now): a session is evaluated against its
+   * role at every call, so a session whose role was deleted, or deleted and created again (a new
+   * role id), is refused with NoPermission; a changed trust policy does not touch sessions
+   * already issued (trust is evaluated only by AssumeRole).
+   */
   constructor(
     private readonly staticKeys: StaticKeyLookup,
     private readonly clock: Clock,
+    private readonly roleIds?: RoleIdLookup,
   ) {}
 
   resolve(accessKeyId: string, securityToken: string | undefined): CredentialResolution {
@@ -106,7 +118,19 @@ export class LocalCredentialStore implements CredentialStore {
         message: CREDENTIAL_MESSAGES.expired,
       };
     }
-    return { ok: true, secret: session.secret, principal: session.principal };
+    const { principal } = session;
+    if (
+      this.roleIds &&
+      principal.roleName !== undefined &&
+      this.roleIds(principal.accountId, principal.roleName) !== principal.roleId
+    ) {
+      return {
+        ok: false,
+        code: 'NoPermission',
+        message: `${CREDENTIAL_MESSAGES.roleGone}: ${principal.arn} (role id ${principal.roleId ?? 'unknown'}).`,
+      };
+    }
+    return { ok: true, secret: session.secret, principal };
   }
 
   /** Issues STS credentials for an assumed-role principal (AssumeRole). */

@@ -228,7 +228,12 @@ function resolveCaller(
 ): { secret: string; principal: Principal } {
   const resolved = ctx.credentials.resolve(accessKeyId, token);
   if (!resolved.ok) {
-    const status = resolved.code === 'InvalidAccessKeyId.NotFound' ? 404 : 400;
+    const status =
+      resolved.code === 'InvalidAccessKeyId.NotFound'
+        ? 404
+        : resolved.code === 'NoPermission'
+          ? 403
+          : 400;
     throw new PopError(status, resolved.code, resolved.message);
   }
   return resolved;

@@ -267,6 +267,7 @@ export function createSlsService(options: SlsServiceOptions): SlsService {
         throw unauthorized('The security token you provided is invalid.');
       if (resolved.code === 'InvalidAccessKeyId.Inactive')
         throw unauthorized(`AccessKeyId is disabled: ${accessKeyId}`);
+      if (resolved.code === 'NoPermission') throw unauthorized(resolved.message);
       throw unauthorized(`AccessKeyId not found: ${accessKeyId}`);
     };
 

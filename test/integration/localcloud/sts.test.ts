@@ -210,6 +210,52 @@ describe('AssumeRole', () => {
     expect(badPolicy.code).toBe('InvalidParameter.PolicyGrammar');
   });
 
+  it('refuses the sessions of a deleted role, also once a role of that name is back; a changed trust policy leaves sessions alone', async () => {
+    const [, , target] = members(cloud);
+    if (!target) throw new Error('need a third member');
+    const roleName = 'ResourceDirectoryAccountAccessRole';
+    const trust = cloud.organization.findRole(target.id, roleName)?.trustPolicy ?? '';
+    const getRole = (keys: Keys) =>
+      ramClient(cloud, keys).getRole(new ram.GetRoleRequest({ roleName }));
+    const before = await assumeRole(cloud, admin, accessRoleArn(target.id));
+    await expect(getRole(before)).resolves.toBeDefined();
+
+    // Trust no longer names the management account: AssumeRole is refused, the session issued
+    // before goes on working until it expires (trust is evaluated only by AssumeRole).
+    cloud.control.setTrustPolicy(target.id, roleName, {
+      Version: '1',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { RAM: [`acs:ram::${memberA.id}:root`] },
+        },
+      ],
+    });
+    expect((await failure(assumeRole(cloud, admin, accessRoleArn(target.id)))).code).toBe(
+      'NoPermission',
+    );
+    await expect(getRole(before)).resolves.toBeDefined();
+
+    // Deleted: the session has no permissions left, in RAM as in ResourceManager.
+    cloud.control.deleteRole(target.id, roleName);
+    const refused = await failure(getRole(before));
+    expect(refused.code).toBe('NoPermission');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.message).toContain('no longer exists');
+    const viaRm = await failure(
+      rmClient(cloud, before).getRole(new rm.GetRoleRequest({ roleName })),
+    );
+    expect(viaRm.code).toBe('NoPermission');
+
+    // Created again with the old trust: a new role (a new id); the old session stays refused,
+    // a new one works.
+    cloud.control.addRole(target.id, { name: roleName, trustPolicy: trust });
+    expect((await failure(getRole(before))).code).toBe('NoPermission');
+    const after = await assumeRole(cloud, admin, accessRoleArn(target.id));
+    await expect(getRole(after)).resolves.toBeDefined();
+  });
+
   it('keeps the session policy with the token and enforces it', async () => {
     const policy = JSON.stringify({
       Version: '1',
