@@ -25,6 +25,11 @@ export const ACTIVITY_ACTIONS = {
     meaning:
       'onboarding a member failed: unreachable (role ARN and refusal) or an onboarding step failed; the next reconcile retries it',
   },
+  'member.unreachable': {
+    outcome: 'failed',
+    meaning:
+      'a role check, sweep or reconcile found a managed member unreachable (role ARN and refusal); reaching it again logs member.onboarded',
+  },
   'member.moved': { outcome: 'succeeded', meaning: 'a managed member moved to another folder' },
   'member.updated': {
     outcome: 'succeeded',

@@ -36,7 +36,7 @@ import {
   type ScopeKind,
   scopeIdFor,
 } from './model';
-import type { MemberProbe, MembershipStore, OnboardingStep } from './ports';
+import type { MemberProbe, MembershipStore, OnboardingStep, Reachability } from './ports';
 import {
   checkPrerequisites,
   type PrerequisiteSettings,
@@ -474,6 +474,13 @@ export class Membership {
   ): Promise<{ status: MemberStatus; failure?: Omit<MemberFailure, 'at'> }> {
     const probe = await this.deps.probe.probe(member.accountId);
     if (!probe.ok) return { status: 'unreachable', failure: probe.failure };
+    return this.runSteps(member);
+  }
+
+  /** The registered steps, in order: `managed`, or `onboarding` with the failing step's reason. */
+  private async runSteps(
+    member: ManagedMember | DesiredMember,
+  ): Promise<{ status: MemberStatus; failure?: Omit<MemberFailure, 'at'> }> {
     for (const step of this.steps) {
       try {
         await step.onboard({ ...asMember(member), status: 'onboarding' });
@@ -602,6 +609,66 @@ export class Membership {
       current.accountId,
     );
     return { kind: 'removed', reason };
+  }
+
+  /**
+   * What a role check or sweep found about reaching a member (item: a member that cannot be
+   * reached must not stay `managed`). Found unreachable: the member becomes `unreachable` with
+   * the role ARN and the refusal. Reached again after being `unreachable`: its onboarding steps
+   * run again (they are idempotent; a member unreachable since it joined never ran them) and it
+   * becomes `managed`, or stays `onboarding` with the failing step's reason. Neither takes the
+   * membership lease: the write is conditional on the version read, and a record that moved on
+   * meanwhile is read again (a reconcile that changed it has the last word).
+   */
+  async recordReachability(
+    accountId: string,
+    observation: Reachability,
+    caller: Caller,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const member = await this.deps.store.members.get(accountId);
+      if (!member || member.status === 'offboarding') return;
+      let next: ManagedMember;
+      let entry: { action: ActivityAction; outcome: 'succeeded' | 'failed'; detail: string };
+      if (!observation.reachable) {
+        const failure = { ...observation.refusal, at: this.isoNow() };
+        if (member.status === 'unreachable' && sameFailure(failure, member.failure)) return;
+        next = { ...member, status: 'unreachable', failure };
+        entry = {
+          action: 'member.unreachable',
+          outcome: 'failed',
+          detail: `${describeFailure('unreachable', observation.refusal)} (was ${member.status})`,
+        };
+      } else {
+        if (member.status !== 'unreachable') return;
+        const { status, failure } = await this.runSteps(member);
+        next = { ...member, status };
+        if (failure) next.failure = { ...failure, at: this.isoNow() };
+        else delete next.failure;
+        entry = failure
+          ? {
+              action: 'member.onboarding-failed',
+              outcome: 'failed',
+              detail: describeFailure(status, failure),
+            }
+          : { action: 'member.onboarded', outcome: 'succeeded', detail: 'reachable again' };
+      }
+      try {
+        await this.deps.store.members.update(next);
+      } catch (error) {
+        if (error instanceof ConcurrentModification) continue;
+        throw error;
+      }
+      await this.log(
+        caller,
+        entry.action,
+        { member: accountId },
+        entry.outcome,
+        entry.detail,
+        accountId,
+      );
+      return;
+    }
   }
 
   private async log(

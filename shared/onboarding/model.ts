@@ -69,6 +69,15 @@ export interface MemberFailure {
   at: string;
 }
 
+/** Why a member could not be reached: the access role that could not be assumed and why. */
+export interface AccessRefusal {
+  roleArn: string;
+  /** The cloud's refusal, e.g. STS's message. */
+  reason: string;
+  /** The cloud's error code, e.g. EntityNotExist.Role. */
+  code?: string;
+}
+
 /** A member account under management. */
 export interface ManagedMember extends Versioned {
   accountId: string;

@@ -6,7 +6,7 @@ import type { ActivityLog } from '../domain/activity';
 import type { LeaseStore } from '../domain/lease';
 import type { Page, PageRequest } from '../domain/paging';
 import type { VersionedRepository } from '../domain/records';
-import type { ManagedMember, MemberFailure, Scope } from './model';
+import type { AccessRefusal, ManagedMember, MemberFailure, Scope } from './model';
 
 export type ScopeRepository = VersionedRepository<Scope, string>;
 
@@ -42,6 +42,9 @@ export interface MembershipStore {
 }
 
 export type ProbeResult = { ok: true } | { ok: false; failure: Omit<MemberFailure, 'at'> };
+
+/** What a check found about reaching a member (a role check reports it; onboarding records it). */
+export type Reachability = { reachable: true } | { reachable: false; refusal: AccessRefusal };
 
 /** Proves a member is reachable: AssumeRole into its access role. */
 export interface MemberProbe {

@@ -4,7 +4,10 @@
 // and async fan-out.
 
 import type { ActivityLog } from '../domain/activity';
-import type { ManagedMember, Scope } from '../onboarding/model';
+import type { Caller } from '../domain/caller';
+import type { AccessRefusal, ManagedMember, Scope } from '../onboarding/model';
+import type { Reachability } from '../onboarding/ports';
+
 import type { RoleCheck } from './model';
 
 /**
@@ -51,13 +54,19 @@ export interface NeededRole {
 export type RoleLookup =
   | { state: 'present' }
   | { state: 'missing' }
-  | { state: 'error'; reason: string; code?: string };
+  | { state: 'error'; reason: string; code?: string }
+  /** The member refused the session, and its access role could not be assumed again. */
+  | { state: 'unreachable'; refusal: AccessRefusal };
 
 export type RoleCreation =
   | { created: true; roleName?: string }
-  | { created: false; reason: string; code?: string };
+  | { created: false; reason: string; code?: string; unreachable?: AccessRefusal };
 
-/** One member's roles, reached with its temporary credentials. */
+/**
+ * One member's roles, reached with its temporary credentials. Credentials the member refuses
+ * (its access role deleted or changed since they were issued) are dropped and the role assumed
+ * again once; when that fails too the answer is `unreachable`.
+ */
 export interface MemberRoles {
   getRole(roleName: string): Promise<RoleLookup>;
   createServiceLinkedRole(serviceName: string): Promise<RoleCreation>;
@@ -65,9 +74,16 @@ export interface MemberRoles {
 
 export type MemberRolesAccess = (
   accountId: string,
-) => Promise<
-  { ok: true; roles: MemberRoles } | { ok: false; roleArn: string; reason: string; code?: string }
->;
+) => Promise<{ ok: true; roles: MemberRoles } | ({ ok: false } & AccessRefusal)>;
+
+/**
+ * The management scope's record of whether a member can be reached (its status and failure),
+ * which onboarding owns: a role check or sweep reports what it found, and onboarding decides what
+ * the member's record says (with versioned writes, never over a newer record).
+ */
+export interface MemberReachability {
+  record(accountId: string, observation: Reachability, caller: Caller): Promise<void>;
+}
 
 export interface RoleCatalogPort {
   rolesFor(services: readonly string[]): NeededRole[];

@@ -4,11 +4,22 @@
 
 import type { Caller } from '../domain/caller';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
-import { type ManagedMember, NotAManagedMember, type Scope } from '../onboarding/model';
+import {
+  type AccessRefusal,
+  type ManagedMember,
+  NotAManagedMember,
+  type Scope,
+} from '../onboarding/model';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
 import type { RoleCheck, RoleCheckState } from './model';
-import type { MemberRolesAccess, NeededRole, RoleCatalogPort, RoleStore } from './ports';
+import type {
+  MemberReachability,
+  MemberRolesAccess,
+  NeededRole,
+  RoleCatalogPort,
+  RoleStore,
+} from './ports';
 
 export type RepairPolicy = 'report' | 'repair';
 
@@ -38,6 +49,8 @@ export interface ServiceLinkedRolesDeps {
   catalog: RoleCatalogPort;
   /** What a check does with a missing role. */
   policy: RepairPolicy;
+  /** Where what a check or sweep found about reaching a member goes (onboarding's record). */
+  reachability?: MemberReachability;
   /** Members checked at once. Default 8. */
   concurrency?: number;
   clock?: Clock;
@@ -91,13 +104,19 @@ export class ServiceLinkedRoles {
     return { accountId, needed, checks };
   }
 
-  /** `checkMember` for a managed member named by its id; NotAManagedMember otherwise. */
+  /**
+   * `checkMember` for a managed member named by its id (NotAManagedMember otherwise); what it
+   * found about reaching the member goes to the member's record.
+   */
   async checkAccount(
     accountId: string,
     caller: Caller,
     options: { repair?: boolean } = {},
   ): Promise<MemberRoleReport> {
-    return this.checkMember(await this.managed(accountId), caller, options);
+    const member = await this.managed(accountId);
+    const { report, refusal } = await this.check(member, caller, options);
+    await this.recordReachability(accountId, refusal, caller);
+    return report;
   }
 
   private async managed(accountId: string): Promise<ManagedMember> {
@@ -108,82 +127,97 @@ export class ServiceLinkedRoles {
 
   /**
    * Checks one member and records the result per role. `repair` overrides the policy (on-demand
-   * repair); absent, the deployment's policy decides.
+   * repair); absent, the deployment's policy decides. The member's own record is left alone: this
+   * is the check onboarding runs as one of its steps, and onboarding records the outcome.
    */
   async checkMember(
     member: Pick<ManagedMember, 'accountId' | 'scopeIds'>,
     caller: Caller,
     options: { repair?: boolean; scopes?: readonly Scope[] } = {},
   ): Promise<MemberRoleReport> {
+    return (await this.check(member, caller, options)).report;
+  }
+
+  private async check(
+    member: Pick<ManagedMember, 'accountId' | 'scopeIds'>,
+    caller: Caller,
+    options: { repair?: boolean; scopes?: readonly Scope[] },
+  ): Promise<{ report: MemberRoleReport; refusal?: AccessRefusal }> {
     const needed = await this.neededBy(member, options.scopes);
     const repair = options.repair ?? this.deps.policy === 'repair';
     const access = await this.deps.access(member.accountId);
     const checkedAt = isoNow(this.clock);
-    let report: MemberRoleReport;
     if (!access.ok) {
-      const reason = `${access.code ? `${access.code}: ` : ''}${access.reason}`;
-      report = {
-        accountId: member.accountId,
-        reachable: false,
-        roleArn: access.roleArn,
-        reason,
-        roles: needed.map((role) => ({
-          roleName: role.roleName,
-          services: role.services,
-          serviceName: role.serviceName,
-          state: 'unreachable',
-          reason: `AssumeRole into ${access.roleArn} was refused: ${reason}`,
-          checkedAt,
-        })),
+      const { roleArn, reason, code } = access;
+      const refusal = code === undefined ? { roleArn, reason } : { roleArn, reason, code };
+      const report = unreachableReport(member.accountId, needed, refusal, checkedAt);
+      await this.recordChecks(report);
+      return { report, refusal };
+    }
+    let refusal: AccessRefusal | undefined;
+    const roles = await mapWithConcurrency(needed, 4, async (role): Promise<RoleResult> => {
+      const base = {
+        roleName: role.roleName,
+        services: role.services,
+        serviceName: role.serviceName,
+        checkedAt,
       };
-    } else {
-      const roles = await mapWithConcurrency(needed, 4, async (role): Promise<RoleResult> => {
-        const base = {
-          roleName: role.roleName,
-          services: role.services,
-          serviceName: role.serviceName,
-          checkedAt,
+      const lookup = await access.roles.getRole(role.roleName);
+      if (lookup.state === 'unreachable') {
+        refusal ??= lookup.refusal;
+        return { ...base, state: 'unreachable' };
+      }
+      if (lookup.state === 'present') return { ...base, state: 'present' };
+      if (lookup.state === 'error') {
+        return { ...base, state: 'error', reason: describe(lookup.code, lookup.reason) };
+      }
+      if (!repair) return { ...base, state: 'missing', reason: 'not found in the member' };
+      if (role.serviceName === null) {
+        return {
+          ...base,
+          state: 'missing',
+          reason:
+            'not found in the member; no documented service name to create it with: enable the service in the member once, which creates it',
         };
-        const lookup = await access.roles.getRole(role.roleName);
-        if (lookup.state === 'present') return { ...base, state: 'present' };
-        if (lookup.state === 'error') {
-          return { ...base, state: 'error', reason: describe(lookup.code, lookup.reason) };
-        }
-        if (!repair) return { ...base, state: 'missing', reason: 'not found in the member' };
-        if (role.serviceName === null) {
-          return {
+      }
+      const created = await access.roles.createServiceLinkedRole(role.serviceName);
+      if (!created.created && created.unreachable) {
+        refusal ??= created.unreachable;
+        return { ...base, state: 'unreachable' };
+      }
+      await this.deps.store.activity.append({
+        accountId: member.accountId,
+        cause: caller.cause,
+        action: created.created ? 'role.repaired' : 'role.repair-failed',
+        target: { type: 'role', id: `${member.accountId}/${role.roleName}` },
+        outcome: created.created ? 'succeeded' : 'failed',
+        detail: created.created
+          ? `CreateServiceLinkedRole ${role.serviceName} created ${role.roleName}`
+          : `CreateServiceLinkedRole ${role.serviceName} failed: ${describe(created.code, created.reason)}`,
+        ...(caller.requestId ? { requestId: caller.requestId } : {}),
+      });
+      return created.created
+        ? { ...base, state: 'present', repaired: true }
+        : {
             ...base,
             state: 'missing',
-            reason:
-              'not found in the member; no documented service name to create it with: enable the service in the member once, which creates it',
+            reason: `repair failed: ${describe(created.code, created.reason)}`,
           };
-        }
-        const created = await access.roles.createServiceLinkedRole(role.serviceName);
-        await this.deps.store.activity.append({
-          accountId: member.accountId,
-          cause: caller.cause,
-          action: created.created ? 'role.repaired' : 'role.repair-failed',
-          target: { type: 'role', id: `${member.accountId}/${role.roleName}` },
-          outcome: created.created ? 'succeeded' : 'failed',
-          detail: created.created
-            ? `CreateServiceLinkedRole ${role.serviceName} created ${role.roleName}`
-            : `CreateServiceLinkedRole ${role.serviceName} failed: ${describe(created.code, created.reason)}`,
-          ...(caller.requestId ? { requestId: caller.requestId } : {}),
-        });
-        return created.created
-          ? { ...base, state: 'present', repaired: true }
-          : {
-              ...base,
-              state: 'missing',
-              reason: `repair failed: ${describe(created.code, created.reason)}`,
-            };
-      });
-      report = { accountId: member.accountId, reachable: true, roles };
-    }
+    });
+    // The member refused its session and could not be reached again: whatever an earlier call
+    // of this check read, it cannot be reached now, and every role is reported so.
+    const report = refusal
+      ? unreachableReport(member.accountId, needed, refusal, checkedAt)
+      : { accountId: member.accountId, reachable: true, roles };
+    await this.recordChecks(report);
+    return refusal ? { report, refusal } : { report };
+  }
+
+  private async recordChecks(report: MemberRoleReport): Promise<void> {
     await this.deps.store.roleChecks.recordAll(
       report.roles.map(
         (role): RoleCheck => ({
-          accountId: member.accountId,
+          accountId: report.accountId,
           roleName: role.roleName,
           service: role.services.join(','),
           state: role.state,
@@ -192,7 +226,27 @@ export class ServiceLinkedRoles {
         }),
       ),
     );
-    return report;
+  }
+
+  /** Tells onboarding what the check found; a failure to record it never fails the check. */
+  private async recordReachability(
+    accountId: string,
+    refusal: AccessRefusal | undefined,
+    caller: Caller,
+  ): Promise<void> {
+    if (!this.deps.reachability) return;
+    try {
+      await this.deps.reachability.record(
+        accountId,
+        refusal ? { reachable: false, refusal } : { reachable: true },
+        caller,
+      );
+    } catch (error) {
+      this.deps.logger?.warn('member reachability not recorded', {
+        accountId,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** Clears the checks kept for a member that left management. */
@@ -214,7 +268,9 @@ export class ServiceLinkedRoles {
       try {
         const member = await this.deps.store.members.get(accountId);
         if (!member) return { accountId, skipped: 'not a managed member' };
-        return await this.checkMember(member, caller, { ...options, scopes });
+        const { report, refusal } = await this.check(member, caller, { ...options, scopes });
+        await this.recordReachability(accountId, refusal, caller);
+        return report;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         this.deps.logger?.warn('role check failed', { accountId, reason });
@@ -222,6 +278,30 @@ export class ServiceLinkedRoles {
       }
     });
   }
+}
+
+/** Every needed role `unreachable`, naming the role that could not be assumed and why. */
+function unreachableReport(
+  accountId: string,
+  needed: readonly NeededRole[],
+  refusal: AccessRefusal,
+  checkedAt: string,
+): MemberRoleReport {
+  const reason = describe(refusal.code, refusal.reason);
+  return {
+    accountId,
+    reachable: false,
+    roleArn: refusal.roleArn,
+    reason,
+    roles: needed.map((role) => ({
+      roleName: role.roleName,
+      services: role.services,
+      serviceName: role.serviceName,
+      state: 'unreachable',
+      reason: `AssumeRole into ${refusal.roleArn} was refused: ${reason}`,
+      checkedAt,
+    })),
+  };
 }
 
 function describe(code: string | undefined, reason: string): string {

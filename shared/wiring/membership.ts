@@ -6,15 +6,9 @@
 
 import type { FcInvokerOptions } from '../cloud/fc/invoke';
 import { OPENAPI_RETRY_POLICY } from '../cloud/openapi';
-import { createMemberRoles } from '../cloud/ram/member-roles';
+import { createMemberRolesAccess } from '../cloud/ram/member-roles';
 import { createResourceManagerDirectory } from '../cloud/resourcemanager/directory-source';
-import {
-  accessRefusal,
-  createMemberCredentialCache,
-  type MemberAccess,
-  memberAccessFor,
-  memberProbe,
-} from '../cloud/sts';
+import { createMemberCredentialCache, memberAccessFor, memberProbe } from '../cloud/sts';
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
 import { isoNow, systemClock } from '../domain/clock';
@@ -27,7 +21,7 @@ import type { PrerequisiteSettings } from '../onboarding/prerequisites';
 import { MembershipQueries } from '../onboarding/queries';
 import { loadRoleCatalog, roleCatalogPort } from '../roles/catalog';
 import { handleRoleCheckChunk } from '../roles/handlers';
-import type { FanOut, MemberRolesAccess } from '../roles/ports';
+import type { FanOut } from '../roles/ports';
 import { type RoleReport, type RoleReportLine, readRoleReport } from '../roles/report';
 import { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import { type SweepStarted, startSweep } from '../roles/sweep';
@@ -89,30 +83,6 @@ export function directoryFor(
  */
 const MEMBER_ROLES_RETRY: RetryPolicy = { ...OPENAPI_RETRY_POLICY, maxAttempts: 6 };
 
-/** Reaches a member's roles with credentials for its access role (cached per member). */
-function memberRolesAccess(config: MembershipConfig, access: MemberAccess): MemberRolesAccess {
-  return async (accountId) => {
-    try {
-      const credentials = await access.credentialsFor(accountId);
-      return {
-        ok: true,
-        roles: createMemberRoles({
-          ramEndpoint: config.ram.endpoint,
-          resourceManagerEndpoint: config.resourceManager.endpoint,
-          protocol: config.cloud.protocol,
-          credentials,
-          accountId,
-          retry: MEMBER_ROLES_RETRY,
-        }),
-      };
-    } catch (error) {
-      const refusal = accessRefusal(access, accountId, error);
-      if (!refusal) throw error;
-      return { ok: false, ...refusal };
-    }
-  };
-}
-
 /**
  * The role check every newly managed member gets (repairing per ROLE_REPAIR_POLICY); an
  * offboarded member's checks are cleared.
@@ -160,14 +130,27 @@ export function membershipRuntime(
       const access = memberAccessFor(config, invocation, credentialCache, {
         retry: MEMBER_ROLES_RETRY,
       });
+      // Roles report what their checks found about reaching a member to the member's record,
+      // which onboarding keeps (the Membership below; roles are built first, as one of its steps).
+      let membership: Membership | undefined;
       const roles = new ServiceLinkedRoles({
         store,
-        access: memberRolesAccess(config, access),
+        access: createMemberRolesAccess({
+          access,
+          ramEndpoint: config.ram.endpoint,
+          resourceManagerEndpoint: config.resourceManager.endpoint,
+          protocol: config.cloud.protocol,
+          retry: MEMBER_ROLES_RETRY,
+        }),
         catalog,
         policy: config.roles.repairPolicy,
+        reachability: {
+          record: (accountId, observation, caller) =>
+            membership?.recordReachability(accountId, observation, caller) ?? Promise.resolve(),
+        },
         logger,
       });
-      const membership = new Membership({
+      membership = new Membership({
         store,
         directory,
         probe: memberProbe(access),

@@ -1,7 +1,9 @@
 // Temporary credentials kept per key (a member, or a member and session policy) until shortly
 // before they expire. Concurrent callers for the same key share one in-flight load, so a fan-out
 // over a member calls AssumeRole once, not once per caller (STS allows 100 AssumeRole calls per
-// second per account). Failures are not kept: the next caller tries again.
+// second per account). Failures are not kept: the next caller tries again. Credentials a member
+// refused (its role deleted, the session expired early) are dropped with `invalidate`, so the
+// next caller assumes the role again instead of being refused until the entry runs out.
 
 import { type Clock, systemClock } from '../../domain/clock';
 
@@ -54,8 +56,12 @@ export class CredentialCache<V extends Expiring> {
     return loading;
   }
 
-  invalidate(key: string): void {
-    this.#entries.delete(key);
+  /**
+   * Drops the entry for `key`; with `stale`, only while the entry is still those credentials
+   * (another caller may have loaded newer ones meanwhile, which must be kept).
+   */
+  invalidate(key: string, stale?: V): void {
+    if (stale === undefined || this.#entries.get(key) === stale) this.#entries.delete(key);
   }
 
   get size(): number {

@@ -46,18 +46,22 @@ export class MemberAccess {
     return memberRoleArn(accountId, this.options.roleName);
   }
 
-  /** Credentials in the member; throws MemberAccessDenied or CloudApiError. */
+  /**
+   * Credentials in the member; throws MemberAccessDenied or CloudApiError. `fresh` drops the
+   * cached ones first: a reachability probe proves the role can be assumed now, which cached
+   * credentials from an hour ago do not.
+   */
   async credentialsFor(
     accountId: string,
-    session: SessionOptions = {},
+    session: SessionOptions & { fresh?: boolean } = {},
   ): Promise<TemporaryCredentials> {
     const roleArn = this.roleArn(accountId);
     if (!ACCOUNT_ID.test(accountId)) {
       throw new MemberAccessDenied(accountId, roleArn, 'InvalidAccountId', 'not an account id');
     }
-    const policyKey =
-      session.policy === undefined ? '' : createHash('sha256').update(session.policy).digest('hex');
-    return this.options.cache.get(`${roleArn}\n${policyKey}`, () =>
+    const key = this.#cacheKey(roleArn, session);
+    if (session.fresh) this.options.cache.invalidate(key);
+    return this.options.cache.get(key, () =>
       this.options.assumeRole({
         accountId,
         roleArn,
@@ -66,6 +70,21 @@ export class MemberAccess {
         ...(session.policy !== undefined ? { policy: session.policy } : {}),
       }),
     );
+  }
+
+  /**
+   * New credentials after the member refused `stale` (its role was deleted or changed, the
+   * session ended early): drops them from the cache and assumes the role again. Callers that
+   * found the same credentials refused at once share one AssumeRole. Throws MemberAccessDenied
+   * or CloudApiError when the role cannot be assumed any more: the member is unreachable.
+   */
+  async renew(
+    accountId: string,
+    stale: TemporaryCredentials,
+    session: SessionOptions = {},
+  ): Promise<TemporaryCredentials> {
+    this.options.cache.invalidate(this.#cacheKey(this.roleArn(accountId), session), stale);
+    return this.credentialsFor(accountId, session);
   }
 
   /** Credentials for each member, in input order; failures are results, never thrown. */
@@ -83,5 +102,11 @@ export class MemberAccess {
         throw error;
       }
     });
+  }
+
+  #cacheKey(roleArn: string, session: SessionOptions): string {
+    const policyKey =
+      session.policy === undefined ? '' : createHash('sha256').update(session.policy).digest('hex');
+    return `${roleArn}\n${policyKey}`;
   }
 }

@@ -1,5 +1,7 @@
 // MemberProbe over MemberAccess: a member is reachable when AssumeRole into its access role
-// succeeds. A refusal becomes the member's recorded failure (role ARN, STS code, reason).
+// succeeds now (the probe never answers from cached credentials, which outlive a deleted role or
+// a broken trust policy). A refusal becomes the member's recorded failure (role ARN, STS code,
+// reason); the credentials the probe obtained are cached for the calls that follow it.
 
 import { CloudApiError, MemberAccessDenied } from '../../errors';
 import type { MemberProbe } from '../../onboarding/ports';
@@ -38,7 +40,7 @@ export function memberProbe(access: MemberAccess): MemberProbe {
     roleArn: (accountId) => access.roleArn(accountId),
     async probe(accountId) {
       try {
-        await access.credentialsFor(accountId);
+        await access.credentialsFor(accountId, { fresh: true });
         return { ok: true };
       } catch (error) {
         const failure = accessRefusal(access, accountId, error);

@@ -4,8 +4,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../../localcloud/index';
 import type { RetryOptions } from '../../../shared/cloud/openapi';
-import { createMemberRoles } from '../../../shared/cloud/ram/member-roles';
-import { createStsAssumeRole, memberRoleArn } from '../../../shared/cloud/sts';
+import { createMemberRoles, createMemberRolesAccess } from '../../../shared/cloud/ram/member-roles';
+import {
+  createMemberCredentialCache,
+  createStsAssumeRole,
+  MemberAccess,
+  memberRoleArn,
+} from '../../../shared/cloud/sts';
 import type { CloudCredentials } from '../../../shared/runtime/context';
 import { memberId, testOrganization } from '../../support/organization';
 
@@ -225,5 +230,100 @@ describe('member roles over RAM and ResourceManager', () => {
     expect(
       callsSince(since, 'resourcemanager', 'CreateServiceLinkedRole').map((c) => c.result),
     ).toEqual(['ServiceUnavailable', 'ok']);
+  });
+});
+
+describe('member roles through MemberAccess (credentials cached per member)', () => {
+  function rolesAccess() {
+    const access = new MemberAccess({
+      roleName: ACCESS_ROLE,
+      cache: createMemberCredentialCache(),
+      sessionName: 'member-roles-access',
+      assumeRole: createStsAssumeRole({
+        endpoint: cloud.env.endpoints.sts,
+        protocol: 'http',
+        credentials: managementKeys(),
+        callerAccountId: cloud.env.managementAccountId,
+        ...noRetry,
+      }),
+    });
+    return createMemberRolesAccess({
+      access,
+      ramEndpoint: cloud.env.endpoints.ram,
+      resourceManagerEndpoint: cloud.env.endpoints.resourcemanager,
+      protocol: 'http',
+      ...noRetry,
+    });
+  }
+
+  async function reach(access: ReturnType<typeof rolesAccess>, accountId: string) {
+    const reached = await access(accountId);
+    if (!reached.ok) throw new Error(`${accountId} unreachable: ${reached.reason}`);
+    return reached.roles;
+  }
+
+  it('drops the session of a deleted access role and answers unreachable, with the role ARN and STS refusal', async () => {
+    const target = memberId(2);
+    const trust = cloud.organization.findRole(target, ACCESS_ROLE)?.trustPolicy ?? '';
+    const access = rolesAccess();
+    expect(await (await reach(access, target)).getRole(ACCESS_ROLE)).toEqual({ state: 'present' });
+    try {
+      cloud.control.deleteRole(target, ACCESS_ROLE);
+      const since = lastSeq();
+      // The cached session is still handed out: the member refuses it, then AssumeRole fails.
+      const roles = await reach(access, target);
+      const [first, second] = await Promise.all([
+        roles.getRole('AliyunServiceRoleForSasRd'),
+        roles.getRole('AliyunServiceRoleForSasCloudSiem'),
+      ]);
+      for (const lookup of [first, second]) {
+        expect(lookup).toEqual({
+          state: 'unreachable',
+          refusal: {
+            roleArn: memberRoleArn(target, ACCESS_ROLE),
+            code: 'EntityNotExist.Role',
+            reason: expect.stringContaining(ACCESS_ROLE),
+          },
+        });
+      }
+      expect(callsSince(since, 'ram', 'GetRole').map((c) => c.result)).toEqual([
+        'NoPermission',
+        'NoPermission',
+      ]);
+      // One AssumeRole for both refused calls.
+      expect(callsSince(since, 'sts', 'AssumeRole').map((c) => c.result)).toEqual([
+        'EntityNotExist.Role',
+      ]);
+      // Asked again, the member is unreachable from the start: nothing is cached for it.
+      expect(await access(target)).toMatchObject({ ok: false, code: 'EntityNotExist.Role' });
+
+      // Created again (a new role id): the old session is refused once, a new one answers.
+      cloud.control.addRole(target, { name: ACCESS_ROLE, trustPolicy: trust });
+      const renewed = rolesAccess();
+      expect(await (await reach(renewed, target)).getRole(ACCESS_ROLE)).toEqual({
+        state: 'present',
+      });
+    } finally {
+      if (!cloud.organization.findRole(target, ACCESS_ROLE)) {
+        cloud.control.addRole(target, { name: ACCESS_ROLE, trustPolicy: trust });
+      }
+    }
+  });
+
+  it('a session refused after the role was created again is renewed once and the call answered', async () => {
+    const target = memberId(3);
+    const trust = cloud.organization.findRole(target, ACCESS_ROLE)?.trustPolicy ?? '';
+    const access = rolesAccess();
+    expect(await (await reach(access, target)).getRole(ACCESS_ROLE)).toEqual({ state: 'present' });
+    cloud.control.deleteRole(target, ACCESS_ROLE);
+    cloud.control.addRole(target, { name: ACCESS_ROLE, trustPolicy: trust });
+    const since = lastSeq();
+    const roles = await reach(access, target);
+    expect(await roles.getRole('AliyunServiceRoleForSasRd')).toEqual({ state: 'missing' });
+    expect(callsSince(since, 'ram', 'GetRole').map((c) => c.result)).toEqual([
+      'NoPermission',
+      'EntityNotExist.Role',
+    ]);
+    expect(callsSince(since, 'sts', 'AssumeRole').map((c) => c.result)).toEqual(['ok']);
   });
 });

@@ -145,6 +145,45 @@ describe('member access', () => {
     expect(calls.map((c) => c.policy)).toEqual([policy, undefined]);
   });
 
+  it('a probe (fresh) assumes the role again; renew drops refused credentials once for all who saw them', async () => {
+    const calls: AssumeRoleInput[] = [];
+    let issued = 0;
+    const member = access(async (input) => {
+      calls.push(input);
+      issued += 1;
+      return credentials(Date.now() + 3_600_000, `STS.${issued}`);
+    });
+    const first = await member.credentialsFor('2000000000000002');
+    expect((await member.credentialsFor('2000000000000002')).accessKeyId).toBe('STS.1');
+    const probed = await member.credentialsFor('2000000000000002', { fresh: true });
+    expect(probed.accessKeyId).toBe('STS.2');
+    // The member refused STS.2: two callers that saw it refused get one new session between them.
+    const [a, b] = await Promise.all([
+      member.renew('2000000000000002', probed),
+      member.renew('2000000000000002', probed),
+    ]);
+    expect([a.accessKeyId, b.accessKeyId]).toEqual(['STS.3', 'STS.3']);
+    // A late report about credentials already replaced keeps the newer ones.
+    expect((await member.renew('2000000000000002', first)).accessKeyId).toBe('STS.3');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('renew throws when the role cannot be assumed any more', async () => {
+    let refuse = false;
+    const member = access(async (input) => {
+      if (refuse) {
+        throw new MemberAccessDenied(input.accountId, input.roleArn, 'EntityNotExist.Role', 'gone');
+      }
+      return credentials(Date.now() + 3_600_000);
+    });
+    const held = await member.credentialsFor('2000000000000002');
+    refuse = true;
+    await expect(member.renew('2000000000000002', held)).rejects.toMatchObject({
+      code: 'MemberAccessDenied',
+      cloudCode: 'EntityNotExist.Role',
+    });
+  });
+
   it('reports each member on its own: one refusal does not fail the others', async () => {
     const member = access(async (input) => {
       if (input.accountId === '2000000000000003') {

@@ -352,3 +352,82 @@ describe('the membership lease', () => {
     await expect(membership.reconcile(timer)).resolves.toMatchObject({ unchanged: 2 });
   });
 });
+
+describe('reachability reported by role checks', () => {
+  const refusal = {
+    roleArn: `acs:ram::${WEB_A}:role/ResourceDirectoryAccountAccessRole`,
+    reason: 'The specified Role not exists',
+    code: 'EntityNotExist.Role',
+  };
+
+  beforeEach(async () => {
+    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    store.activity.entries.length = 0;
+  });
+
+  it('a managed member found unreachable becomes unreachable with the role ARN and refusal, once', async () => {
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    expect(await stored(WEB_A)).toMatchObject({
+      status: 'unreachable',
+      failure: { ...refusal, at: expect.any(String) },
+    });
+    const version = (await stored(WEB_A))?.version;
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    expect((await stored(WEB_A))?.version).toBe(version);
+    expect(store.activity.lines()).toEqual([`member.unreachable ${WEB_A} failed`]);
+    // Reached by a check of a member that was never unreachable: nothing to write.
+    await membership.recordReachability(WEB_B, { reachable: true }, timer);
+    expect((await stored(WEB_B))?.version).toBe(1);
+  });
+
+  it('reached again, the member runs its steps and is managed, its failure cleared', async () => {
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    journal.length = 0;
+    await membership.recordReachability(WEB_A, { reachable: true }, timer);
+    expect(journal).toEqual([`roles.onboard ${WEB_A}`, `logs.onboard ${WEB_A}`]);
+    const member = await stored(WEB_A);
+    expect(member?.status).toBe('managed');
+    expect(member?.failure).toBeUndefined();
+    expect(store.activity.lines().at(-1)).toBe(`member.onboarded ${WEB_A} succeeded`);
+  });
+
+  it('reached again with a failing step, it stays onboarding with the step reason', async () => {
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    steps[1]?.failing.add(WEB_A);
+    await membership.recordReachability(WEB_A, { reachable: true }, timer);
+    expect(await stored(WEB_A)).toMatchObject({
+      status: 'onboarding',
+      failure: { reason: expect.stringContaining('onboarding step logs failed') },
+    });
+  });
+
+  it('a member being offboarded or no longer managed is left alone', async () => {
+    const member = await stored(WEB_A);
+    if (!member) throw new Error('not onboarded');
+    await store.members.update({ ...member, status: 'offboarding' });
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    expect((await stored(WEB_A))?.status).toBe('offboarding');
+    await membership.recordReachability(SANDBOX, { reachable: false, refusal }, timer);
+    expect(await stored(SANDBOX)).toBeUndefined();
+    expect(store.activity.entries).toEqual([]);
+  });
+
+  it('a record that moved on meanwhile is read again before it is written', async () => {
+    const member = await stored(WEB_A);
+    if (!member) throw new Error('not onboarded');
+    const members = store.members;
+    let raced = false;
+    const original = members.get.bind(members);
+    members.get = async (key) => {
+      const read = await original(key);
+      if (!raced && key === WEB_A && read) {
+        raced = true;
+        // Another writer (a reconcile) renames it between our read and our write.
+        await members.update({ ...read, displayName: 'renamed' });
+      }
+      return read;
+    };
+    await membership.recordReachability(WEB_A, { reachable: false, refusal }, timer);
+    expect(await stored(WEB_A)).toMatchObject({ status: 'unreachable', displayName: 'renamed' });
+  });
+});

@@ -2,6 +2,7 @@
 // and the report and its CSV built from what was recorded.
 
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Reachability } from '../../../shared/onboarding/ports';
 import { loadRoleCatalog, roleCatalogPort } from '../../../shared/roles/catalog';
 import { decodeSweepChunk } from '../../../shared/roles/handlers';
 import type { MemberRoles, MemberRolesAccess } from '../../../shared/roles/ports';
@@ -178,6 +179,70 @@ describe('ServiceLinkedRoles', () => {
     });
     expect(await roles.checkAccounts(['2000000000000099'], caller)).toEqual([
       { accountId: '2000000000000099', skipped: 'not a managed member' },
+    ]);
+  });
+});
+
+describe('what a check finds about reaching a member', () => {
+  const arn = `acs:ram::${A}:role/ResourceDirectoryAccountAccessRole`;
+  const refusal = {
+    roleArn: arn,
+    reason: 'The specified Role not exists',
+    code: 'EntityNotExist.Role',
+  };
+
+  function observing(access: MemberRolesAccess) {
+    const observed: Array<[string, Reachability]> = [];
+    const roles = new ServiceLinkedRoles({
+      store,
+      access,
+      catalog,
+      policy: 'report',
+      reachability: {
+        async record(accountId, observation) {
+          observed.push([accountId, observation]);
+        },
+      },
+    });
+    return { roles, observed };
+  }
+
+  it('a lookup refused after the session was renewed makes the whole member unreachable', async () => {
+    let lookups = 0;
+    const { roles, observed } = observing(async () => ({
+      ok: true,
+      roles: {
+        // The first role is read with the old session; the second finds the member refusing.
+        getRole: async () =>
+          ++lookups === 1 ? { state: 'present' } : { state: 'unreachable', refusal },
+        createServiceLinkedRole: async () => ({ created: false, reason: 'not called' }),
+      },
+    }));
+    const [report] = await roles.checkAccounts([A], caller);
+    expect(report).toMatchObject({ accountId: A, reachable: false, roleArn: arn });
+    expect(report && 'roles' in report && report.roles.map((r) => r.state)).toEqual([
+      'unreachable',
+      'unreachable',
+      'unreachable',
+    ]);
+    expect((await store.roleChecks.listForMember(A)).map((c) => c.state)).toEqual([
+      'unreachable',
+      'unreachable',
+      'unreachable',
+    ]);
+    expect(observed).toEqual([[A, { reachable: false, refusal }]]);
+  });
+
+  it('sweeps and checks on demand report reachability; the onboarding step does not', async () => {
+    const held = new Map([[B, new Set<string>()]]);
+    const { roles, observed } = observing(scriptedAccess(held));
+    await roles.checkAccounts([A, B], caller);
+    await roles.checkAccount(B, caller);
+    await roles.checkMember({ accountId: A, scopeIds: ['directory:rd-1'] }, caller);
+    expect(observed.map(([id, o]) => `${id} ${o.reachable}`)).toEqual([
+      `${A} false`,
+      `${B} true`,
+      `${B} true`,
     ]);
   });
 });
