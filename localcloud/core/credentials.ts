@@ -167,6 +167,28 @@ export class LocalCredentialStore implements CredentialStore {
     return { accessKeyId, accessKeySecret, securityToken, expiresAt, principal };
   }
 
+  /**
+   * The live sessions issued into `accountId` (all accounts when absent), keys included: for
+   * tests in the same process that act as a function's session to show what its policy allows.
+   * Never served over HTTP.
+   */
+  liveSessions(accountId?: string): SessionCredentials[] {
+    const now = this.clock.now();
+    const out: SessionCredentials[] = [];
+    for (const [accessKeyId, session] of this.sessions) {
+      if (session.expiresAt <= now) continue;
+      if (accountId !== undefined && session.principal.accountId !== accountId) continue;
+      out.push({
+        accessKeyId,
+        accessKeySecret: session.secret,
+        securityToken: session.token,
+        expiresAt: session.expiresAt,
+        principal: session.principal,
+      });
+    }
+    return out;
+  }
+
   /** Number of live STS sessions (for the env/diagnostics). */
   get sessionCount(): number {
     return this.sessions.size;

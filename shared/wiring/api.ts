@@ -31,7 +31,7 @@ export interface ApiRouteDependencies
 
 /** What the routes call, over the cloud adapters. */
 function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
-  const runtime = membershipRuntime(config, { fanOut: createFcInvoker });
+  const runtime = membershipRuntime(config, { memberSessions: 'api', fanOut: createFcInvoker });
   return {
     membership(invocation, logger) {
       const { membership, queries } = runtime.forInvocation(invocation, logger);

@@ -30,6 +30,7 @@ import type { FunctionDefinition } from '../runtime/function';
 import type { Logger } from '../runtime/logger';
 import type { RetryPolicy } from '../runtime/retry';
 import { decodeTimerEvent } from '../runtime/trigger-events';
+import { type MemberSessionFunction, memberSessionPolicy } from './member-sessions';
 import { storeRuntime } from './store';
 
 export const MEMBERSHIP_CONFIG_SECTIONS = [
@@ -102,18 +103,21 @@ function roleCheckStep(roles: ServiceLinkedRoles): OnboardingStep {
 export function membershipRuntime(
   config: MembershipConfig,
   options: {
+    /** Which function this is: its member sessions carry that function's session policy. */
+    memberSessions: MemberSessionFunction;
     steps?: readonly OnboardingStep[];
     /**
      * FC async invocation, for the functions that fan a sweep out (api, role-sweep). Passed in
      * rather than imported here so that the other functions' bundles do not carry the FC SDK.
      */
     fanOut?: (options: FcInvokerOptions) => FanOut;
-  } = {},
+  },
 ): MembershipRuntime {
   // A malformed ROLE_CATALOG_EXTRA stops the cold start, naming the entry and field.
   const catalog = roleCatalogPort(loadRoleCatalog(config.roles.catalogExtra));
   const { store, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
+  const sessionPolicy = memberSessionPolicy(options.memberSessions, config);
   return {
     forInvocation(invocation, logger) {
       const credentials = useCredentialsOf(invocation);
@@ -129,6 +133,7 @@ export function membershipRuntime(
       // and a throttled member must not be reported unreachable.
       const access = memberAccessFor(config, invocation, credentialCache, {
         retry: MEMBER_ROLES_RETRY,
+        sessionPolicy,
       });
       // Roles report what their checks found about reaching a member to the member's record,
       // which onboarding keeps (the Membership below; roles are built first, as one of its steps).
@@ -191,10 +196,13 @@ export function membershipRuntime(
   };
 }
 
-const membershipFunction = {
-  config: MEMBERSHIP_CONFIG_SECTIONS,
-  start: (config: MembershipConfig) => membershipRuntime(config),
-};
+/** What the functions that run the management scope without HTTP share. */
+function membershipFunction(memberSessions: MemberSessionFunction) {
+  return {
+    config: MEMBERSHIP_CONFIG_SECTIONS,
+    start: (config: MembershipConfig) => membershipRuntime(config, { memberSessions }),
+  };
+}
 
 /** Resource Directory changes recorded by ActionTrail reconcile the accounts they concern. */
 export const directoryEventsFunction: FunctionDefinition<
@@ -202,7 +210,7 @@ export const directoryEventsFunction: FunctionDefinition<
   MembershipRuntime,
   Awaited<ReturnType<typeof handleDirectoryEvents>>
 > = {
-  ...membershipFunction,
+  ...membershipFunction('directory-events'),
   name: 'directory-events',
   invoke(event, invocation, runtime, logger) {
     const { membership, idempotency } = runtime.forInvocation(invocation, logger);
@@ -216,7 +224,7 @@ export const reconcileFunction: FunctionDefinition<
   MembershipRuntime,
   Awaited<ReturnType<typeof handleReconcileTimer>>
 > = {
-  ...membershipFunction,
+  ...membershipFunction('reconcile'),
   name: 'reconcile',
   invoke(event, invocation, runtime, logger) {
     const timer = decodeTimerEvent(event);
@@ -231,7 +239,7 @@ export const roleCheckWorkerFunction: FunctionDefinition<
   MembershipRuntime,
   Awaited<ReturnType<typeof handleRoleCheckChunk>>
 > = {
-  ...membershipFunction,
+  ...membershipFunction('role-check-worker'),
   name: 'role-check-worker',
   invoke(event, invocation, runtime, logger) {
     const { roles } = runtime.forInvocation(invocation, logger);

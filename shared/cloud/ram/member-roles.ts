@@ -178,11 +178,25 @@ function failed(
   return { reason: new CloudApiError(failure).message, code: failure.cloudCode };
 }
 
+/** The RAM actions a role check calls in a member: what its session policy must allow. */
+export const ROLE_CHECK_ACTIONS = ['ram:GetRole'] as const;
+/**
+ * What a repair calls besides. CreateServiceLinkedRole is a ResourceManager API, authorized as
+ * resourcemanager:CreateServiceLinkedRole by its product's name; RAM's documentation speaks of the
+ * permission to create a service-linked role as ram:CreateServiceLinkedRole (the
+ * AliyunServiceRolePolicyFor... policies grant it). A session policy only narrows the role, so
+ * allowing both names grants nothing else.
+ */
+export const ROLE_REPAIR_ACTIONS = [
+  'resourcemanager:CreateServiceLinkedRole',
+  'ram:CreateServiceLinkedRole',
+] as const;
+
 const GET_ROLE = ['RAM', 'GetRole', 'ram:GetRole'] as const;
 const CREATE_SERVICE_LINKED_ROLE = [
   'ResourceManager',
   'CreateServiceLinkedRole',
-  'resourcemanager:CreateServiceLinkedRole',
+  'resourcemanager:CreateServiceLinkedRole (ram:CreateServiceLinkedRole in RAM documentation)',
 ] as const;
 
 /** One member's roles with fixed credentials (the caller obtained them). */

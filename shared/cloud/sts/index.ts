@@ -16,6 +16,7 @@ export * from './credential-cache';
 export * from './member-access';
 export * from './rate-limit';
 export * from './session-name';
+export * from './session-policy';
 
 export function createMemberCredentialCache(
   options: CredentialCacheOptions = {},
@@ -27,7 +28,7 @@ export function memberAccessFor(
   config: { cloud: CloudConfig; sts: StsConfig },
   invocation: Invocation,
   cache: CredentialCache<TemporaryCredentials>,
-  options: RetryOptions & { durationSeconds?: number } = {},
+  options: RetryOptions & { durationSeconds?: number; sessionPolicy?: string } = {},
 ): MemberAccess {
   if (!invocation.credentials) {
     throw new FunctionMisconfigured(
@@ -39,6 +40,7 @@ export function memberAccessFor(
     cache,
     sessionName: roleSessionName(invocation.functionName, invocation.requestId),
     ...(options.durationSeconds !== undefined ? { durationSeconds: options.durationSeconds } : {}),
+    ...(options.sessionPolicy !== undefined ? { sessionPolicy: options.sessionPolicy } : {}),
     assumeRole: createStsAssumeRole({
       endpoint: config.sts.endpoint,
       protocol: config.cloud.protocol,

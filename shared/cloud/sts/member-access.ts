@@ -1,6 +1,6 @@
-// Reaching member accounts: AssumeRole into acs:ram::<member>:role/<MEMBER_ACCESS_ROLE>, with
-// credentials kept per member (and session policy) until shortly before expiry, and per-member
-// results so one member's refusal never fails the others.
+// Reaching member accounts: AssumeRole into acs:ram::<member>:role/<MEMBER_ACCESS_ROLE>, narrowed
+// by the function's one session policy, with credentials kept per member (and policy) until
+// shortly before expiry, and per-member results so one member's refusal never fails the others.
 
 import { createHash } from 'node:crypto';
 import { CloudApiError, MemberAccessDenied } from '../../errors';
@@ -26,16 +26,16 @@ export interface MemberAccessOptions {
   durationSeconds?: number;
   /** AssumeRole calls in flight at once in forMembers. Default 10. */
   concurrency?: number;
+  /**
+   * The session policy (JSON) every session of this access carries: the actions the function
+   * calls in members (sessionPolicyAllowing). Absent: the session has the whole access role.
+   */
+  sessionPolicy?: string;
 }
 
 export type MemberAccessResult =
   | { accountId: string; ok: true; credentials: TemporaryCredentials }
   | { accountId: string; ok: false; error: MemberAccessDenied | CloudApiError };
-
-export interface SessionOptions {
-  /** Session policy (JSON) narrowing the member role to what the call needs. */
-  policy?: string;
-}
 
 const ACCOUNT_ID = /^\d{1,32}$/;
 
@@ -53,21 +53,22 @@ export class MemberAccess {
    */
   async credentialsFor(
     accountId: string,
-    session: SessionOptions & { fresh?: boolean } = {},
+    options: { fresh?: boolean } = {},
   ): Promise<TemporaryCredentials> {
     const roleArn = this.roleArn(accountId);
     if (!ACCOUNT_ID.test(accountId)) {
       throw new MemberAccessDenied(accountId, roleArn, 'InvalidAccountId', 'not an account id');
     }
-    const key = this.#cacheKey(roleArn, session);
-    if (session.fresh) this.options.cache.invalidate(key);
+    const key = this.#cacheKey(roleArn);
+    if (options.fresh) this.options.cache.invalidate(key);
+    const { sessionPolicy } = this.options;
     return this.options.cache.get(key, () =>
       this.options.assumeRole({
         accountId,
         roleArn,
         sessionName: this.options.sessionName,
         durationSeconds: this.options.durationSeconds ?? MAX_DURATION_SECONDS,
-        ...(session.policy !== undefined ? { policy: session.policy } : {}),
+        ...(sessionPolicy !== undefined ? { policy: sessionPolicy } : {}),
       }),
     );
   }
@@ -78,23 +79,16 @@ export class MemberAccess {
    * found the same credentials refused at once share one AssumeRole. Throws MemberAccessDenied
    * or CloudApiError when the role cannot be assumed any more: the member is unreachable.
    */
-  async renew(
-    accountId: string,
-    stale: TemporaryCredentials,
-    session: SessionOptions = {},
-  ): Promise<TemporaryCredentials> {
-    this.options.cache.invalidate(this.#cacheKey(this.roleArn(accountId), session), stale);
-    return this.credentialsFor(accountId, session);
+  async renew(accountId: string, stale: TemporaryCredentials): Promise<TemporaryCredentials> {
+    this.options.cache.invalidate(this.#cacheKey(this.roleArn(accountId)), stale);
+    return this.credentialsFor(accountId);
   }
 
   /** Credentials for each member, in input order; failures are results, never thrown. */
-  async forMembers(
-    accountIds: readonly string[],
-    session: SessionOptions = {},
-  ): Promise<MemberAccessResult[]> {
+  async forMembers(accountIds: readonly string[]): Promise<MemberAccessResult[]> {
     return mapWithConcurrency(accountIds, this.options.concurrency ?? 10, async (accountId) => {
       try {
-        return { accountId, ok: true, credentials: await this.credentialsFor(accountId, session) };
+        return { accountId, ok: true, credentials: await this.credentialsFor(accountId) };
       } catch (error) {
         if (error instanceof MemberAccessDenied || error instanceof CloudApiError) {
           return { accountId, ok: false, error };
@@ -104,9 +98,12 @@ export class MemberAccess {
     });
   }
 
-  #cacheKey(roleArn: string, session: SessionOptions): string {
+  /** Per member and policy: functions sharing a process (tests) never share sessions of
+   *  different policies. */
+  #cacheKey(roleArn: string): string {
+    const { sessionPolicy } = this.options;
     const policyKey =
-      session.policy === undefined ? '' : createHash('sha256').update(session.policy).digest('hex');
+      sessionPolicy === undefined ? '' : createHash('sha256').update(sessionPolicy).digest('hex');
     return `${roleArn}\n${policyKey}`;
   }
 }

@@ -10,6 +10,7 @@ import {
   memberRoleArn,
   roleSessionName,
   SESSION_NAME_PATTERN,
+  sessionPolicyAllowing,
   type TemporaryCredentials,
 } from '../../../shared/cloud/sts';
 import { CloudApiError, MemberAccessDenied } from '../../../shared/errors';
@@ -129,20 +130,39 @@ describe('member access', () => {
     ]);
   });
 
-  it('keys cached credentials by session policy', async () => {
+  it('passes its one session policy with every AssumeRole and keys cached credentials by it', async () => {
     const calls: AssumeRoleInput[] = [];
-    const member = access(async (input) => {
+    const assume = async (input: AssumeRoleInput) => {
       calls.push(input);
       return credentials(Date.now() + 3_600_000);
-    });
-    const policy = JSON.stringify({
-      Version: '1',
-      Statement: [{ Effect: 'Allow', Action: 'ram:GetRole', Resource: '*' }],
-    });
-    await member.credentialsFor('2000000000000002', { policy });
-    await member.credentialsFor('2000000000000002');
-    await member.credentialsFor('2000000000000002', { policy });
+    };
+    const cache = new CredentialCache<TemporaryCredentials>({ clock: controlledClock() });
+    const policy = sessionPolicyAllowing(['ram:GetRole']);
+    const withPolicy = (sessionPolicy?: string) =>
+      new MemberAccess({
+        roleName: 'ResourceDirectoryAccountAccessRole',
+        assumeRole: assume,
+        cache,
+        sessionName: 'rdgov-api.req-1',
+        ...(sessionPolicy ? { sessionPolicy } : {}),
+      });
+    await withPolicy(policy).credentialsFor('2000000000000002');
+    await withPolicy().credentialsFor('2000000000000002');
+    await withPolicy(policy).credentialsFor('2000000000000002');
     expect(calls.map((c) => c.policy)).toEqual([policy, undefined]);
+  });
+
+  it('builds session policies of the actions named, or one that allows nothing', () => {
+    expect(
+      JSON.parse(sessionPolicyAllowing(['ram:GetRole', 'log:PullLogs', 'ram:GetRole'])),
+    ).toEqual({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: ['log:PullLogs', 'ram:GetRole'], Resource: '*' }],
+    });
+    expect(JSON.parse(sessionPolicyAllowing([]))).toEqual({
+      Version: '1',
+      Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
+    });
   });
 
   it('a probe (fresh) assumes the role again; renew drops refused credentials once for all who saw them', async () => {

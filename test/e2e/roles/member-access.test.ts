@@ -1,13 +1,19 @@
-// A member that can no longer be reached does not stay `managed` (issue 9 item 5), end to end:
-// its access role deleted or its trust policy broken through localcloud's controls, the next
-// sweep (role-sweep fanning out to role-check-worker, whose instances hold the member's
-// credentials from the sweep before) or role check finds it unreachable: the member's status
-// and failure (role ARN, refusal) say so, its role checks are `unreachable` rather than read
-// with the old credentials; restored, it is `managed` again with no failure.
+// Reaching members, end to end through the function host.
+// A member that can no longer be reached does not stay `managed` (issue 9 item 5): its access
+// role deleted or its trust policy broken through localcloud's controls, the next sweep
+// (role-sweep fanning out to role-check-worker, whose instances hold the member's credentials
+// from the sweep before) or role check finds it unreachable: the member's status and failure
+// (role ARN, refusal) say so, its role checks are `unreachable` rather than read with the old
+// credentials; restored, it is `managed` again with no failure.
+// Least privilege (item 11): the sessions each function obtained in a member carry its session
+// policy, and a call outside it is refused.
 
+import * as Ram from '@alicloud/ram20150501';
+import * as ResourceManager from '@alicloud/resourcemanager20200331';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ACCESS_ROLE_NAME } from '../../../localcloud/index';
+import { createOpenApiClient, readSdkFailure } from '../../../shared/cloud/openapi';
 import {
   activityResponseSchema,
   memberResponseSchema,
@@ -19,6 +25,7 @@ import {
   roleReportSchema,
   sweepStartedSchema,
 } from '../../../shared/http/role-routes';
+import type { CloudCredentials } from '../../../shared/runtime/context';
 import { type MembershipSystem, startMembershipSystem } from '../../support/membership-system';
 import { memberId, testOrganization } from '../../support/organization';
 
@@ -183,5 +190,84 @@ describe('a member that can no longer be reached', () => {
     const back = await member(target);
     expect(back.status).toBe('managed');
     expect(back.failure).toBeUndefined();
+  });
+});
+
+describe('the sessions the functions hold in members', () => {
+  /** A live session a function obtained in `accountId`, by the function's name. */
+  function sessionOf(fn: string, accountId: string) {
+    const session = env.system.cloud.credentials
+      .liveSessions(accountId)
+      .find((s) => s.principal.sessionName?.startsWith(`${fn}.`));
+    if (!session) throw new Error(`no live session of ${fn} in ${accountId}`);
+    return session;
+  }
+
+  async function attempt(call: () => Promise<unknown>): Promise<string> {
+    try {
+      await call();
+      return 'ok';
+    } catch (error) {
+      return readSdkFailure(error).code;
+    }
+  }
+
+  async function tryCalls(credentials: CloudCredentials) {
+    const at = (endpoint: string) => ({ endpoint, protocol: 'http' as const });
+    const { endpoints } = env.system.env;
+    const ram = createOpenApiClient(Ram.default, at(endpoints.ram), credentials);
+    const rm = createOpenApiClient(
+      ResourceManager.default,
+      at(endpoints.resourcemanager),
+      credentials,
+    );
+    return {
+      getRole: await attempt(() =>
+        ram.getRole(new Ram.GetRoleRequest({ roleName: ACCESS_ROLE_NAME })),
+      ),
+      createServiceLinkedRole: await attempt(() =>
+        rm.createServiceLinkedRole(
+          new ResourceManager.CreateServiceLinkedRoleRequest({
+            serviceName: 'cloudsiem.sas.aliyuncs.com',
+          }),
+        ),
+      ),
+      createRole: await attempt(() =>
+        ram.createRole(
+          new Ram.CreateRoleRequest({ roleName: 'outside-policy', assumeRolePolicyDocument: '{}' }),
+        ),
+      ),
+    };
+  }
+
+  it('carry their function session policy: a call outside it is refused', async () => {
+    // Member 3 was reached by the reconcile (onboarding's retry) and the sweep's workers.
+    const target = memberId(3);
+    await sweep();
+    const reconcile = sessionOf('rdgov-reconcile', target);
+    expect(JSON.parse(reconcile.principal.sessionPolicy ?? '{}')).toEqual({
+      Version: '1',
+      Statement: [{ Effect: 'Allow', Action: ['ram:GetRole'], Resource: '*' }],
+    });
+    // ROLE_REPAIR_POLICY=report: the reconcile reads roles and may not create one.
+    expect(await tryCalls(reconcile)).toEqual({
+      getRole: 'ok',
+      createServiceLinkedRole: 'NoPermission',
+      createRole: 'NoPermission',
+    });
+    // The API serves the repair route and the sweep workers repair sweeps: both may create a
+    // service-linked role, and nothing else.
+    // (The API's session in member 3 expired with the clock moved above; member 4's was renewed.)
+    for (const [fn, accountId] of [
+      ['rdgov-api', memberId(4)],
+      ['rdgov-role-check-worker', target],
+    ] as const) {
+      const session = sessionOf(fn, accountId);
+      expect(await tryCalls(session), fn).toEqual({
+        getRole: 'ok',
+        createServiceLinkedRole: 'ok',
+        createRole: 'NoPermission',
+      });
+    }
   });
 });

@@ -1,0 +1,58 @@
+// Least privilege on every hop: the session policy each function's member sessions carry. A
+// capability contributes the actions it calls in members (one line below each); a function's
+// policy allows the actions of the capabilities it runs there, and nothing else. One policy per
+// function, so its credential cache holds one session per member.
+//
+// Log integration, when it reads members' Logstores, adds a line such as
+//   logReads: ['log:GetCursorOrData', 'log:PullLogs', 'log:ListShards', 'log:GetLogStore'],
+// and names `logReads` for the functions that pull.
+
+import { ROLE_CHECK_ACTIONS, ROLE_REPAIR_ACTIONS } from '../cloud/ram/member-roles';
+import { sessionPolicyAllowing } from '../cloud/sts';
+import type { Config } from '../config';
+
+/** What each capability calls in member accounts, as RAM actions. */
+export const MEMBER_ACTIONS = {
+  /** Onboarding's reachability probe: AssumeRole alone proves it; nothing in the member. */
+  reachability: [],
+  /** Role checks read the roles a member's services need. */
+  roleChecks: ROLE_CHECK_ACTIONS,
+  /** Role repairs create the missing service-linked roles. */
+  roleRepairs: ROLE_REPAIR_ACTIONS,
+} as const satisfies Record<string, readonly string[]>;
+
+export type MemberCapability = keyof typeof MEMBER_ACTIONS;
+
+/** The functions that reach members, by their name in shared/wiring. */
+export type MemberSessionFunction = 'api' | 'directory-events' | 'reconcile' | 'role-check-worker';
+
+/**
+ * The capabilities each function runs in members. Onboarding (a scope change, an event, a
+ * reconcile) probes and checks roles, repairing them only under ROLE_REPAIR_POLICY=repair. The
+ * API also serves the repair route, and role-check-worker the sweeps the API starts with
+ * `?repair=true`: both may repair whatever the policy.
+ */
+export function memberCapabilities(
+  fn: MemberSessionFunction,
+  config: Config<'roles'>,
+): MemberCapability[] {
+  const onboarding: MemberCapability[] = [
+    'reachability',
+    'roleChecks',
+    ...(config.roles.repairPolicy === 'repair' ? (['roleRepairs'] as const) : []),
+  ];
+  switch (fn) {
+    case 'api':
+      return ['reachability', 'roleChecks', 'roleRepairs'];
+    case 'role-check-worker':
+      return ['roleChecks', 'roleRepairs'];
+    case 'directory-events':
+    case 'reconcile':
+      return onboarding;
+  }
+}
+
+/** The session policy of `fn`'s member sessions. */
+export function memberSessionPolicy(fn: MemberSessionFunction, config: Config<'roles'>): string {
+  return sessionPolicyAllowing(memberCapabilities(fn, config).flatMap((c) => MEMBER_ACTIONS[c]));
+}
