@@ -162,7 +162,18 @@ const variables = {
   ),
   RECONCILE_CONCURRENCY: variable(
     z.coerce.number().int().min(1).max(64).default(16),
-    'members onboarded at once by a reconcile (1-64, default 16)',
+    'members onboarded at once by a reconcile, or by each lane of a scope change (1-64, default 16)',
+  ),
+  ONBOARDING_WORKER_FUNCTION: variable(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,127}$/, 'must be an FC function name')
+      .default('rdgov-onboarding-worker'),
+    'the FC function scope changes fan their onboarding out to (default rdgov-onboarding-worker)',
+  ),
+  ONBOARDING_LANES: variable(
+    z.coerce.number().int().min(1).max(16).default(4),
+    'chunks of a scope change onboarded at once, each with its share of STS_ASSUME_ROLE_RATE (1-16, default 4)',
   ),
   ROLE_REPAIR_POLICY: variable(
     z.enum(['report', 'repair']).default('report'),
@@ -343,10 +354,17 @@ const sections = {
     }),
   }),
   membership: section({
-    variables: ['DELEGATED_SERVICE_PRINCIPAL', 'RECONCILE_CONCURRENCY'],
+    variables: [
+      'DELEGATED_SERVICE_PRINCIPAL',
+      'RECONCILE_CONCURRENCY',
+      'ONBOARDING_WORKER_FUNCTION',
+      'ONBOARDING_LANES',
+    ],
     build: (v) => ({
       delegatedServicePrincipal: v.DELEGATED_SERVICE_PRINCIPAL,
       reconcileConcurrency: v.RECONCILE_CONCURRENCY,
+      workerFunction: v.ONBOARDING_WORKER_FUNCTION,
+      lanes: v.ONBOARDING_LANES,
     }),
   }),
   roles: section({

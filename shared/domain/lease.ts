@@ -1,9 +1,11 @@
 // Leases: work one runner must own at a time (a reconcile, a membership change). The store
 // keeps them (shared/store/lease.ts says how: conditional writes and a fencing token that grows
 // each time a lease changes hands); `runUnderLease` is how a use case holds one: wait a bounded
-// time for it, renew it while the work runs, release it after. The work checks `stillHeld()`
-// before each write, so a run that lost its lease (paused past its expiry) stops instead of
-// racing its successor.
+// time for it, renew it while the work runs, release it after. Work that outlives the request
+// that started it (an onboarding run carried on by workers) takes the lease with `acquireLease`,
+// and each worker holds it with `holdLease` while it works (renewing, never releasing); the last
+// one releases it. The work checks `stillHeld()` before each write, so a run that lost its lease
+// (paused past its expiry) stops instead of racing its successor.
 
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
@@ -33,6 +35,8 @@ export interface LeaseStore {
   renew(lease: Lease, options: { ttlMs: number }): Promise<Lease>;
   /** Ends the lease now (keeping its token); LeaseLost if a newer holder has it. */
   release(lease: Lease): Promise<void>;
+  /** The lease as stored (held, expired or released); undefined if it was never taken. */
+  current(name: string): Promise<Lease | undefined>;
 }
 
 /** The lease was taken over (or its token moved on): this holder must stop. */
@@ -78,9 +82,10 @@ export interface LeaseGuard {
   stillHeld(): void;
 }
 
-export interface RunUnderLeaseOptions extends RetryTimers {
-  /** Names the runner in lease records, e.g. `reconcile`. */
-  ownerPrefix: string;
+export interface AcquireLeaseOptions extends RetryTimers {
+  /** Names the runner in lease records, e.g. `reconcile`; or the whole owner id, `owner`. */
+  ownerPrefix?: string;
+  owner?: string;
   /** What the work is, for the LeaseBusy message. */
   what: string;
   ttlMs: number;
@@ -89,6 +94,8 @@ export interface RunUnderLeaseOptions extends RetryTimers {
   clock?: Clock;
 }
 
+export type RunUnderLeaseOptions = AcquireLeaseOptions;
+
 /** How a waiter backs off between looks at a held lease; `waitMs`, not attempts, bounds it. */
 const LEASE_WAIT: RetryPolicy = {
   maxAttempts: Number.POSITIVE_INFINITY,
@@ -96,28 +103,36 @@ const LEASE_WAIT: RetryPolicy = {
   maxDelayMs: 1_000,
 };
 
-export async function runUnderLease<T>(
+/** Takes the lease, waiting at most `waitMs` for its holder; LeaseBusy after that. */
+export async function acquireLease(
   leases: LeaseStore,
   name: string,
-  options: RunUnderLeaseOptions,
-  work: (guard: LeaseGuard) => Promise<T>,
-): Promise<T> {
+  options: AcquireLeaseOptions,
+): Promise<Lease> {
   const wait = options.sleep ?? sleep;
   const clock = options.clock ?? systemClock;
-  const owner = leaseOwnerId(options.ownerPrefix);
+  const owner = options.owner ?? leaseOwnerId(options.ownerPrefix ?? 'runner');
   const started = clock.now();
-  let lease: Lease;
   for (let retry = 0; ; retry++) {
     const attempt = await leases.acquire(name, owner, { ttlMs: options.ttlMs });
-    if (attempt.acquired) {
-      lease = attempt.lease;
-      break;
-    }
+    if (attempt.acquired) return attempt.lease;
     const waited = clock.now() - started;
     if (waited >= options.waitMs) throw new LeaseBusy(name, attempt.holder, waited, options.what);
     await wait(Math.min(backoffDelay(retry, LEASE_WAIT, options.random), options.waitMs - waited));
   }
+}
 
+/**
+ * Runs `work` holding `lease`, which the caller took (or was handed): renews it every third of
+ * its TTL while the work runs and does not release it. A renewal that finds the lease taken over
+ * makes `stillHeld()` throw LeaseLost.
+ */
+export async function holdLease<T>(
+  leases: LeaseStore,
+  lease: Lease,
+  options: { ttlMs: number },
+  work: (guard: LeaseGuard) => Promise<T>,
+): Promise<{ result: T; lost?: LeaseLost; lease: Lease }> {
   let lost: LeaseLost | undefined;
   let current = lease;
   const renewal = setInterval(
@@ -144,9 +159,37 @@ export async function runUnderLease<T>(
     },
   };
   try {
-    return await work(guard);
+    const result = await work(guard);
+    return lost ? { result, lost, lease: current } : { result, lease: current };
   } finally {
     clearInterval(renewal);
-    if (!lost) await leases.release(current).catch(() => undefined);
+  }
+}
+
+export async function runUnderLease<T>(
+  leases: LeaseStore,
+  name: string,
+  options: RunUnderLeaseOptions,
+  work: (guard: LeaseGuard) => Promise<T>,
+): Promise<T> {
+  const lease = await acquireLease(leases, name, options);
+  let held: Lease = lease;
+  let lost = false;
+  try {
+    const outcome = await holdLease(leases, lease, { ttlMs: options.ttlMs }, async (guard) => {
+      try {
+        return await work(guard);
+      } finally {
+        held = guard.lease;
+      }
+    });
+    lost = outcome.lost !== undefined;
+    held = outcome.lease;
+    return outcome.result;
+  } catch (error) {
+    lost = error instanceof LeaseLost;
+    throw error;
+  } finally {
+    if (!lost) await leases.release(held).catch(() => undefined);
   }
 }

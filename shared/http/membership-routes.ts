@@ -1,6 +1,8 @@
-// The management scope over HTTP: prerequisites, scopes, managed members, reconcile, the
-// delegated-administrator guard and the activity log. Reads need the viewer role, changes the
-// operator role. Handlers validate, call a use case, and render its result; nothing else.
+// The management scope over HTTP: prerequisites, scopes, managed members, reconcile and its runs,
+// the delegated-administrator guard and the activity log. Reads need the viewer role, changes the
+// operator role. Handlers validate, call a use case, and render its result; nothing else. A scope
+// change or reconcile answers 202 with its run once the change is stored; the run goes on
+// asynchronously and GET /v1/reconcile/runs/{runId} follows it.
 
 import { z } from 'zod';
 import { folderPathText } from '../directory/model';
@@ -12,9 +14,12 @@ import {
   type ManagedMember,
   MEMBER_STATUSES,
   managedServiceSchema,
+  RUN_REASONS,
+  RUN_STATES,
   SCOPE_KINDS,
 } from '../onboarding/model';
 import type { MembershipQueries } from '../onboarding/queries';
+import type { OnboardingRuns } from '../onboarding/runs';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
@@ -139,11 +144,38 @@ export const prerequisitesResponseSchema = z.strictObject({
   ),
 });
 
+export const runProgressSchema = z.strictObject({
+  runId: z.string(),
+  reason: z.enum(RUN_REASONS),
+  scopeId: z.string().optional(),
+  cause: causeSchema,
+  state: z.enum([...RUN_STATES, 'abandoned']),
+  startedAt: z.string(),
+  plannedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  total: z.number().int().nullable(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  pending: z.number().int().nullable(),
+  pendingAccountIds: z.array(z.string()),
+  estimatedSecondsLeft: z.number().int().nullable(),
+  lanes: z.number().int().optional(),
+  summary: reconcileSummarySchema.optional(),
+  note: z.string().optional(),
+});
+
 export const scopeChangeResponseSchema = z.strictObject({
   scope: scopeSchema,
   created: z.boolean().optional(),
+  run: runProgressSchema,
+});
+
+export const memberRemovalResponseSchema = z.strictObject({
+  scope: scopeSchema,
   summary: reconcileSummarySchema,
 });
+
+export const reconcileStartedResponseSchema = z.strictObject({ run: runProgressSchema });
 
 export const memberResponseSchema = z.strictObject({
   member: managedMemberSchema,
@@ -233,9 +265,13 @@ const memberQuerySchema = z.strictObject({
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
 });
 
-/** What the routes call: the management scope's changes and queries, for one invocation. */
+/** What the routes call: the management scope's changes, runs and queries, for one invocation. */
 export interface MembershipUseCases {
-  changes: Pick<Membership, 'addScope' | 'removeScope' | 'removeMember' | 'reconcile'>;
+  changes: Pick<Membership, 'removeMember'>;
+  runs: Pick<
+    OnboardingRuns,
+    'startScopeAddition' | 'startScopeRemoval' | 'startReconcile' | 'progress'
+  >;
   queries: Pick<
     MembershipQueries,
     | 'prerequisites'
@@ -292,7 +328,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       query: NO_QUERY,
       async handle(c) {
         const input = await parseJsonBody(c.req.raw, scopeInputSchema);
-        const result = await use(c).changes.addScope(
+        const result = await use(c).runs.startScopeAddition(
           {
             kind: input.kind,
             ...(input.services !== undefined ? { services: input.services } : {}),
@@ -300,11 +336,9 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           },
           callerOf(c),
         );
-        return jsonResponse(
-          'POST /v1/scopes',
-          scopeChangeResponseSchema,
-          result,
-          result.created ? 201 : 200,
+        return accepted(
+          jsonResponse('POST /v1/scopes', scopeChangeResponseSchema, result, 202),
+          result.run.runId,
         );
       },
     }),
@@ -326,8 +360,11 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       query: NO_QUERY,
       async handle(c) {
         const { scopeId } = parseParams(c.req.param(), scopeParams);
-        const result = await use(c).changes.removeScope(scopeId, callerOf(c));
-        return jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result);
+        const result = await use(c).runs.startScopeRemoval(scopeId, callerOf(c));
+        return accepted(
+          jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result, 202),
+          result.run.runId,
+        );
       },
     }),
     defineRoute({
@@ -370,7 +407,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       async handle(c) {
         const { accountId } = parseParams(c.req.param(), accountParams);
         const result = await use(c).changes.removeMember(accountId, callerOf(c));
-        return jsonResponse('DELETE /v1/members/:accountId', scopeChangeResponseSchema, result);
+        return jsonResponse('DELETE /v1/members/:accountId', memberRemovalResponseSchema, result);
       },
     }),
     defineRoute({
@@ -379,8 +416,22 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       access: 'operator',
       query: NO_QUERY,
       async handle(c) {
-        const summary = await use(c).changes.reconcile(callerOf(c));
-        return jsonResponse('POST /v1/reconcile', reconcileSummarySchema, summary);
+        const result = await use(c).runs.startReconcile(callerOf(c));
+        return accepted(
+          jsonResponse('POST /v1/reconcile', reconcileStartedResponseSchema, result, 202),
+          result.run.runId,
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/reconcile/runs/:runId',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const { runId } = parseParams(c.req.param(), runParams);
+        const run = await use(c).runs.progress(runId);
+        return jsonResponse('GET /v1/reconcile/runs/:runId', runProgressSchema, run);
       },
     }),
     defineRoute({
@@ -442,3 +493,10 @@ const scopeParams = z.strictObject({
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj'),
 });
 const accountParams = z.strictObject({ accountId: accountIdSchema });
+const runParams = z.strictObject({ runId: z.uuid({ message: 'must be a run id (a UUID)' }) });
+
+/** Where the run that goes on after a 202 is followed. */
+function accepted(response: Response, runId: string): Response {
+  response.headers.set('location', `/v1/reconcile/runs/${runId}`);
+  return response;
+}

@@ -4,7 +4,14 @@
 
 import type { DelegationRecord, FolderRecord, MemberRecord } from '../directory/model';
 import type { AccountPlacement } from '../directory/ports';
-import type { FolderRef, JoinMethod, ManagedMember, MemberFailure, ScopeKind } from './model';
+import type {
+  Desired,
+  DesiredMember,
+  JoinMethod,
+  ManagedMember,
+  MemberFailure,
+  ScopeKind,
+} from './model';
 
 export interface ScopeRule {
   id: string;
@@ -51,18 +58,6 @@ export function coveringScopes(
     .map((scope) => scope.id)
     .sort();
 }
-
-/** What the record of a covered account should hold (status aside). */
-export interface DesiredMember {
-  accountId: string;
-  displayName: string;
-  scopeIds: string[];
-  folderId: string;
-  folderPath: FolderRef[];
-  joinMethod?: JoinMethod;
-}
-
-export type Desired = { covered: true; member: DesiredMember } | { covered: false; reason: string };
 
 export function desiredState(
   accountId: string,

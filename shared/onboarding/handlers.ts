@@ -1,12 +1,20 @@
-// What the event and timer functions do with their trigger: directory events reconcile the
-// accounts they name (each event once, by its id); the timer reconciles everything unless a
-// run is already going.
+// What the event, timer and onboarding-worker functions do with their trigger: directory events
+// reconcile the accounts they name (each event once, by its id); the timer reconciles everything
+// unless a run is already going; the worker plans a run or works one of its chunks.
 
 import { type IdempotencyStore, makeIdempotent } from '../domain/idempotency';
 import { LeaseBusy } from '../domain/lease';
 import type { Logger } from '../runtime/logger';
+import { decodeJsonEvent } from '../runtime/trigger-events';
 import { type DirectoryEvent, decodeDirectoryEvents } from './directory-events';
-import type { Membership, ReconcileSummary } from './membership';
+import type { Membership } from './membership';
+import type { ReconcileSummary } from './model';
+import {
+  type OnboardingRuns,
+  type OnboardingWork,
+  onboardingWorkSchema,
+  type WorkOutcome,
+} from './runs';
 
 /** How long a handled event id answers repeats (EventBridge retries for up to a day). */
 export const EVENT_RECORD_TTL_SECONDS = 24 * 3600;
@@ -88,4 +96,22 @@ export async function handleReconcileTimer(
     deps.logger.info('reconcile skipped: another run holds the lease', { trigger });
     return { skipped: error.message };
   }
+}
+
+export function decodeOnboardingWork(event: unknown): OnboardingWork {
+  return decodeJsonEvent(event, onboardingWorkSchema, 'onboarding work');
+}
+
+/** One invocation of the onboarding worker: plan a run, or work one of its chunks. */
+export async function handleOnboardingWork(
+  deps: { runs: Pick<OnboardingRuns, 'work'>; logger: Logger },
+  work: OnboardingWork,
+): Promise<WorkOutcome> {
+  const outcome = await deps.runs.work(work);
+  if ('skipped' in outcome) {
+    deps.logger.info('onboarding work skipped', { ...outcome });
+  } else {
+    deps.logger.info('onboarding work done', { ...outcome });
+  }
+  return outcome;
 }

@@ -1,13 +1,17 @@
-// Use cases of the management scope: add and remove scopes, remove a member, reconcile all or
-// some accounts against the directory. Every one of them runs under the `membership` lease, so
-// a scope change, a directory event and a reconcile never decide from each other's half-written
-// state; and every one ends in the same pure rules (coverage.ts), which is why duplicated and
-// reordered events converge to what a full reconcile produces.
+// Use cases of the management scope: reconcile all or some accounts against the directory,
+// remove a member, record what a role check found about reaching one, and the steps of a scope
+// change that onboarding runs (runs.ts) carry on asynchronously: store or delete the scope, plan
+// the accounts, apply one account's plan. Every change runs under the `membership` lease (a run
+// holds it until its last chunk is done), so a scope change, a directory event and a reconcile
+// never decide from each other's half-written state; and every one ends in the same pure rules
+// (coverage.ts), which is why duplicated and reordered events converge to what a full reconcile
+// produces. Each account's plan is applied with writes conditional on the record's version; a
+// record that moved on meanwhile is read again and planned again.
 
 import { randomUUID } from 'node:crypto';
 import type { AccountPlacement, DirectoryRoot, DirectorySource } from '../directory/ports';
 import type { ActivityAction } from '../domain/activity';
-import { type ActivityCause, type Caller, describeCause } from '../domain/caller';
+import { type Caller, describeCause } from '../domain/caller';
 import { type Clock, isoNow, systemClock } from '../domain/clock';
 import { type LeaseGuard, LeaseLost, runUnderLease } from '../domain/lease';
 import { ConcurrentModification, RecordAlreadyExists } from '../domain/records';
@@ -18,7 +22,6 @@ import {
   type AccountPlan,
   type Administration,
   coveringScopes,
-  type DesiredMember,
   desiredState,
   ineligibility,
   placeAll,
@@ -28,10 +31,15 @@ import {
 } from './coverage';
 import { ManagedByScope } from './errors';
 import {
+  type DesiredMember,
   type ManagedMember,
   type MemberFailure,
+  type MemberOutcome,
   type MemberStatus,
   NotAManagedMember,
+  type PlannedAccount,
+  type ReconcileSummary,
+  type ReconcileTarget,
   type Scope,
   type ScopeKind,
   scopeIdFor,
@@ -63,34 +71,6 @@ export interface MembershipDeps {
   logger?: Logger;
 }
 
-export interface FailedMember {
-  accountId: string;
-  reason: string;
-  roleArn?: string;
-  code?: string;
-}
-
-export interface ReconcileSummary {
-  runId: string;
-  /** full: every scope against the whole directory; accounts: only the accounts named. */
-  kind: 'full' | 'accounts';
-  cause: ActivityCause;
-  startedAt: string;
-  finishedAt: string;
-  /** Newly recorded members (whatever their status; see failed). */
-  added: string[];
-  removed: Array<{ accountId: string; reason: string }>;
-  moved: Array<{ accountId: string; fromFolderId: string | null; toFolderId: string }>;
-  /** Records changed otherwise (covering scopes, name). */
-  updated: string[];
-  unchanged: number;
-  failed: FailedMember[];
-  /** Accounts a scope covers that can never be members (management, delegated admins). */
-  skipped: Array<{ accountId: string; reason: string }>;
-  /** Present when members were removed. */
-  note?: string;
-}
-
 export interface ScopeInput {
   kind: ScopeKind;
   /** Account or folder id; the Resource Directory id (or nothing) for kind directory. */
@@ -99,14 +79,17 @@ export interface ScopeInput {
   services?: string[];
 }
 
-type Target = { kind: 'full' } | { kind: 'accounts'; accountIds: string[] };
+/** An account as a reconcile plans it: what it should be and its record as read. */
+export interface AccountToPlan extends PlannedAccount {
+  current: ManagedMember | undefined;
+  /** What applying the plan would do now (`none`: not a member and should not be one). */
+  action: AccountPlan['action'];
+  /** Whether applying the plan changes anything. */
+  needsWork: boolean;
+}
 
-type Outcome =
-  | { kind: 'added'; failure?: FailedMember }
-  | { kind: 'updated'; moved?: { fromFolderId: string | null; toFolderId: string } }
-  | { kind: 'removed'; reason: string }
-  | { kind: 'unchanged' }
-  | { kind: 'failed'; failure: FailedMember };
+/** Attempts at one account's plan when its record moves on under it. */
+const APPLY_ATTEMPTS = 3;
 
 export class Membership {
   private readonly clock: Clock;
@@ -126,7 +109,7 @@ export class Membership {
 
   /** Only the named accounts (a directory event); no ids = every account. */
   reconcileAccounts(caller: Caller, accountIds: readonly string[]): Promise<ReconcileSummary> {
-    const target: Target =
+    const target: ReconcileTarget =
       accountIds.length === 0
         ? { kind: 'full' }
         : { kind: 'accounts', accountIds: [...new Set(accountIds)] };
@@ -135,63 +118,52 @@ export class Membership {
     );
   }
 
-  async addScope(
+  /**
+   * Stores a scope (created, or its services updated), holding the membership lease; logs the
+   * change. A failure to log after the scope is stored is logged, not thrown: the change stands.
+   */
+  async storeScope(
+    guard: LeaseGuard,
     input: ScopeInput,
+    targetId: string,
     caller: Caller,
-  ): Promise<{ scope: Scope; created: boolean; summary: ReconcileSummary }> {
-    // Checked before the lease is taken: a refused request writes nothing at all.
-    const root = await this.requirePrerequisites();
-    const targetId = await this.resolveTarget(input, root);
-    return this.underLease('A membership change', undefined, async (guard) => {
-      const id = scopeIdFor(input.kind, targetId);
-      const existing = await this.deps.store.scopes.get(id);
-      const services = [...new Set(input.services ?? existing?.services ?? [])].sort();
-      let scope: Scope;
-      let created = false;
-      guard.stillHeld();
-      if (!existing) {
-        scope = await this.deps.store.scopes.create({
-          id,
-          kind: input.kind,
-          targetId,
-          services,
-          createdBy: describeCause(caller.cause),
-        });
-        created = true;
-        await this.log(
-          caller,
-          'scope.added',
-          { scope: id },
-          'succeeded',
-          describeServices(services),
-        );
-      } else if (existing.services.join() !== services.join()) {
-        scope = await this.deps.store.scopes.update({ ...existing, services });
-        await this.log(
-          caller,
-          'scope.updated',
-          { scope: id },
-          'succeeded',
-          describeServices(services),
-        );
-      } else {
-        scope = existing;
-      }
-      const target: Target =
-        input.kind === 'account' ? { kind: 'accounts', accountIds: [targetId] } : { kind: 'full' };
-      const summary = await this.reconcileTarget(guard, caller, target, false);
-      return { scope, created, summary };
-    });
+  ): Promise<{ scope: Scope; created: boolean }> {
+    const id = scopeIdFor(input.kind, targetId);
+    const existing = await this.deps.store.scopes.get(id);
+    // Services are optional: a new scope without them manages none yet; an existing one keeps its own.
+    const services = [...new Set(input.services ?? existing?.services ?? [])].sort();
+    guard.stillHeld();
+    if (!existing) {
+      const scope = await this.deps.store.scopes.create({
+        id,
+        kind: input.kind,
+        targetId,
+        services,
+        createdBy: describeCause(caller.cause),
+      });
+      await this.logAfterChange(caller, 'scope.added', { scope: id }, describeServices(services));
+      return { scope, created: true };
+    }
+    if (existing.services.join() !== services.join()) {
+      const scope = await this.deps.store.scopes.update({ ...existing, services });
+      await this.logAfterChange(caller, 'scope.updated', { scope: id }, describeServices(services));
+      return { scope, created: false };
+    }
+    return { scope: existing, created: false };
   }
 
-  async removeScope(
-    scopeId: string,
-    caller: Caller,
-  ): Promise<{ scope: Scope; summary: ReconcileSummary }> {
-    return this.underLease('A membership change', undefined, async (guard) => {
-      await this.requirePrerequisites();
-      return this.removeScopeHeld(guard, scopeId, caller);
-    });
+  /** The scope `scopeId`, NotFound when there is none. */
+  async requireScope(scopeId: string): Promise<Scope> {
+    const scope = await this.deps.store.scopes.get(scopeId);
+    if (!scope) throw new NotFound(`There is no scope ${scopeId}`, { details: { scopeId } });
+    return scope;
+  }
+
+  /** Deletes a scope, holding the membership lease; logs it (as storeScope does). */
+  async deleteScope(guard: LeaseGuard, scope: Scope, caller: Caller): Promise<void> {
+    guard.stillHeld();
+    await this.deps.store.scopes.delete(scope.id, scope.version);
+    await this.logAfterChange(caller, 'scope.removed', { scope: scope.id });
   }
 
   /**
@@ -225,12 +197,9 @@ export class Membership {
   }
 
   private async removeScopeHeld(guard: LeaseGuard, scopeId: string, caller: Caller) {
-    const scope = await this.deps.store.scopes.get(scopeId);
-    if (!scope) throw new NotFound(`There is no scope ${scopeId}`, { details: { scopeId } });
+    const scope = await this.requireScope(scopeId);
     const covered = await this.deps.store.members.listCoveredBy(scopeId);
-    guard.stillHeld();
-    await this.deps.store.scopes.delete(scopeId, scope.version);
-    await this.log(caller, 'scope.removed', { scope: scopeId }, 'succeeded');
+    await this.deleteScope(guard, scope, caller);
     const summary = await this.reconcileTarget(
       guard,
       caller,
@@ -240,14 +209,15 @@ export class Membership {
     return { scope, summary };
   }
 
-  private async requirePrerequisites(): Promise<DirectoryRoot> {
+  /** The directory's root; PrerequisitesNotMet (409, nothing written) while a check fails. */
+  async requirePrerequisites(): Promise<DirectoryRoot> {
     const report = await checkPrerequisites(this.deps.directory, this.deps.settings);
     if (!report.ok || !report.root) throw new PrerequisitesNotMet(report);
     return report.root;
   }
 
   /** The scope's target as stored; 404 for what is not in the directory, 400 for admins. */
-  private async resolveTarget(input: ScopeInput, root: DirectoryRoot): Promise<string> {
+  async resolveTarget(input: ScopeInput, root: DirectoryRoot): Promise<string> {
     const field = [{ location: 'body' as const, field: 'targetId' }];
     switch (input.kind) {
       case 'directory':
@@ -314,69 +284,25 @@ export class Membership {
   private async reconcileTarget(
     guard: LeaseGuard,
     caller: Caller,
-    target: Target,
+    target: ReconcileTarget,
     keepSummary: boolean,
   ): Promise<ReconcileSummary> {
     const startedAt = this.isoNow();
-    const scopes: ScopeRule[] = await this.deps.store.scopes.list();
-    const view = await this.readView(target);
-    const plans = view.accountIds.map((accountId) =>
-      planAccount(
-        accountId,
-        desiredState(accountId, view.placements.get(accountId), scopes, view.admin),
-        view.current.get(accountId),
-      ),
+    const { accounts, skipped } = await this.planTarget(target);
+    const work = accounts.filter((a) => a.needsWork);
+    const outcomes = await mapWithConcurrency(work, this.deps.concurrency ?? 16, (account) =>
+      this.applyDesired(guard, caller, account, account.current ?? null),
     );
-    const skipped = view.accountIds.flatMap((accountId) => {
-      const placement = view.placements.get(accountId);
-      const reason = ineligibility(accountId, view.admin);
-      return placement && reason && coveringScopes(scopes, placement).length > 0
-        ? [{ accountId, reason }]
-        : [];
-    });
-
-    const summary: ReconcileSummary = {
+    const summary = summarize({
       runId: randomUUID(),
-      kind: target.kind,
+      kind: target.kind === 'full' ? 'full' : 'accounts',
       cause: caller.cause,
       startedAt,
-      finishedAt: startedAt,
-      added: [],
-      removed: [],
-      moved: [],
-      updated: [],
-      unchanged: 0,
-      failed: [],
+      finishedAt: this.isoNow(),
+      outcomes,
+      unchanged: accounts.filter((a) => a.action === 'unchanged').length,
       skipped,
-    };
-    const work = plans.filter((p) => p.action !== 'none');
-    const outcomes = await mapWithConcurrency(work, this.deps.concurrency ?? 16, (plan) =>
-      this.apply(guard, caller, plan),
-    );
-    outcomes.forEach((outcome, i) => {
-      const accountId = work[i]?.accountId ?? '';
-      switch (outcome.kind) {
-        case 'added':
-          summary.added.push(accountId);
-          if (outcome.failure) summary.failed.push(outcome.failure);
-          break;
-        case 'updated':
-          if (outcome.moved) summary.moved.push({ accountId, ...outcome.moved });
-          else summary.updated.push(accountId);
-          break;
-        case 'removed':
-          summary.removed.push({ accountId, reason: outcome.reason });
-          break;
-        case 'unchanged':
-          summary.unchanged++;
-          break;
-        case 'failed':
-          summary.failed.push(outcome.failure);
-          break;
-      }
     });
-    if (summary.removed.length > 0) summary.note = DATA_SOURCES_KEPT;
-    summary.finishedAt = this.isoNow();
     if (keepSummary) {
       await this.deps.store.reconcileRuns.record('reconcile', {
         runId: summary.runId,
@@ -397,8 +323,89 @@ export class Membership {
     return summary;
   }
 
+  /**
+   * What a reconcile of `target` would do: each account it looks at, what it should be and its
+   * record as read, and the accounts a scope covers that can never be members. Reads only.
+   */
+  async planTarget(target: ReconcileTarget): Promise<{
+    accounts: AccountToPlan[];
+    skipped: Array<{ accountId: string; reason: string }>;
+  }> {
+    const resolved: Exclude<ReconcileTarget, { kind: 'covered-by' }> =
+      target.kind === 'covered-by'
+        ? {
+            kind: 'accounts',
+            accountIds: (await this.deps.store.members.listCoveredBy(target.scopeId)).map(
+              (m) => m.accountId,
+            ),
+          }
+        : target;
+    const scopes: ScopeRule[] = await this.deps.store.scopes.list();
+    const view = await this.readView(resolved);
+    const accounts = view.accountIds.map((accountId): AccountToPlan => {
+      const desired = desiredState(accountId, view.placements.get(accountId), scopes, view.admin);
+      const current = view.current.get(accountId);
+      const action = planAccount(accountId, desired, current).action;
+      return {
+        accountId,
+        desired,
+        current,
+        action,
+        needsWork: action !== 'none' && action !== 'unchanged',
+      };
+    });
+    const skipped = view.accountIds.flatMap((accountId) => {
+      const placement = view.placements.get(accountId);
+      const reason = ineligibility(accountId, view.admin);
+      return placement && reason && coveringScopes(scopes, placement).length > 0
+        ? [{ accountId, reason }]
+        : [];
+    });
+    return { accounts, skipped };
+  }
+
+  /**
+   * Brings one account to what it should be, with writes conditional on its record's version:
+   * when the record moved on under the write (another writer, or an earlier attempt of the same
+   * run), it is read again and planned again. `current` is the record as the caller read it
+   * (null: read none); absent, it is read here. LeaseLost stops the whole run.
+   */
+  async applyDesired(
+    guard: LeaseGuard,
+    caller: Caller,
+    account: PlannedAccount,
+    current?: ManagedMember | null,
+  ): Promise<MemberOutcome> {
+    const { accountId, desired } = account;
+    let record =
+      current === undefined ? await this.deps.store.members.get(accountId) : (current ?? undefined);
+    for (let attempt = 1; ; attempt++) {
+      const plan = planAccount(accountId, desired, record);
+      try {
+        guard.stillHeld();
+        return { accountId, ...(await this.apply(caller, plan)) };
+      } catch (error) {
+        // The lease moved on: stop the whole run, a newer one owns the members now.
+        if (error instanceof LeaseLost) throw error;
+        const conflict =
+          error instanceof ConcurrentModification || error instanceof RecordAlreadyExists;
+        if (conflict && attempt < APPLY_ATTEMPTS) {
+          record = await this.deps.store.members.get(accountId);
+          continue;
+        }
+        const reason = conflict
+          ? `its record changed while it was being ${plan.action === 'offboard' ? 'offboarded' : 'onboarded'}; the next reconcile takes it up again`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+        this.deps.logger?.warn('member change failed', { accountId, reason });
+        return { accountId, kind: 'failed', failure: { accountId, reason } };
+      }
+    }
+  }
+
   /** The directory and the records for the accounts a reconcile looks at. */
-  private async readView(target: Target): Promise<{
+  private async readView(target: Exclude<ReconcileTarget, { kind: 'covered-by' }>): Promise<{
     accountIds: string[];
     admin: Administration;
     placements: Map<string, AccountPlacement | undefined>;
@@ -438,33 +445,20 @@ export class Membership {
     return { accountIds, admin, placements, current };
   }
 
-  private async apply(guard: LeaseGuard, caller: Caller, plan: AccountPlan): Promise<Outcome> {
-    try {
-      guard.stillHeld();
-      switch (plan.action) {
-        case 'none':
-        case 'unchanged':
-          return { kind: 'unchanged' };
-        case 'onboard':
-          return await this.onboard(caller, plan.desired);
-        case 'retry':
-          return await this.retry(caller, plan.desired, plan.current);
-        case 'update':
-          return await this.update(caller, plan.desired, plan.current, plan.moved);
-        case 'offboard':
-          return await this.offboard(caller, plan.current, plan.reason);
-      }
-    } catch (error) {
-      // The lease moved on: stop the whole run, a newer one owns the members now.
-      if (error instanceof LeaseLost) throw error;
-      const reason =
-        error instanceof ConcurrentModification || error instanceof RecordAlreadyExists
-          ? `its record changed while it was being ${plan.action === 'offboard' ? 'offboarded' : 'onboarded'}; the next reconcile takes it up again`
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      this.deps.logger?.warn('member change failed', { accountId: plan.accountId, reason });
-      return { kind: 'failed', failure: { accountId: plan.accountId, reason } };
+  /** One plan, applied; a write that finds the record moved on throws (applyDesired retries). */
+  private async apply(caller: Caller, plan: AccountPlan): Promise<Outcome> {
+    switch (plan.action) {
+      case 'none':
+      case 'unchanged':
+        return { kind: 'unchanged' };
+      case 'onboard':
+        return this.onboard(caller, plan.desired);
+      case 'retry':
+        return this.retry(caller, plan.desired, plan.current);
+      case 'update':
+        return this.update(caller, plan.desired, plan.current, plan.moved);
+      case 'offboard':
+        return this.offboard(caller, plan.current, plan.reason);
     }
   }
 
@@ -671,6 +665,23 @@ export class Membership {
     }
   }
 
+  /** Logs a change already made: a failure to log is reported, never thrown over the change. */
+  private async logAfterChange(
+    caller: Caller,
+    action: ActivityAction,
+    target: { scope: string } | { member: string },
+    detail?: string,
+  ): Promise<void> {
+    try {
+      await this.log(caller, action, target, 'succeeded', detail);
+    } catch (error) {
+      this.deps.logger?.error('activity not logged after a change', {
+        action,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   private async log(
     caller: Caller,
     action: ActivityAction,
@@ -711,4 +722,59 @@ function describeServices(services: readonly string[]): string {
 function describeFailure(status: MemberStatus, failure: Omit<MemberFailure, 'at'>): string {
   const role = failure.roleArn ? ` (role ${failure.roleArn})` : '';
   return `${status}${role}: ${failure.code ? `${failure.code}: ` : ''}${failure.reason}`;
+}
+
+/** What applying one plan did (MemberOutcome without the account). */
+type Outcome = DistributiveOmit<MemberOutcome, 'accountId'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A reconcile's summary from what it did per account. */
+export function summarize(run: {
+  runId: string;
+  kind: ReconcileSummary['kind'];
+  cause: ReconcileSummary['cause'];
+  startedAt: string;
+  finishedAt: string;
+  outcomes: readonly MemberOutcome[];
+  /** Accounts the plan found nothing to do for. */
+  unchanged: number;
+  skipped: ReconcileSummary['skipped'];
+}): ReconcileSummary {
+  const summary: ReconcileSummary = {
+    runId: run.runId,
+    kind: run.kind,
+    cause: run.cause,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    added: [],
+    removed: [],
+    moved: [],
+    updated: [],
+    unchanged: run.unchanged,
+    failed: [],
+    skipped: run.skipped,
+  };
+  for (const outcome of run.outcomes) {
+    switch (outcome.kind) {
+      case 'added':
+        summary.added.push(outcome.accountId);
+        if (outcome.failure) summary.failed.push(outcome.failure);
+        break;
+      case 'updated':
+        if (outcome.moved) summary.moved.push({ accountId: outcome.accountId, ...outcome.moved });
+        else summary.updated.push(outcome.accountId);
+        break;
+      case 'removed':
+        summary.removed.push({ accountId: outcome.accountId, reason: outcome.reason });
+        break;
+      case 'unchanged':
+        summary.unchanged++;
+        break;
+      case 'failed':
+        summary.failed.push(outcome.failure);
+        break;
+    }
+  }
+  if (summary.removed.length > 0) summary.note = DATA_SOURCES_KEPT;
+  return summary;
 }

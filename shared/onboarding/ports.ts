@@ -5,8 +5,15 @@
 import type { ActivityLog } from '../domain/activity';
 import type { LeaseStore } from '../domain/lease';
 import type { Page, PageRequest } from '../domain/paging';
-import type { VersionedRepository } from '../domain/records';
-import type { AccessRefusal, ManagedMember, MemberFailure, Scope } from './model';
+import type { NewRecord, VersionedRepository } from '../domain/records';
+import type {
+  AccessRefusal,
+  ManagedMember,
+  MemberFailure,
+  OnboardingRun,
+  RunChunk,
+  Scope,
+} from './model';
 
 export type ScopeRepository = VersionedRepository<Scope, string>;
 
@@ -32,6 +39,23 @@ export interface ReconcileRunLog {
   page<S>(kind: string, request: PageRequest): Promise<Page<RunRecord<S>>>;
 }
 
+/** Where onboarding runs are kept: a run and its chunks, read together. */
+export interface RunStore {
+  /** Stores a new run at version 1; RecordAlreadyExists if its id is taken. */
+  create(run: NewRecord<OnboardingRun>): Promise<OnboardingRun>;
+  /** Stores the run over the version read; ConcurrentModification if it moved on. */
+  update(run: OnboardingRun): Promise<OnboardingRun>;
+  get(runId: string): Promise<OnboardingRun | undefined>;
+  /** The run and all its chunks, in chunk order (one range read). */
+  read(runId: string): Promise<{ run: OnboardingRun; chunks: RunChunk[] } | undefined>;
+  /** Writes a run's chunks at version 1, over any a retried planning wrote before (no chunk
+   *  is worked before its run says `running`). */
+  putChunks(chunks: ReadonlyArray<NewRecord<RunChunk>>): Promise<void>;
+  getChunk(runId: string, chunk: number): Promise<RunChunk | undefined>;
+  /** Stores the chunk over the version read; ConcurrentModification if it moved on. */
+  updateChunk(chunk: RunChunk): Promise<RunChunk>;
+}
+
 /** Where the management scope keeps its records. */
 export interface MembershipStore {
   scopes: ScopeRepository;
@@ -39,6 +63,7 @@ export interface MembershipStore {
   activity: ActivityLog;
   leases: LeaseStore;
   reconcileRuns: ReconcileRunLog;
+  runs: RunStore;
 }
 
 export type ProbeResult = { ok: true } | { ok: false; failure: Omit<MemberFailure, 'at'> };

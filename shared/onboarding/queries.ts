@@ -7,8 +7,14 @@ import type { ActivityEntry, ActivityLog, ActivityQuery } from '../domain/activi
 import type { Page, PageRequest } from '../domain/paging';
 import { NotFound } from '../errors';
 import { delegatedAdministratorRemovable, type RemovableAnswer } from './delegated-administrator';
-import type { ReconcileSummary } from './membership';
-import { type ManagedMember, type MemberStatus, NotAManagedMember, type Scope } from './model';
+
+import {
+  type ManagedMember,
+  type MemberStatus,
+  NotAManagedMember,
+  type ReconcileSummary,
+  type Scope,
+} from './model';
 import type { MemberRepository, ReconcileRunLog, ScopeRepository } from './ports';
 import {
   checkPrerequisites,

@@ -1,7 +1,7 @@
 // What the service-linked-role capability needs from the world: where it keeps its checks, what
 // it reads of the management scope (members and scopes, which onboarding owns), a member's
-// roles (read and create, with that member's credentials), the catalog of roles per service,
-// and async fan-out.
+// roles (read and create, with that member's credentials), the catalog of roles per service, and
+// where what a check finds about reaching a member goes (async fan-out is shared/domain/fan-out.ts).
 
 import type { ActivityLog } from '../domain/activity';
 import type { Caller } from '../domain/caller';
@@ -87,9 +87,4 @@ export interface MemberReachability {
 
 export interface RoleCatalogPort {
   rolesFor(services: readonly string[]): NeededRole[];
-}
-
-/** FC async invocation of a worker function. */
-export interface FanOut {
-  invokeAsync(functionName: string, payload: unknown): Promise<{ requestId: string }>;
 }

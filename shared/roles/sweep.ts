@@ -3,8 +3,9 @@
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import type { FanOut } from '../domain/fan-out';
 import { mapWithConcurrency } from '../runtime/concurrency';
-import type { FanOut, ManagedMemberReader } from './ports';
+import type { ManagedMemberReader } from './ports';
 
 /** A multiple of the members a worker checks at once (8): no last round half empty. */
 export const DEFAULT_CHUNK_SIZE = 48;

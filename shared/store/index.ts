@@ -14,6 +14,7 @@ import { TablestorePolicyRepository } from './log-policies';
 import { TablestoreMemberRepository } from './members';
 import { TablestoreReconcileRunLog } from './reconcile-runs';
 import { TablestoreRoleCheckRepository } from './role-checks';
+import { TablestoreRunStore } from './runs';
 import { TablestoreScopeRepository } from './scopes';
 import { ensureSigningKey } from './signing-keys';
 import { DEFAULT_TABLE_PREFIX, storeTables } from './tables';
@@ -27,6 +28,7 @@ export * from './log-policies';
 export * from './members';
 export * from './reconcile-runs';
 export * from './role-checks';
+export * from './runs';
 export * from './scopes';
 export { CURSOR_SIGNING_KEY, ensureSigningKey } from './signing-keys';
 export {
@@ -52,6 +54,7 @@ export interface Store {
   logDataSources: TablestoreDataSourceRepository;
   logSnapshots: TablestoreSnapshotRepository;
   logCheckpoints: TablestoreCheckpointStore;
+  runs: TablestoreRunStore;
 }
 
 export function createStore(options: {
@@ -79,5 +82,6 @@ export function createStore(options: {
     logDataSources: new TablestoreDataSourceRepository(client, tables, cursors, clock),
     logSnapshots: new TablestoreSnapshotRepository(client, tables, clock),
     logCheckpoints: new TablestoreCheckpointStore(client, tables, clock),
+    runs: new TablestoreRunStore(client, tables, clock),
   };
 }

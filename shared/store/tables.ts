@@ -41,6 +41,9 @@ export const DEFAULT_TABLE_PREFIX = 'rdg_';
 /** Reconcile summaries are kept this long (90 days). */
 export const RECONCILE_RUNS_TTL_SECONDS = 90 * 24 * 3600;
 
+/** Onboarding runs and their chunks are kept this long (30 days). */
+export const ONBOARDING_RUNS_TTL_SECONDS = 30 * 24 * 3600;
+
 function stringArray(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw new TypeError('expected an array of strings');
@@ -187,6 +190,24 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
         secret: column.string(),
         createdAt: column.int64(),
       },
+    }),
+
+    // Onboarding runs (shared/onboarding/runs.ts): part 0 is the run, parts 1..n its chunks, so
+    // a run and its progress are one GetRange. `body` is the record's JSON (the accounts of a
+    // chunk and their plans: a chunk of 250 accounts is about 100 KB, a column holds 2 MB).
+    runs: defineTable({
+      name: `${prefix}runs`,
+      primaryKey: [
+        ['runId', 'string'],
+        ['part', 'int64'],
+      ],
+      columns: {
+        body: column.json(objectWith<Record<string, unknown>>([])),
+        createdAt: column.int64(),
+        updatedAt: column.int64(),
+        version: column.int64(),
+      },
+      timeToLiveSeconds: ONBOARDING_RUNS_TTL_SECONDS,
     }),
 
     leases: defineTable({

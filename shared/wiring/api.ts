@@ -34,8 +34,8 @@ function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
   const runtime = membershipRuntime(config, { memberSessions: 'api', fanOut: createFcInvoker });
   return {
     membership(invocation, logger) {
-      const { membership, queries } = runtime.forInvocation(invocation, logger);
-      return { changes: membership, queries };
+      const { membership, runs, queries } = runtime.forInvocation(invocation, logger);
+      return { changes: membership, runs: runs(), queries };
     },
     roles(invocation, logger) {
       const { roles, roleReport, startSweep } = runtime.forInvocation(invocation, logger);

@@ -24,10 +24,15 @@ export const MEMBER_ACTIONS = {
 export type MemberCapability = keyof typeof MEMBER_ACTIONS;
 
 /** The functions that reach members, by their name in shared/wiring. */
-export type MemberSessionFunction = 'api' | 'directory-events' | 'reconcile' | 'role-check-worker';
+export type MemberSessionFunction =
+  | 'api'
+  | 'directory-events'
+  | 'reconcile'
+  | 'role-check-worker'
+  | 'onboarding-worker';
 
 /**
- * The capabilities each function runs in members. Onboarding (a scope change, an event, a
+ * The capabilities each function runs in members. Onboarding (a scope change's run, an event, a
  * reconcile) probes and checks roles, repairing them only under ROLE_REPAIR_POLICY=repair. The
  * API also serves the repair route, and role-check-worker the sweeps the API starts with
  * `?repair=true`: both may repair whatever the policy.
@@ -48,6 +53,7 @@ export function memberCapabilities(
       return ['roleChecks', 'roleRepairs'];
     case 'directory-events':
     case 'reconcile':
+    case 'onboarding-worker':
       return onboarding;
   }
 }

@@ -2,7 +2,8 @@
 // invocation: the process keeps the Tablestore client, the role catalog and the member
 // credential cache (warm instances reuse them); each invocation brings the function role's
 // current credentials and its request id. Also the definitions of the functions that run them
-// without HTTP: directory-events, reconcile and role-check-worker.
+// without HTTP and without FC: directory-events, reconcile and role-check-worker
+// (onboarding-worker, which fans out, is in onboarding-worker.ts).
 
 import type { FcInvokerOptions } from '../cloud/fc/invoke';
 import { OPENAPI_RETRY_POLICY } from '../cloud/openapi';
@@ -12,6 +13,7 @@ import { createMemberCredentialCache, memberAccessFor, memberProbe } from '../cl
 import type { Config } from '../config';
 import type { DirectorySource } from '../directory/ports';
 import { isoNow, systemClock } from '../domain/clock';
+import type { FanOut } from '../domain/fan-out';
 import type { IdempotencyStore } from '../domain/idempotency';
 import { FunctionMisconfigured } from '../errors';
 import { handleDirectoryEvents, handleReconcileTimer } from '../onboarding/handlers';
@@ -19,9 +21,9 @@ import { Membership } from '../onboarding/membership';
 import type { OnboardingStep } from '../onboarding/ports';
 import type { PrerequisiteSettings } from '../onboarding/prerequisites';
 import { MembershipQueries } from '../onboarding/queries';
+import { OnboardingRuns } from '../onboarding/runs';
 import { loadRoleCatalog, roleCatalogPort } from '../roles/catalog';
 import { handleRoleCheckChunk } from '../roles/handlers';
-import type { FanOut } from '../roles/ports';
 import { type RoleReport, type RoleReportLine, readRoleReport } from '../roles/report';
 import { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import { type SweepStarted, startSweep } from '../roles/sweep';
@@ -50,6 +52,8 @@ export type MembershipConfig = Config<MembershipSection>;
 /** The use cases of one invocation. */
 export interface MembershipInvocation {
   membership: Membership;
+  /** Onboarding runs (scope changes carried on asynchronously); only where fanOut is given. */
+  runs(): OnboardingRuns;
   queries: MembershipQueries;
   roles: ServiceLinkedRoles;
   /** The organization-wide role report, as of now. */
@@ -59,8 +63,14 @@ export interface MembershipInvocation {
   idempotency: IdempotencyStore;
 }
 
+/** A lane of an onboarding run: its share of the account's AssumeRole rate. */
+export interface RunLane {
+  lane: number;
+  assumeRoleRate: number;
+}
+
 export interface MembershipRuntime {
-  forInvocation(invocation: Invocation, logger: Logger): MembershipInvocation;
+  forInvocation(invocation: Invocation, logger: Logger, lane?: RunLane): MembershipInvocation;
 }
 
 /** The Resource Directory as the function's own role reads it. */
@@ -107,8 +117,9 @@ export function membershipRuntime(
     memberSessions: MemberSessionFunction;
     steps?: readonly OnboardingStep[];
     /**
-     * FC async invocation, for the functions that fan a sweep out (api, role-sweep). Passed in
-     * rather than imported here so that the other functions' bundles do not carry the FC SDK.
+     * FC async invocation, for the functions that fan work out (api: sweeps and onboarding runs;
+     * onboarding-worker: a run's next chunks). Passed in rather than imported here so that the
+     * other functions' bundles do not carry the FC SDK.
      */
     fanOut?: (options: FcInvokerOptions) => FanOut;
   },
@@ -119,7 +130,7 @@ export function membershipRuntime(
   const credentialCache = createMemberCredentialCache();
   const sessionPolicy = memberSessionPolicy(options.memberSessions, config);
   return {
-    forInvocation(invocation, logger) {
+    forInvocation(invocation, logger, lane) {
       const credentials = useCredentialsOf(invocation);
       const directory = directoryFor(config, invocation, credentials);
       const settings: PrerequisiteSettings = {
@@ -131,9 +142,19 @@ export function membershipRuntime(
       };
       // STS allows 100 AssumeRole calls a second per account: a sweep's burst may be throttled,
       // and a throttled member must not be reported unreachable.
+      // A lane of an onboarding run paces its AssumeRole calls at its share of the rate (the
+      // lanes of a run together stay under STS's limit); everything else at STS_ASSUME_ROLE_RATE.
       const access = memberAccessFor(config, invocation, credentialCache, {
         retry: MEMBER_ROLES_RETRY,
         sessionPolicy,
+        ...(lane
+          ? {
+              assumeRoleRate: {
+                ratePerSecond: lane.assumeRoleRate,
+                share: `onboarding-lane-${lane.lane}`,
+              },
+            }
+          : {}),
       });
       // Roles report what their checks found about reaching a member to the member's record,
       // which onboarding keeps (the Membership below; roles are built first, as one of its steps).
@@ -170,14 +191,32 @@ export function membershipRuntime(
         credentials,
         accountId: invocation.accountId,
       };
+      const { fanOut } = options;
       return {
         membership,
+        runs() {
+          if (!fanOut) {
+            throw new FunctionMisconfigured(
+              `Function ${invocation.functionName} does not run onboarding; the api and onboarding-worker functions do`,
+            );
+          }
+          return new OnboardingRuns({
+            membership,
+            store,
+            fanOut: fanOut(fanOutOptions),
+            workerFunction: config.membership.workerFunction,
+            assumeRoleRate: config.sts.assumeRoleRatePerSecond,
+            lanes: config.membership.lanes,
+            concurrency: config.membership.reconcileConcurrency,
+            logger,
+          });
+        },
         queries: new MembershipQueries({ store, directory, settings }),
         roles,
         roleReport: () => readRoleReport(store, catalog, isoNow(systemClock)),
         idempotency: store.idempotency,
         startSweep: (sweep) => {
-          if (!options.fanOut) {
+          if (!fanOut) {
             throw new FunctionMisconfigured(
               `Function ${invocation.functionName} does not fan sweeps out; the api and role-sweep functions do`,
             );
@@ -185,7 +224,7 @@ export function membershipRuntime(
           return startSweep(
             {
               store,
-              fanOut: options.fanOut(fanOutOptions),
+              fanOut: fanOut(fanOutOptions),
               workerFunction: config.roles.workerFunction,
             },
             sweep.repair === undefined ? {} : { repair: sweep.repair },

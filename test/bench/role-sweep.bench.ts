@@ -38,8 +38,7 @@
 // temporary directory, sources resolved back to functions/) with that instanceConcurrency set
 // on role-check-worker, to compare a setting without changing s.yaml. Default: 0 only.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -57,6 +56,7 @@ import type { Store } from '../../shared/store';
 import { managementStore } from '../support/local-store';
 import { testOrganization } from '../support/organization';
 import { BenchArgs } from './support/args';
+import { cpuSince, instanceCpuMs, machineBusyMs } from './support/cpu';
 
 const TARGET_RATIO = 1.5;
 const TARGET_ASSUME_ROLE_PER_MEMBER = 1;
@@ -127,63 +127,6 @@ function sYamlFor(instanceConcurrency: number): { path: string; cleanup(): void 
   const path = join(dir, 's.yaml');
   writeFileSync(path, doc.toString());
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU of the function instances (child processes of this one), per function, from /proc (Linux;
-// empty elsewhere).
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function instanceCpuMs(): Map<string, number> {
-  const out = new Map<string, number>();
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return out;
-  }
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces): state ppid ... utime(14) stime(15).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== process.pid) continue;
-      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      const fn = env.find((e) => e.startsWith('FC_FUNCTION_NAME='))?.slice(17);
-      if (!fn) continue;
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      out.set(fn, (out.get(fn) ?? 0) + (ticks * 1000) / CLOCK_TICKS);
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return out;
-}
-
-/** CPU time the whole machine has spent busy (all processes), ms; 0 where /proc is missing. */
-function machineBusyMs(): number {
-  try {
-    const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
-    const v = first.trim().split(/\s+/).slice(1).map(Number);
-    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    return ((total - idle) * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-function cpuSince(before: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [fn, v] of instanceCpuMs()) out.set(fn, v - (before.get(fn) ?? 0));
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,9 +235,11 @@ async function onboard(system: LocalSystem): Promise<void> {
     body: JSON.stringify({ kind: 'directory', services: ['security-center'] }),
   });
   const text = await response.text();
-  if (response.status !== 201) {
+  if (response.status !== 202) {
     throw new Error(`POST /v1/scopes answered ${response.status}: ${text.slice(0, 500)}`);
   }
+  // The onboarding goes on in rdgov-onboarding-worker.
+  await system.asyncInvocations.drain();
 }
 
 /** Times every role-check-worker invocation where the FC async queue hands it to the host. */

@@ -75,6 +75,13 @@ function representativeEvent(fn: FunctionSpec, cloud: LocalCloudEnv, token: stri
       JSON.stringify({ sweepId: 'bench', chunk: 0, chunks: 1, accountIds: [member?.id ?? '1'] }),
     );
   }
+  if (fn.resourceName === 'onboarding-worker') {
+    // Invoked by the api to plan a run (FC async invocation); an unknown run is skipped after
+    // one read of the runs table, which is the cold start without the members' work.
+    return Buffer.from(
+      JSON.stringify({ step: 'plan', runId: '00000000-0000-4000-8000-000000000000' }),
+    );
+  }
   if (trigger?.type === 'timer') {
     return Buffer.from(
       JSON.stringify({

@@ -32,7 +32,7 @@ import {
   type Versioned,
   type VersionedRepository,
 } from '../../shared/domain/records';
-import type { ManagedMember, Scope } from '../../shared/onboarding/model';
+import type { ManagedMember, OnboardingRun, RunChunk, Scope } from '../../shared/onboarding/model';
 import type {
   MemberProbe,
   MemberRepository,
@@ -40,6 +40,7 @@ import type {
   ProbeResult,
   ReconcileRunLog,
   RunRecord,
+  RunStore,
 } from '../../shared/onboarding/ports';
 
 class InMemoryVersioned<E extends Versioned> implements VersionedRepository<E, string> {
@@ -164,6 +165,10 @@ export class InMemoryLeases implements LeaseStore {
     this.requireHeld(lease, 'release');
     this.leases.set(lease.name, { ...lease, expiresAt: this.clock.now() });
   }
+  async current(name: string): Promise<Lease | undefined> {
+    const lease = this.leases.get(name);
+    return lease ? { ...lease } : undefined;
+  }
   /** A lease held by someone else until `expiresAt`. */
   hold(name: string, owner: string, expiresAt: number): void {
     const token = (this.leases.get(name)?.token ?? 0n) + 1n;
@@ -194,12 +199,63 @@ export class InMemoryRunLog implements ReconcileRunLog {
   }
 }
 
+/** Runs and their chunks, versioned as the Tablestore RunStore keeps them. */
+export class InMemoryRunStore implements RunStore {
+  private readonly runs: InMemoryVersioned<OnboardingRun>;
+  private readonly chunks: InMemoryVersioned<RunChunk>;
+  constructor(clock: Clock) {
+    this.runs = new InMemoryVersioned((run) => run.runId, clock);
+    this.chunks = new InMemoryVersioned(
+      (chunk) => `${chunk.runId}/${String(chunk.chunk).padStart(6, '0')}`,
+      clock,
+    );
+  }
+  create(run: NewRecord<OnboardingRun>): Promise<OnboardingRun> {
+    return this.runs.create(run);
+  }
+  update(run: OnboardingRun): Promise<OnboardingRun> {
+    return this.runs.update(run);
+  }
+  get(runId: string): Promise<OnboardingRun | undefined> {
+    return this.runs.get(runId);
+  }
+  async read(runId: string): Promise<{ run: OnboardingRun; chunks: RunChunk[] } | undefined> {
+    const run = await this.runs.get(runId);
+    if (!run) return undefined;
+    const chunks = (await this.chunks.list()).filter((c) => c.runId === runId);
+    return { run, chunks };
+  }
+  async putChunks(chunks: ReadonlyArray<NewRecord<RunChunk>>): Promise<void> {
+    for (const chunk of chunks) {
+      const existing = await this.getChunk(chunk.runId, chunk.chunk);
+      if (existing) {
+        await this.chunks.delete(
+          `${chunk.runId}/${String(chunk.chunk).padStart(6, '0')}`,
+          existing.version,
+        );
+      }
+      await this.chunks.create(chunk);
+    }
+  }
+  getChunk(runId: string, chunk: number): Promise<RunChunk | undefined> {
+    return this.chunks.get(`${runId}/${String(chunk).padStart(6, '0')}`);
+  }
+  updateChunk(chunk: RunChunk): Promise<RunChunk> {
+    return this.chunks.update(chunk);
+  }
+  /** Every run, by id. */
+  list(): Promise<OnboardingRun[]> {
+    return this.runs.list();
+  }
+}
+
 export interface InMemoryMembershipStore extends MembershipStore {
   scopes: InMemoryScopes;
   members: InMemoryMembers;
   activity: InMemoryActivityLog;
   leases: InMemoryLeases;
   reconcileRuns: InMemoryRunLog;
+  runs: InMemoryRunStore;
 }
 
 export function inMemoryMembershipStore(clock: Clock): InMemoryMembershipStore {
@@ -209,6 +265,7 @@ export function inMemoryMembershipStore(clock: Clock): InMemoryMembershipStore {
     activity: new InMemoryActivityLog(clock),
     leases: new InMemoryLeases(clock),
     reconcileRuns: new InMemoryRunLog(),
+    runs: new InMemoryRunStore(clock),
   };
 }
 

@@ -37,6 +37,7 @@ const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1]
   'role-check-worker': MEMBERSHIP_CONFIG_SECTIONS,
   'log-planner': PLANNER_CONFIG_SECTIONS,
   'log-worker': WORKER_CONFIG_SECTIONS,
+  'onboarding-worker': MEMBERSHIP_CONFIG_SECTIONS,
 };
 
 function evaluate(expression: string, vars: Record<string, unknown>): unknown {

@@ -28,7 +28,12 @@ export function memberAccessFor(
   config: { cloud: CloudConfig; sts: StsConfig },
   invocation: Invocation,
   cache: CredentialCache<TemporaryCredentials>,
-  options: RetryOptions & { durationSeconds?: number; sessionPolicy?: string } = {},
+  options: RetryOptions & {
+    durationSeconds?: number;
+    sessionPolicy?: string;
+    /** This invocation's share of the account's AssumeRole rate, instead of the configured one. */
+    assumeRoleRate?: { ratePerSecond: number; share: string };
+  } = {},
 ): MemberAccess {
   if (!invocation.credentials) {
     throw new FunctionMisconfigured(
@@ -46,7 +51,13 @@ export function memberAccessFor(
       protocol: config.cloud.protocol,
       credentials: invocation.credentials,
       callerAccountId: invocation.accountId,
-      limiter: assumeRoleLimiter(invocation.accountId, config.sts.assumeRoleRatePerSecond),
+      limiter: options.assumeRoleRate
+        ? assumeRoleLimiter(
+            invocation.accountId,
+            options.assumeRoleRate.ratePerSecond,
+            options.assumeRoleRate.share,
+          )
+        : assumeRoleLimiter(invocation.accountId, config.sts.assumeRoleRatePerSecond),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
     }),

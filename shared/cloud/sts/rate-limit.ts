@@ -15,7 +15,8 @@
 //
 // One bucket per calling account per process (a function instance): instances do not share
 // theirs, so each instance of a function that runs several at once may use the whole rate.
-// STS_ASSUME_ROLE_RATE sets it (README "Configuration").
+// STS_ASSUME_ROLE_RATE sets it (README "Configuration"). An onboarding run splits the rate into
+// lanes: each lane's worker paces itself at its share, in a bucket of its own (`share`).
 
 import { type Clock, systemClock } from '../../domain/clock';
 import { sleep } from '../../runtime/retry';
@@ -117,15 +118,26 @@ export class TokenBucket implements RateLimiter {
 
 const buckets = new Map<string, TokenBucket>();
 
-/** The process's bucket for AssumeRole calls made by `callerAccountId`, at `ratePerSecond`. */
+/**
+ * The process's bucket for AssumeRole calls made by `callerAccountId`, at `ratePerSecond`;
+ * `share` names a part of the account's rate (an onboarding run's lane) with a bucket of its own.
+ */
 export function assumeRoleLimiter(
   callerAccountId: string,
   ratePerSecond: number = DEFAULT_ASSUME_ROLE_RATE,
+  share = '',
 ): TokenBucket {
-  const key = `${callerAccountId}/${ratePerSecond}`;
+  const key = `${callerAccountId}/${ratePerSecond}/${share}`;
   let bucket = buckets.get(key);
   if (!bucket) {
-    bucket = new TokenBucket({ ratePerSecond });
+    // A share's bucket keeps a small burst: a lane's next chunk may start in another instance
+    // within a second of the last one's calls, and each fresh bucket could grant its whole burst
+    // at once on top of them; a few tokens still let it catch up a late timer.
+    bucket = new TokenBucket(
+      share === ''
+        ? { ratePerSecond }
+        : { ratePerSecond, burst: Math.max(2, Math.ceil(ratePerSecond / 8)) },
+    );
     buckets.set(key, bucket);
   }
   return bucket;

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import type { FolderNode } from '../../../shared/directory/model';
 import { directoryResponseSchema } from '../../../shared/http/directory-routes';
-import { membersResponseSchema } from '../../../shared/http/membership-routes';
+import {
+  membersResponseSchema,
+  runProgressSchema,
+  scopeChangeResponseSchema,
+} from '../../../shared/http/membership-routes';
 
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
 
@@ -60,7 +64,19 @@ describe('the demo organization under management', () => {
       headers,
       body: JSON.stringify({ kind: 'directory', services: ['security-center'] }),
     });
-    expect(added.status).toBe(201);
+    // Stored and answered at once; the onboarding goes on in rdgov-onboarding-worker.
+    expect(added.status).toBe(202);
+    const { run } = scopeChangeResponseSchema.parse(await added.json());
+    expect(added.headers.get('location')).toBe(`/v1/reconcile/runs/${run.runId}`);
+    await system.asyncInvocations.drain();
+    const progress = await fetch(new URL(`/v1/reconcile/runs/${run.runId}`, system.host.apiUrl), {
+      headers,
+    });
+    expect(runProgressSchema.parse(await progress.json())).toMatchObject({
+      state: 'finished',
+      pending: 0,
+      failed: 1,
+    });
     const members = await fetch(new URL('/v1/members', system.host.apiUrl), { headers });
     const body = membersResponseSchema.parse(await members.json());
     expect(body.members.length).toBeGreaterThanOrEqual(20);

@@ -12,8 +12,11 @@ import {
   memberResponseSchema,
   membersResponseSchema,
   prerequisitesResponseSchema,
+  reconcileRunsResponseSchema,
+  reconcileStartedResponseSchema,
   reconcileSummarySchema,
   removableResponseSchema,
+  runProgressSchema,
   scopeChangeResponseSchema,
 } from '../../../shared/http/membership-routes';
 import { invalidRequestDetailsSchema } from '../../../shared/http/validation';
@@ -47,6 +50,19 @@ function folderId(path: string): string {
 
 async function managedIds(): Promise<string[]> {
   return (await env.store.members.list()).map((m) => m.accountId).sort();
+}
+
+/** The run a change answered with, once the onboarding worker has carried it to its end. */
+async function settled(res: { status: number; json: Record<string, unknown> }) {
+  expect(res.status, JSON.stringify(res.json)).toBe(202);
+  const { run } = z.object({ run: runProgressSchema }).parse(res.json);
+  await env.system.asyncInvocations.drain();
+  const progress = await env.call('GET', `/v1/reconcile/runs/${run.runId}`);
+  expect(progress.status).toBe(200);
+  const finished = runProgressSchema.parse(progress.json);
+  expect(finished.state).toBe('finished');
+  if (!finished.summary) throw new Error('a finished run has a summary');
+  return { ...finished, summary: finished.summary };
 }
 
 async function deliverNewEvents(since: number): Promise<number> {
@@ -153,10 +169,18 @@ describe('management scope through the function host', () => {
     const res = await env.call('POST', '/v1/scopes', {
       body: { kind: 'folder', targetId: folderId('Production'), services: ['security-center'] },
     });
-    expect(res.status, JSON.stringify(res.json)).toBe(201);
+    expect(scopeChangeResponseSchema.parse(res.json)).toMatchObject({
+      created: true,
+      scope: { id: `folder:${folderId('Production')}` },
+    });
     const expected = underProduction.map(memberId).sort();
+    const { summary, total, done, pending } = await settled(res);
+    expect({ total, done, pending }).toEqual({
+      total: expected.length,
+      done: expected.length,
+      pending: 0,
+    });
     expect(await managedIds()).toEqual(expected);
-    const { summary } = scopeChangeResponseSchema.parse(res.json);
     expect([...summary.added].sort()).toEqual(expected);
     expect(summary.failed).toEqual([]);
     const one = await env.call('GET', `/v1/members/${expected[0]}`);
@@ -267,8 +291,8 @@ describe('management scope through the function host', () => {
     const res = await env.call('POST', '/v1/scopes', {
       body: { kind: 'folder', targetId: folderId('Sandbox'), services: ['bdrc'] },
     });
-    expect(res.status, JSON.stringify(res.json)).toBe(201);
-    const { summary } = scopeChangeResponseSchema.parse(res.json);
+    const { summary, failed } = await settled(res);
+    expect(failed).toBe(1);
     expect(summary.failed.map((f) => f.accountId)).toEqual([broken]);
     expect(summary.failed[0]?.roleArn).toBe(`acs:ram::${broken}:role/${ACCESS_ROLE_NAME}`);
     const member = await env.call('GET', `/v1/members/${broken}`);
@@ -296,11 +320,115 @@ describe('management scope through the function host', () => {
     const covered = (await env.store.members.listCoveredBy(sandbox)).map((m) => m.accountId);
     expect(covered.length).toBeGreaterThan(0);
     const res = await env.call('DELETE', `/v1/scopes/${sandbox}`);
-    expect(res.status, JSON.stringify(res.json)).toBe(200);
-    const { summary } = scopeChangeResponseSchema.parse(res.json);
+    expect(scopeChangeResponseSchema.parse(res.json).scope.id).toBe(sandbox);
+    const { summary } = await settled(res);
     expect(summary.removed.map((r) => r.accountId).sort()).toEqual([...covered].sort());
     expect(summary.note).toContain('kept until they are deleted explicitly');
     const remaining = await managedIds();
     for (const id of covered) expect(remaining).not.toContain(id);
+  });
+
+  it("a reconcile asked for through the API runs as a run too, and is listed with the timer's", async () => {
+    const res = await env.call('POST', '/v1/reconcile');
+    const parsed = reconcileStartedResponseSchema.parse(res.json);
+    expect(parsed.run.reason).toBe('reconcile');
+    const { runId, summary } = await settled(res);
+    expect(summary.kind).toBe('full');
+    const runs = reconcileRunsResponseSchema.parse(
+      (await env.call('GET', '/v1/reconcile/runs')).json,
+    );
+    expect(runs.runs.map((r) => r.runId)).toContain(runId);
+    expect((await env.call('GET', '/v1/reconcile/runs/not-a-run')).status).toBe(400);
+    const unknown = await env.call(
+      'GET',
+      '/v1/reconcile/runs/00000000-0000-4000-8000-000000000000',
+    );
+    expect(unknown.status).toBe(404);
+    expect(errorEnvelopeSchema.parse(unknown.json).code).toBe('NotFound');
+  });
+});
+
+describe('a scope change answers the truth, quickly', () => {
+  it('ResourceManager failing while the run plans: the scope is stored (202), the run says what failed and who takes it up, and the timer onboards once it recovers', async () => {
+    const root = env.system.cloud.organization.snapshot().rootFolderId;
+    await env.control('POST', '/faults', {
+      service: 'resourcemanager',
+      action: 'ListAccounts',
+      kind: 'error5xx',
+      rate: 1,
+    });
+    let runId = '';
+    try {
+      const res = await env.call('POST', '/v1/scopes', {
+        body: { kind: 'folder', targetId: root, services: ['bdrc'] },
+      });
+      expect(res.status, JSON.stringify(res.json)).toBe(202);
+      runId = scopeChangeResponseSchema.parse(res.json).run.runId;
+      await env.system.asyncInvocations.drain();
+    } finally {
+      await env.control('DELETE', '/faults');
+    }
+    expect(await env.store.scopes.get(`folder:${root}`)).toBeDefined();
+    const run = runProgressSchema.parse(
+      (await env.call('GET', `/v1/reconcile/runs/${runId}`)).json,
+    );
+    expect(run.state).toBe('abandoned');
+    expect(run.total).toBeNull();
+    expect(run.note).toContain('next reconcile');
+    expect(run.note).toContain('ServiceUnavailable');
+    expect(await managedIds()).not.toContain(memberId(4)); // in Root: only this scope covers it
+
+    const result = z
+      .object({ reconciled: reconcileSummarySchema })
+      .parse(await env.system.host.fireTimer('reconcile'));
+    expect(result.reconciled.added).toContain(memberId(4));
+    expect(await managedIds()).toContain(memberId(4));
+  });
+
+  it('answers 202 at once with its run, whose progress lists the members not yet done; a second change meanwhile is Busy with nothing stored', async () => {
+    // Each AssumeRole (onboarding the Sandbox members again) takes 8 s: the run is still going
+    // while the test looks.
+    await env.control('POST', '/faults', {
+      service: 'sts',
+      action: 'AssumeRole',
+      kind: 'latency',
+      rate: 1,
+      latencyMs: 8_000,
+    });
+    try {
+      const started = performance.now();
+      const res = await env.call('POST', '/v1/scopes', {
+        body: { kind: 'directory', services: ['bdrc'] },
+      });
+      expect(res.status, JSON.stringify(res.json)).toBe(202);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      const { run } = scopeChangeResponseSchema.parse(res.json);
+      expect(run.state).toBe('planning');
+      expect(await env.store.scopes.get(run.scopeId ?? '')).toBeDefined();
+
+      // Another scope change finds the lease held by the run: 503 Busy within a few seconds,
+      // and nothing of it is stored.
+      const busyStarted = performance.now();
+      const busy = await env.call('POST', '/v1/scopes', {
+        body: { kind: 'account', targetId: memberId(4), services: ['bdrc'] },
+      });
+      expect(busy.status).toBe(503);
+      expect(errorEnvelopeSchema.parse(busy.json).code).toBe('Busy');
+      expect(performance.now() - busyStarted).toBeLessThan(5_000);
+      expect(await env.store.scopes.get(`account:${memberId(4)}`)).toBeUndefined();
+
+      const seen = runProgressSchema.parse(
+        (await env.call('GET', `/v1/reconcile/runs/${run.runId}`)).json,
+      );
+      expect(seen.state).toBe('running');
+      expect(seen.total).toBeGreaterThan(0);
+      expect(seen.pending).toBeGreaterThan(0);
+      expect(seen.pendingAccountIds).toHaveLength(seen.pending ?? -1);
+      expect(seen.pendingAccountIds).toContain(memberId(3)); // a Sandbox member
+    } finally {
+      await env.control('DELETE', '/faults');
+    }
+    await env.system.asyncInvocations.drain();
+    expect(await managedIds()).toContain(memberId(3));
   });
 });

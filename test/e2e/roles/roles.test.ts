@@ -57,7 +57,8 @@ beforeAll(async () => {
   const res = await env.call('POST', '/v1/scopes', {
     body: { kind: 'directory', services: ['security-center'] },
   });
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  expect(res.status, JSON.stringify(res.json)).toBe(202);
+  await env.system.asyncInvocations.drain();
   managed = (await env.store.members.list()).map((m) => m.accountId).sort();
 }, 90_000);
 afterAll(async () => {

@@ -29,7 +29,7 @@ const noRetry = { retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } };
 let cloud: LocalCloud;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({ port: 0, organization: testOrganization({ members: 8 }) });
+  cloud = await startLocalCloud({ port: 0, organization: testOrganization({ members: 10 }) });
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -106,8 +106,10 @@ describe('the member session policy of each function', () => {
     ['role-check-worker', 'report', REPAIRS],
     ['reconcile', 'report', CHECKS_ONLY],
     ['directory-events', 'report', CHECKS_ONLY],
+    ['onboarding-worker', 'report', CHECKS_ONLY],
     ['reconcile', 'repair', REPAIRS],
     ['directory-events', 'repair', REPAIRS],
+    ['onboarding-worker', 'repair', REPAIRS],
   ];
   cases.forEach(([fn, repairPolicy, expected], i) => {
     it(`${fn} under ROLE_REPAIR_POLICY=${repairPolicy}: ${Object.entries(expected)
@@ -132,7 +134,7 @@ describe('a session the member refuses for its permissions, not its age', () => 
       protocol: 'http',
       ...noRetry,
     });
-    const reached = await roles(memberId(7));
+    const reached = await roles(memberId(9));
     if (!reached.ok) throw new Error(reached.reason);
     expect(await reached.roles.getRole('AliyunServiceRoleForSasRd')).toMatchObject({
       state: 'error',

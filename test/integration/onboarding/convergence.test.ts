@@ -6,11 +6,16 @@
 // store restored to S0. The directory is already in its final state while the events arrive, as
 // it is when events come late or out of order. Every run must end where a full reconcile from S0
 // ends. RDG_CONVERGENCE_SEED=<n> replays or explores other orders.
+// And while a scope change is being onboarded asynchronously (issue 9 item 4): the directory
+// changes after the run planned, events arrive between its worker invocations (they find the run
+// holding the membership lease and fail Busy, as EventBridge then retries them), and the end
+// state is still the full reconcile's.
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionTrailCloudEvent } from '../../../localcloud/index';
 import { idempotencyRecordKey } from '../../../shared/domain/idempotency';
+import { LeaseBusy } from '../../../shared/domain/lease';
 import { memberId } from '../../support/organization';
 import { seededRandom } from '../../support/seeded-random';
 import {
@@ -58,6 +63,7 @@ beforeAll(async () => {
   // S0: two overlapping folder scopes, a third folder, an account scope outside them.
   const setup = await env.freshStore();
   const membership = env.membership(setup.store);
+  const setupRuns = env.runs(setup.store);
   for (const input of [
     { kind: 'folder' as const, targetId: folder('Production'), services: ['bdrc'] },
     {
@@ -68,7 +74,8 @@ beforeAll(async () => {
     { kind: 'folder' as const, targetId: folder('Staging'), services: ['bdrc'] },
     { kind: 'account' as const, targetId: memberId(8), services: ['bdrc'] },
   ]) {
-    await membership.addScope(input, OPERATOR);
+    await setupRuns.runs.startScopeAddition(input, OPERATOR);
+    await setupRuns.settle();
   }
   await membership.reconcile(OPERATOR);
   s0 = await recordState(setup.store);
@@ -291,4 +298,84 @@ describe('events that change nothing, and repeats', () => {
     expect(activity[0]?.cause).toMatchObject({ kind: 'event', eventId: move.data.eventId });
     run.dispose();
   });
+});
+
+describe('events while a scope change is onboarding', () => {
+  const SANDBOX_SCOPE = { kind: 'folder' as const, targetId: '', services: ['bdrc'] };
+  /** In Root, so unmanaged in S0; moved into Sandbox after each run has planned. */
+  const LATE_MOVER = memberId(4);
+  const ORDERS = 6;
+
+  it(`events arriving between the run's workers, and a directory change after it planned, end where a full reconcile ends (${ORDERS} seeded interleavings)`, async () => {
+    const { control } = env.cloud;
+    const rootFolderId = control.organization().rootFolderId;
+    const sandbox = { ...SANDBOX_SCOPE, targetId: env.folderId('Sandbox') };
+    const placeMover = (folderId: string) => {
+      const now = env.cloud.organization.snapshot().accounts.find((a) => a.id === LATE_MOVER);
+      if (now?.folderId !== folderId) control.moveMember(LATE_MOVER, folderId);
+    };
+    const random = seededRandom(SEED + 7);
+    let busy = 0;
+    try {
+      for (let order = 0; order < ORDERS; order++) {
+        placeMover(rootFolderId);
+        const run = await env.freshStore();
+        await restoreState(run.store, s0);
+        const { runs, fanOut, work } = env.runs(run.store, { chunkSize: 2, lanes: 2 });
+        const eventsMembership = env.membership(run.store, { waitMs: 0 });
+        const started = await runs.startScopeAddition(sandbox, OPERATOR);
+        await fanOut.runNext(work); // the planner: the mover is not covered yet
+        const since = env.cloud.events().at(-1)?.seq ?? 0;
+        placeMover(sandbox.targetId);
+        const moved = env.cloud.events(since).map((e) => e.event);
+        expect(moved.map((e) => e.data.eventName)).toEqual(['MoveAccount']);
+
+        // Deliveries (the earlier changes' events, each 1-3 times, and the move's) interleaved
+        // at random with the run's worker invocations.
+        const deliveries = deliveryPlan(events.length, random).map((payload) =>
+          payload.map((i) => events[i] as ActionTrailCloudEvent),
+        );
+        deliveries.splice(Math.floor(random() * (deliveries.length + 1)), 0, moved);
+        const retried: ActionTrailCloudEvent[][] = [];
+        while (deliveries.length > 0 || fanOut.queue.length > 0) {
+          if (fanOut.queue.length > 0 && (deliveries.length === 0 || random() < 0.5)) {
+            await fanOut.runNext(work);
+            continue;
+          }
+          const batch = deliveries.shift() ?? [];
+          try {
+            await deliver(
+              eventsMembership,
+              run.store,
+              batch.length === 1 ? (batch[0] as ActionTrailCloudEvent) : batch,
+            );
+          } catch (error) {
+            if (!(error instanceof LeaseBusy)) throw error;
+            busy++;
+            retried.push(batch);
+          }
+        }
+        expect((await runs.progress(started.run.runId)).state).toBe('finished');
+        // EventBridge retries what failed, after the run.
+        for (const batch of retried) await deliver(eventsMembership, run.store, batch);
+        const state = await comparableState(run.store);
+        run.dispose();
+
+        const ref = await env.freshStore();
+        await restoreState(ref.store, s0);
+        const refRuns = env.runs(ref.store);
+        await refRuns.runs.startScopeAddition(sandbox, OPERATOR);
+        await refRuns.settle();
+        await env.membership(ref.store).reconcile(OPERATOR);
+        const expected = await comparableState(ref.store);
+        ref.dispose();
+        expect(managedIn(expected)).toContain(LATE_MOVER);
+        expect(state, `seed ${SEED + 7}, interleaving ${order}`).toEqual(expected);
+      }
+    } finally {
+      placeMover(rootFolderId);
+    }
+    // Events did arrive while runs held the lease, and were retried.
+    expect(busy).toBeGreaterThan(ORDERS);
+  }, 240_000);
 });

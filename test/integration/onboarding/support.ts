@@ -24,8 +24,10 @@ import type { DirectorySource } from '../../../shared/directory/ports';
 import { type EventOutcome, handleDirectoryEvents } from '../../../shared/onboarding/handlers';
 import { Membership } from '../../../shared/onboarding/membership';
 import type { ManagedMember, Scope } from '../../../shared/onboarding/model';
+import { OnboardingRuns, onboardingWorkSchema } from '../../../shared/onboarding/runs';
 import { silentLogger } from '../../../shared/runtime/logger';
 import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
+import { InlineFanOut } from '../../support/inline-fan-out';
 import { memberId, testOrganization } from '../../support/organization';
 
 export const ACCESS_ROLE = 'ResourceDirectoryAccountAccessRole';
@@ -69,9 +71,21 @@ export interface ConvergenceCloud {
   /** A store in a fresh Tablestore instance of the management account, tables created. */
   freshStore(): Promise<LocalStore>;
   /** The use cases over `store`. Member credentials are cached across stores, as a warm
-   *  function instance keeps them (refusals are not cached). */
-  membership(store: Store): Membership;
+   *  function instance keeps them (refusals are not cached). `waitMs`: how long a change waits
+   *  for the membership lease (default 20 s, as deployed). */
+  membership(store: Store, options?: { waitMs?: number }): Membership;
+  /** Onboarding runs over `store`, their worker invocations queued for the test to run. */
+  runs(store: Store, options?: { chunkSize?: number; lanes?: number }): LocalRuns;
   stop(): Promise<void>;
+}
+
+export interface LocalRuns {
+  runs: OnboardingRuns;
+  fanOut: InlineFanOut;
+  /** One worker invocation, as the onboarding worker runs it. */
+  work(payload: unknown): Promise<unknown>;
+  /** Runs the queued invocations (and those they queue) until none is left. */
+  settle(): Promise<void>;
 }
 
 export interface LocalStore {
@@ -84,8 +98,9 @@ export async function startConvergenceCloud(
   organization: OrganizationFixture,
 ): Promise<ConvergenceCloud> {
   const cloud = await startLocalCloud({ port: 0, organization });
-  const management = cloud.env.accounts.find((a) => a.kind === 'management');
-  if (!management) throw new Error('localcloud published no management account');
+  const found = cloud.env.accounts.find((a) => a.kind === 'management');
+  if (!found) throw new Error('localcloud published no management account');
+  const management = found;
   const credentials = {
     accessKeyId: management.accessKeyId,
     accessKeySecret: management.accessKeySecret,
@@ -104,6 +119,22 @@ export async function startConvergenceCloud(
     callerAccountId: management.id,
   });
   let instances = 0;
+  function membership(store: Store, options: { waitMs?: number } = {}): Membership {
+    const access = new MemberAccess({
+      roleName: ACCESS_ROLE,
+      cache: credentialCache,
+      sessionName: 'convergence-test',
+      assumeRole,
+    });
+    return new Membership({
+      store,
+      directory,
+      probe: memberProbe(access),
+      settings: { callerAccountId: management.id, memberAccessRole: ACCESS_ROLE },
+      logger: silentLogger,
+      ...(options.waitMs !== undefined ? { lease: { waitMs: options.waitMs } } : {}),
+    });
+  }
   return {
     cloud,
     management,
@@ -131,20 +162,29 @@ export async function startConvergenceCloud(
         dispose: () => cloud.tablestore.deleteInstance(management.id, instanceName),
       };
     },
-    membership(store) {
-      const access = new MemberAccess({
-        roleName: ACCESS_ROLE,
-        cache: credentialCache,
-        sessionName: 'convergence-test',
-        assumeRole,
-      });
-      return new Membership({
+    membership,
+    runs(store, options = {}) {
+      const fanOut = new InlineFanOut();
+      const runs = new OnboardingRuns({
+        membership: membership(store),
         store,
-        directory,
-        probe: memberProbe(access),
-        settings: { callerAccountId: management.id, memberAccessRole: ACCESS_ROLE },
+        fanOut,
+        workerFunction: 'rdgov-onboarding-worker',
+        assumeRoleRate: 95,
+        startWaitMs: 0,
         logger: silentLogger,
+        ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+        ...(options.lanes !== undefined ? { lanes: options.lanes } : {}),
       });
+      const work = (payload: unknown) => runs.work(onboardingWorkSchema.parse(payload));
+      return {
+        runs,
+        fanOut,
+        work,
+        async settle() {
+          await fanOut.drain(work);
+        },
+      };
     },
     stop: () => cloud.stop(),
   };

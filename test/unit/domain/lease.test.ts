@@ -159,6 +159,10 @@ function scriptedLeases(script: {
       const error = script.release?.();
       if (error) throw error;
     },
+    async current() {
+      // runUnderLease never reads the stored lease; a test that made it would fail here.
+      throw new Error('not scripted: current');
+    },
   };
   return { store, calls };
 }

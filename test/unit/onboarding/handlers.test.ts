@@ -15,7 +15,8 @@ import {
   handleDirectoryEvents,
   handleReconcileTimer,
 } from '../../../shared/onboarding/handlers';
-import type { Membership, ReconcileSummary } from '../../../shared/onboarding/membership';
+import type { Membership } from '../../../shared/onboarding/membership';
+import type { ReconcileSummary } from '../../../shared/onboarding/model';
 import { createStore } from '../../../shared/store';
 import { ensureStoreTables } from '../../../shared/store/tables';
 import { capturingLogger } from '../../support/invocation';

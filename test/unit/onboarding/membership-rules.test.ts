@@ -21,6 +21,7 @@ import {
   InMemoryProbe,
   inMemoryMembershipStore,
 } from '../../support/in-memory-ports';
+import { inlineScopeChanges } from '../../support/inline-scope-changes';
 import { capturingLogger } from '../../support/invocation';
 import { ManualClock } from '../../support/manual-clock';
 
@@ -80,6 +81,8 @@ let directory: InMemoryDirectory;
 let probe: InMemoryProbe;
 let membership: Membership;
 const now = () => new Date(clock.now()).toISOString();
+/** Scope changes as the API makes them, their runs worked inline until done. */
+const changes = (m: Membership = membership) => inlineScopeChanges(m, store, clock);
 
 function make(extra: Partial<ConstructorParameters<typeof Membership>[0]> = {}): Membership {
   return new Membership({
@@ -117,7 +120,7 @@ const entries = () =>
 
 describe('scopes', () => {
   it('a new scope is created with its services once each, sorted, and logged with them', async () => {
-    const { scope } = await membership.addScope(
+    const { scope } = await changes().addScope(
       {
         kind: 'account',
         targetId: WEB_A,
@@ -145,8 +148,8 @@ describe('scopes', () => {
   });
 
   it('adding a scope again with other services updates it and logs that; the same services change nothing', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
-    const updated = await membership.addScope(
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    const updated = await changes().addScope(
       { kind: 'folder', targetId: 'fd-web', services: ['sls-audit', 'bdrc'] },
       user,
     );
@@ -158,7 +161,7 @@ describe('scopes', () => {
       detail: 'services: bdrc, sls-audit',
     });
     const count = store.activity.entries.length;
-    const same = await membership.addScope(
+    const same = await changes().addScope(
       { kind: 'folder', targetId: 'fd-web', services: ['bdrc', 'sls-audit'] },
       user,
     );
@@ -167,12 +170,12 @@ describe('scopes', () => {
   });
 
   it('an account scope reconciles only its account; a folder scope the whole directory', async () => {
-    const account = await membership.addScope(
+    const account = await changes().addScope(
       { kind: 'account', targetId: WEB_A, services: [] },
       user,
     );
     expect(account.summary).toMatchObject({ kind: 'accounts', added: [WEB_A], unchanged: 0 });
-    const folder = await membership.addScope(
+    const folder = await changes().addScope(
       { kind: 'folder', targetId: 'fd-web', services: [] },
       user,
     );
@@ -182,14 +185,14 @@ describe('scopes', () => {
   });
 
   it("a directory scope names this deployment's directory, or nothing", async () => {
-    const { scope } = await membership.addScope({ kind: 'directory', services: [] }, user);
+    const { scope } = await changes().addScope({ kind: 'directory', services: [] }, user);
     expect(scope.id).toBe('directory:rd-test1');
-    const same = await membership.addScope(
+    const same = await changes().addScope(
       { kind: 'directory', targetId: 'rd-test1', services: [] },
       user,
     );
     expect(same.created).toBe(false);
-    const other = await membership
+    const other = await changes()
       .addScope({ kind: 'directory', targetId: 'rd-other', services: [] }, user)
       .catch((e) => e);
     expect(other).toMatchObject({
@@ -201,7 +204,7 @@ describe('scopes', () => {
 
   it('refusals of a target say what is wrong with it', async () => {
     expect(
-      await membership
+      await changes()
         .addScope({ kind: 'folder', targetId: 'fd-none', services: [] }, user)
         .catch((e) => e),
     ).toMatchObject({
@@ -210,12 +213,14 @@ describe('scopes', () => {
       details: { folderId: 'fd-none' },
     });
     expect(
-      await membership.addScope({ kind: 'folder', services: [] }, user).catch((e) => e),
+      await changes()
+        .addScope({ kind: 'folder', services: [] }, user)
+        .catch((e) => e),
     ).toMatchObject({
       details: { folderId: '' },
     });
     expect(
-      await membership
+      await changes()
         .addScope({ kind: 'account', targetId: ADMIN, services: [] }, user)
         .catch((e) => e),
     ).toMatchObject({
@@ -232,7 +237,7 @@ describe('scopes', () => {
       },
     });
     expect(
-      await membership
+      await changes()
         .addScope({ kind: 'account', targetId: '2999', services: [] }, user)
         .catch((e) => e),
     ).toMatchObject({
@@ -241,7 +246,9 @@ describe('scopes', () => {
       details: { accountId: '2999' },
     });
     expect(
-      await membership.addScope({ kind: 'account', services: [] }, user).catch((e) => e),
+      await changes()
+        .addScope({ kind: 'account', services: [] }, user)
+        .catch((e) => e),
     ).toMatchObject({
       details: { accountId: '' },
     });
@@ -249,12 +256,12 @@ describe('scopes', () => {
 
   it('no scope change while a prerequisite fails, and nothing is written', async () => {
     const wrongRole = make({ settings: { ...settings, memberAccessRole: 'not a role!' } });
-    const error = await wrongRole
+    const error = await changes(wrongRole)
       .addScope({ kind: 'account', targetId: WEB_A, services: [] }, user)
       .catch((e) => e);
     expect(error).toMatchObject({ status: 409, code: 'PrerequisitesNotMet' });
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
-    await expect(wrongRole.removeScope(`account:${WEB_A}`, user)).rejects.toMatchObject({
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await expect(changes(wrongRole).removeScope(`account:${WEB_A}`, user)).rejects.toMatchObject({
       code: 'PrerequisitesNotMet',
     });
     await expect(wrongRole.removeMember(WEB_A, user)).rejects.toMatchObject({
@@ -262,7 +269,7 @@ describe('scopes', () => {
     });
     const notAdmin = make({ settings: { ...settings, callerAccountId: WEB_B } });
     await expect(
-      notAdmin.addScope({ kind: 'directory', services: [] }, user),
+      changes(notAdmin).addScope({ kind: 'directory', services: [] }, user),
     ).rejects.toMatchObject({
       code: 'PrerequisitesNotMet',
     });
@@ -270,9 +277,9 @@ describe('scopes', () => {
   });
 
   it('removing a scope logs it and reconciles only the members it covered', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
-    await membership.addScope({ kind: 'account', targetId: SANDBOX, services: [] }, user);
-    const { scope, summary } = await membership.removeScope(`account:${WEB_A}`, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: SANDBOX, services: [] }, user);
+    const { scope, summary } = await changes().removeScope(`account:${WEB_A}`, user);
     expect(scope.id).toBe(`account:${WEB_A}`);
     expect(summary).toMatchObject({
       kind: 'accounts',
@@ -297,7 +304,11 @@ describe('scopes', () => {
       },
     ]);
     expect(store.reconcileRuns.runs).toEqual([]);
-    expect(await membership.removeScope('folder:none', user).catch((e) => e)).toMatchObject({
+    expect(
+      await changes()
+        .removeScope('folder:none', user)
+        .catch((e) => e),
+    ).toMatchObject({
       status: 404,
       message: 'There is no scope folder:none',
       details: { scopeId: 'folder:none' },
@@ -307,7 +318,7 @@ describe('scopes', () => {
 
 describe('removing one member', () => {
   it('goes with its account scope when nothing wider covers it', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
     const { scope, summary } = await membership.removeMember(WEB_A, user);
     expect(scope.id).toBe(`account:${WEB_A}`);
     expect(summary.removed).toEqual([{ accountId: WEB_A, reason: 'no scope covers it' }]);
@@ -315,7 +326,7 @@ describe('removing one member', () => {
   });
 
   it('a scope the member lists that no longer exists does not hold it', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
     const record = (await store.members.get(WEB_A)) as ManagedMember;
     await store.members.update({ ...record, scopeIds: ['folder:gone', `account:${WEB_A}`] });
     await expect(membership.removeMember(WEB_A, user)).resolves.toMatchObject({
@@ -324,9 +335,9 @@ describe('removing one member', () => {
   });
 
   it('is refused while a wider scope covers it, naming only the wider scopes', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
-    await membership.addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
-    await membership.addScope({ kind: 'directory', services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
+    await changes().addScope({ kind: 'directory', services: [] }, user);
     const error = await membership.removeMember(WEB_A, user).catch((e) => e);
     expect(error).toMatchObject({
       code: 'ManagedByScope',
@@ -358,8 +369,11 @@ describe('removing one member', () => {
 describe('what a change logs about members', () => {
   it('onboarding: the scopes, or the failure with role and code', async () => {
     probe.refused.set(WEB_B, 'not trusted');
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
-    expect(entries().slice(1)).toEqual([
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    // Members are onboarded at once, so their entries come in the order they finish.
+    const byAccount = (a: { accountId?: string }, b: { accountId?: string }) =>
+      (a.accountId ?? '').localeCompare(b.accountId ?? '');
+    expect(entries().slice(1).sort(byAccount)).toEqual([
       {
         action: 'member.onboarded',
         target: { type: 'member', id: WEB_A },
@@ -394,9 +408,9 @@ describe('what a change logs about members', () => {
   });
 
   it('a timer caller logs no request id', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     directory.move(WEB_A, 'fd-sandbox');
-    await membership.addScope({ kind: 'folder', targetId: 'fd-sandbox', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-sandbox', services: [] }, user);
     directory.move(WEB_A, 'fd-web');
     await membership.reconcile(timer);
     const last = store.activity.entries.at(-1);
@@ -405,7 +419,7 @@ describe('what a change logs about members', () => {
   });
 
   it('a move and an update in place: each logged as such, with the scopes', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'r-root', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'r-root', services: [] }, user);
     directory.move(WEB_A, 'fd-sandbox');
     directory.members = directory.members.map((m) =>
       m.accountId === WEB_B ? { ...m, displayName: 'renamed' } : m,
@@ -439,7 +453,7 @@ describe('what a change logs about members', () => {
   });
 
   it('a move from a folder the record never knew says so', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'r-root', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'r-root', services: [] }, user);
     const record = (await store.members.get(WEB_A)) as ManagedMember;
     const { folderId: _f, ...unplaced } = record;
     await store.members.update(unplaced as ManagedMember);
@@ -451,7 +465,7 @@ describe('what a change logs about members', () => {
   });
 
   it('a join method the directory no longer states is removed from the record', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     expect((await store.members.get(WEB_A))?.joinMethod).toBe('created');
     directory.members = directory.members.map((m) =>
       m.accountId === WEB_A ? { ...m, joinMethod: 'Unknown' } : m,
@@ -464,7 +478,7 @@ describe('what a change logs about members', () => {
 describe('retrying members that are not managed yet', () => {
   beforeEach(async () => {
     probe.refused.set(WEB_A, 'not trusted');
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
   });
 
   it('a member now reachable is managed, its failure cleared, and the log says what it was', async () => {
@@ -512,7 +526,7 @@ describe('retrying members that are not managed yet', () => {
 
   it('a member failing the same way but moved is written, not skipped', async () => {
     directory.move(WEB_A, 'fd-prod');
-    await membership.addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
     expect(await store.members.get(WEB_A)).toMatchObject({
       folderId: 'fd-prod',
       status: 'unreachable',
@@ -540,7 +554,7 @@ describe('onboarding steps', () => {
   it('see the member as onboarding, with its desired record', async () => {
     const seen: ManagedMember[] = [];
     const step: OnboardingStep = { name: 'roles', onboard: async (m) => void seen.push(m) };
-    await make({ steps: [step] }).addScope(
+    await changes(make({ steps: [step] })).addScope(
       { kind: 'account', targetId: WEB_A, services: [] },
       user,
     );
@@ -555,7 +569,7 @@ describe('onboarding steps', () => {
   });
 
   it('a member already marked offboarding is offboarded without being marked again', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
     const record = (await store.members.get(WEB_A)) as ManagedMember;
     await store.members.update({ ...record, status: 'offboarding' });
     directory.remove(WEB_A);
@@ -567,7 +581,7 @@ describe('onboarding steps', () => {
 
 describe('reconcile runs', () => {
   it('reads the whole directory, sorted by account, and keeps the run', async () => {
-    await membership.addScope({ kind: 'directory', services: [] }, user);
+    await changes().addScope({ kind: 'directory', services: [] }, user);
     await store.members.create({
       accountId: '2000000000000000',
       status: 'managed',
@@ -615,7 +629,7 @@ describe('reconcile runs', () => {
   });
 
   it('onboards in account order whatever order the directory lists', async () => {
-    const { summary } = await membership.addScope(
+    const { summary } = await changes().addScope(
       { kind: 'folder', targetId: 'r-root', services: [] },
       user,
     );
@@ -624,7 +638,7 @@ describe('reconcile runs', () => {
   });
 
   it('an event naming no account reconciles everything and keeps the run; one naming accounts does not', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     const all = await membership.reconcileAccounts(timer, []);
     expect(all.kind).toBe('full');
     expect(store.reconcileRuns.runs).toHaveLength(1);
@@ -647,7 +661,7 @@ describe('reconcile runs', () => {
   });
 
   it('a named account that left the directory is offboarded by a partial read too', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     directory.remove(WEB_A);
     const summary = await membership.reconcileAccounts(timer, [WEB_A]);
     expect(summary.removed).toEqual([{ accountId: WEB_A, reason: 'left the Resource Directory' }]);
@@ -656,7 +670,7 @@ describe('reconcile runs', () => {
 
 describe('a member change that fails', () => {
   it('a record changed meanwhile is reported for the next reconcile; others go on', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     directory.members = directory.members.map((m) => ({ ...m, displayName: `${m.displayName}!` }));
     const update = store.members.update.bind(store.members);
     store.members.update = async (m) => {
@@ -692,7 +706,7 @@ describe('a member change that fails', () => {
     store.members.create = async () => {
       throw new Error('store unavailable');
     };
-    const { summary } = await membership.addScope(
+    const { summary } = await changes().addScope(
       { kind: 'account', targetId: WEB_A, services: [] },
       user,
     );
@@ -705,7 +719,7 @@ describe('a member change that fails', () => {
   });
 
   it('a lost lease stops the whole run', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     directory.members = directory.members.map((m) => ({ ...m, displayName: `${m.displayName}!` }));
     store.members.update = async () => {
       throw new LeaseLost({ name: 'membership', owner: 'x', token: 1n }, 'renew');
@@ -745,8 +759,8 @@ describe('the lease', () => {
     );
     for (const change of [
       () => membership.reconcileAccounts(timer, [WEB_A]),
-      () => membership.addScope({ kind: 'directory', services: [] }, user),
-      () => membership.removeScope('directory:rd-test1', user),
+      () => changes().addScope({ kind: 'directory', services: [] }, user),
+      () => changes().removeScope('directory:rd-test1', user),
       () => membership.removeMember(WEB_A, user),
     ]) {
       expect((await change().catch((e) => e)).message).toMatch(
@@ -758,8 +772,8 @@ describe('the lease', () => {
 
 describe('more corners', () => {
   it('a member two scopes cover lists both wherever the log names its scopes', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-prod', services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
     directory.move(WEB_A, 'fd-prod');
     await membership.reconcile(timer);
     expect(entries().at(-1)?.detail).toBe(
@@ -772,10 +786,10 @@ describe('more corners', () => {
     expect(entries().at(-1)?.detail).toBe(`scopes: account:${WEB_A}, folder:fd-prod`);
     // Renamed, its join method stays.
     expect((await store.members.get(WEB_A))?.joinMethod).toBe('created');
-    await membership.removeScope(`account:${WEB_A}`, user);
-    await membership.removeScope('folder:fd-prod', user);
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
-    await membership.addScope({ kind: 'directory', services: [] }, user);
+    await changes().removeScope(`account:${WEB_A}`, user);
+    await changes().removeScope('folder:fd-prod', user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'directory', services: [] }, user);
     const record = (await store.members.get(WEB_A)) as ManagedMember;
     await store.members.delete(WEB_A, record.version);
     await membership.reconcile(timer);
@@ -786,7 +800,7 @@ describe('more corners', () => {
   });
 
   it('a member left marked offboarding while still covered is managed again', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes().addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
     const record = (await store.members.get(WEB_A)) as ManagedMember;
     await store.members.update({ ...record, status: 'offboarding' });
     await membership.reconcile(timer);
@@ -804,13 +818,13 @@ describe('more corners', () => {
     };
     const onboardOnly: OnboardingStep = { name: 'onboard-only', onboard: async () => undefined };
     const withSteps = make({ steps: [onboardOnly, reading] });
-    await withSteps.addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
-    await withSteps.removeScope(`account:${WEB_A}`, user);
+    await changes(withSteps).addScope({ kind: 'account', targetId: WEB_A, services: [] }, user);
+    await changes(withSteps).removeScope(`account:${WEB_A}`, user);
     expect(seen).toEqual(['offboarding']);
     expect(await store.members.get(WEB_A)).toBeUndefined();
 
     // Already marked: not written again before it goes.
-    await withSteps.addScope({ kind: 'account', targetId: WEB_B, services: [] }, user);
+    await changes(withSteps).addScope({ kind: 'account', targetId: WEB_B, services: [] }, user);
     const record = (await store.members.get(WEB_B)) as ManagedMember;
     await store.members.update({ ...record, status: 'offboarding' });
     let updates = 0;
@@ -828,7 +842,7 @@ describe('more corners', () => {
   it('steps see a new member as a record not yet stored (version 0)', async () => {
     const seen: ManagedMember[] = [];
     const step: OnboardingStep = { name: 'roles', onboard: async (m) => void seen.push(m) };
-    await make({ steps: [step] }).addScope(
+    await changes(make({ steps: [step] })).addScope(
       { kind: 'account', targetId: WEB_A, services: [] },
       user,
     );
@@ -840,7 +854,7 @@ describe('more corners', () => {
   });
 
   it('a reconcile of more than 25 named accounts touches only those accounts', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
+    await changes().addScope({ kind: 'folder', targetId: 'fd-web', services: [] }, user);
     directory.remove(WEB_A);
     const ids = Array.from({ length: 26 }, (_, i) => String(3000000000000000 + i));
     const summary = await membership.reconcileAccounts(timer, ids);

@@ -1,7 +1,8 @@
-// The Membership use cases over in-memory fakes of their ports: adding and removing scopes,
-// reconciling what the directory says (new members, moves, renames, departures), onboarding
-// steps that fail (the member stays onboarding until a later run succeeds) and offboarding
-// (every step's offboard runs before the record goes), and the lease that keeps changes apart.
+// The Membership use cases over in-memory fakes of their ports: adding and removing scopes (as
+// onboarding runs, their worker invocations run in the test's process), reconciling what the
+// directory says (new members, moves, renames, departures), onboarding steps that fail (the
+// member stays onboarding until a later run succeeds) and offboarding (every step's offboard
+// runs before the record goes), and the lease that keeps changes apart.
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Caller } from '../../../shared/domain/caller';
@@ -9,8 +10,13 @@ import { LeaseBusy } from '../../../shared/domain/lease';
 import { InvalidRequest, NotFound } from '../../../shared/errors';
 import { ManagedByScope } from '../../../shared/onboarding/errors';
 import { MEMBERSHIP_LEASE, Membership } from '../../../shared/onboarding/membership';
-import type { ManagedMember } from '../../../shared/onboarding/model';
+import type { ManagedMember, ReconcileSummary, Scope } from '../../../shared/onboarding/model';
 import type { OnboardingStep } from '../../../shared/onboarding/ports';
+import {
+  OnboardingRuns,
+  type OnboardingWork,
+  type RunProgress,
+} from '../../../shared/onboarding/runs';
 import { member } from '../../support/directory';
 import {
   InMemoryDirectory,
@@ -18,6 +24,7 @@ import {
   InMemoryProbe,
   inMemoryMembershipStore,
 } from '../../support/in-memory-ports';
+import { InlineFanOut } from '../../support/inline-fan-out';
 import { ManualClock } from '../../support/manual-clock';
 
 const MGMT = '1000000000000001';
@@ -80,6 +87,8 @@ let probe: InMemoryProbe;
 let journal: string[];
 let steps: RecordingStep[];
 let membership: Membership;
+let fanOut: InlineFanOut;
+let runs: OnboardingRuns;
 
 beforeEach(() => {
   clock = new ManualClock();
@@ -97,7 +106,41 @@ beforeEach(() => {
     clock,
     lease: { waitMs: 0 },
   });
+  fanOut = new InlineFanOut();
+  runs = new OnboardingRuns({
+    membership,
+    store,
+    fanOut,
+    workerFunction: 'rdgov-onboarding-worker',
+    assumeRoleRate: 95,
+    clock,
+    startWaitMs: 0,
+  });
 });
+
+/** Runs the worker invocations a change queued until none is left; the run's summary. */
+async function settle(run: RunProgress): Promise<ReconcileSummary> {
+  await fanOut.drain((payload) => runs.work(payload as OnboardingWork));
+  const finished = await runs.progress(run.runId);
+  if (!finished.summary) throw new Error(`run ${run.runId} did not finish: ${finished.state}`);
+  return finished.summary;
+}
+
+async function addScope(
+  input: Parameters<OnboardingRuns['startScopeAddition']>[0],
+  caller: Caller,
+): Promise<{ scope: Scope; created: boolean; summary: ReconcileSummary }> {
+  const { run, ...started } = await runs.startScopeAddition(input, caller);
+  return { ...started, summary: await settle(run) };
+}
+
+async function removeScope(
+  scopeId: string,
+  caller: Caller,
+): Promise<{ scope: Scope; summary: ReconcileSummary }> {
+  const { run, scope } = await runs.startScopeRemoval(scopeId, caller);
+  return { scope, summary: await settle(run) };
+}
 
 async function stored(accountId: string): Promise<ManagedMember | undefined> {
   return store.members.get(accountId);
@@ -105,7 +148,7 @@ async function stored(accountId: string): Promise<ManagedMember | undefined> {
 
 describe('adding a scope', () => {
   it('onboards every member a folder scope covers, skipping a delegated administrator', async () => {
-    const { scope, created, summary } = await membership.addScope(
+    const { scope, created, summary } = await addScope(
       { kind: 'folder', targetId: 'fd-prod', services: ['security-center'] },
       user,
     );
@@ -136,12 +179,9 @@ describe('adding a scope', () => {
   });
 
   it('adding the same scope again finds the first and changes nothing', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     const before = await store.members.list();
-    const again = await membership.addScope(
-      { kind: 'folder', targetId: 'fd-web', services: ['bdrc'] },
-      user,
-    );
+    const again = await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     expect(again.created).toBe(false);
     expect(again.summary.added).toEqual([]);
     expect(again.summary.unchanged).toBe(2);
@@ -150,7 +190,7 @@ describe('adding a scope', () => {
 
   it('records an unreachable member with the role and the refusal', async () => {
     probe.refused.set(SANDBOX, 'the role does not trust the management account');
-    const { summary } = await membership.addScope(
+    const { summary } = await addScope(
       { kind: 'account', targetId: SANDBOX, services: ['bdrc'] },
       user,
     );
@@ -175,16 +215,16 @@ describe('adding a scope', () => {
   });
 
   it('without services, a new scope enables none and an existing one keeps its own', async () => {
-    const added = await membership.addScope({ kind: 'folder', targetId: 'fd-web' }, user);
+    const added = await addScope({ kind: 'folder', targetId: 'fd-web' }, user);
     expect(added.created).toBe(true);
     expect(added.scope.services).toEqual([]);
     expect(added.summary.added).toEqual([WEB_A, WEB_B]);
-    const enabled = await membership.addScope(
+    const enabled = await addScope(
       { kind: 'folder', targetId: 'fd-web', services: ['bdrc', 'security-center'] },
       user,
     );
     expect(enabled.scope.services).toEqual(['bdrc', 'security-center']);
-    const again = await membership.addScope({ kind: 'folder', targetId: 'fd-web' }, user);
+    const again = await addScope({ kind: 'folder', targetId: 'fd-web' }, user);
     expect(again.scope).toEqual(enabled.scope);
     expect(store.activity.lines()).toEqual([
       'scope.added folder:fd-web succeeded',
@@ -197,16 +237,13 @@ describe('adding a scope', () => {
 
   it('refuses the management account, an unknown folder and an account outside the directory', async () => {
     await expect(
-      membership.addScope({ kind: 'account', targetId: MGMT, services: ['bdrc'] }, user),
+      addScope({ kind: 'account', targetId: MGMT, services: ['bdrc'] }, user),
     ).rejects.toBeInstanceOf(InvalidRequest);
     await expect(
-      membership.addScope({ kind: 'folder', targetId: 'fd-none', services: ['bdrc'] }, user),
+      addScope({ kind: 'folder', targetId: 'fd-none', services: ['bdrc'] }, user),
     ).rejects.toBeInstanceOf(NotFound);
     await expect(
-      membership.addScope(
-        { kind: 'account', targetId: '2999999999999999', services: ['bdrc'] },
-        user,
-      ),
+      addScope({ kind: 'account', targetId: '2999999999999999', services: ['bdrc'] }, user),
     ).rejects.toBeInstanceOf(NotFound);
     expect(await store.scopes.list()).toEqual([]);
     expect(store.activity.entries).toEqual([]);
@@ -215,11 +252,11 @@ describe('adding a scope', () => {
 
 describe('removing a scope', () => {
   it('offboards the members no other scope covers and keeps the others under the remaining scope', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    await addScope({ kind: 'account', targetId: WEB_A, services: ['bdrc'] }, user);
     expect((await stored(WEB_A))?.scopeIds).toEqual([`account:${WEB_A}`, 'folder:fd-web']);
 
-    const { summary } = await membership.removeScope('folder:fd-web', user);
+    const { summary } = await removeScope('folder:fd-web', user);
     expect(summary.removed).toEqual([{ accountId: WEB_B, reason: 'no scope covers it' }]);
     expect(summary.updated).toEqual([WEB_A]);
     expect(summary.note).toMatch(/Data sources/);
@@ -229,30 +266,30 @@ describe('removing a scope', () => {
   });
 
   it('offboarding runs every step offboard, in order, before the record goes', async () => {
-    await membership.addScope({ kind: 'account', targetId: WEB_A, services: ['bdrc'] }, user);
+    await addScope({ kind: 'account', targetId: WEB_A, services: ['bdrc'] }, user);
     journal.length = 0;
-    await membership.removeScope(`account:${WEB_A}`, user);
+    await removeScope(`account:${WEB_A}`, user);
     expect(journal).toEqual([`roles.offboard ${WEB_A}`, `logs.offboard ${WEB_A}`]);
     expect(await stored(WEB_A)).toBeUndefined();
     expect(store.activity.lines().at(-1)).toBe(`member.offboarded ${WEB_A} succeeded`);
   });
 
   it('a member managed through a folder cannot be removed on its own', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     await expect(membership.removeMember(WEB_A, user)).rejects.toBeInstanceOf(ManagedByScope);
     expect(await stored(WEB_A)).toMatchObject({ status: 'managed' });
     expect(store.activity.lines().at(-1)).toBe(`member.removal-refused ${WEB_A} refused`);
   });
 
   it('an unknown scope is NotFound', async () => {
-    await expect(membership.removeScope('folder:fd-none', user)).rejects.toBeInstanceOf(NotFound);
+    await expect(removeScope('folder:fd-none', user)).rejects.toBeInstanceOf(NotFound);
   });
 });
 
 describe('reconcile', () => {
   beforeEach(async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-prod', services: ['bdrc'] }, user);
-    await membership.addScope({ kind: 'folder', targetId: 'fd-sandbox', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-prod', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-sandbox', services: ['bdrc'] }, user);
   });
 
   it('adds a new member, moves one, renames one and removes one that left', async () => {
@@ -304,7 +341,7 @@ describe('reconcile', () => {
 describe('onboarding steps', () => {
   it('a failing step leaves the member onboarding with its reason, and the next run manages it', async () => {
     steps[1]?.failing.add(WEB_A);
-    const { summary } = await membership.addScope(
+    const { summary } = await addScope(
       { kind: 'folder', targetId: 'fd-web', services: ['bdrc'] },
       user,
     );
@@ -341,14 +378,14 @@ describe('the membership lease', () => {
   it('a change while another run holds the lease is refused as Busy and writes nothing', async () => {
     store.leases.hold(MEMBERSHIP_LEASE, 'reconcile/other', clock.now() + 60_000);
     await expect(
-      membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user),
+      addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user),
     ).rejects.toBeInstanceOf(LeaseBusy);
     expect(await store.scopes.list()).toEqual([]);
     expect(store.activity.entries).toEqual([]);
   });
 
   it('is released after each change, so the next one runs', async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     await expect(membership.reconcile(timer)).resolves.toMatchObject({ unchanged: 2 });
   });
 });
@@ -361,7 +398,7 @@ describe('reachability reported by role checks', () => {
   };
 
   beforeEach(async () => {
-    await membership.addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
+    await addScope({ kind: 'folder', targetId: 'fd-web', services: ['bdrc'] }, user);
     store.activity.entries.length = 0;
   });
 

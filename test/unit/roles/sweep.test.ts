@@ -3,13 +3,13 @@
 // trigger.
 
 import { describe, expect, it } from 'vitest';
+import type { FanOut } from '../../../shared/domain/fan-out';
 import type { ManagedMember } from '../../../shared/onboarding/model';
 import {
   decodeSweepChunk,
   handleRoleCheckChunk,
   handleRoleSweepTimer,
 } from '../../../shared/roles/handlers';
-import type { FanOut } from '../../../shared/roles/ports';
 import type {
   MemberRoleReport,
   ServiceLinkedRoles,

@@ -27,7 +27,12 @@ beforeAll(async () => {
     tablestore: { endpoint: 'http://127.0.0.1:1', instance: 'rdgov' },
     ram: { endpoint: '127.0.0.1:1' },
     fc: { endpoint: '127.0.0.1:1' },
-    membership: { delegatedServicePrincipal: undefined, reconcileConcurrency: 16 },
+    membership: {
+      delegatedServicePrincipal: undefined,
+      reconcileConcurrency: 16,
+      workerFunction: 'rdgov-onboarding-worker',
+      lanes: 4,
+    },
     roles: {
       repairPolicy: 'report',
       catalogExtra: undefined,
