@@ -392,7 +392,9 @@ describe('signatures and access', () => {
     const session = cloud.credentials.issueSession({
       accountId: owner.id,
       roleName: 'ResourceDirectoryAccountAccessRole',
-      roleId: '300000000000000001',
+      // The role's own id: a session of a role id the account no longer has is refused.
+      roleId:
+        cloud.organization.findRole(owner.id, 'ResourceDirectoryAccountAccessRole')?.roleId ?? '',
       sessionName: 'reader',
       durationSeconds: 900,
       sessionPolicy: JSON.stringify({
