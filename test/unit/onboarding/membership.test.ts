@@ -10,13 +10,8 @@ import { LeaseBusy } from '../../../shared/domain/lease';
 import { InvalidRequest, NotFound } from '../../../shared/errors';
 import { ManagedByScope } from '../../../shared/onboarding/errors';
 import { MEMBERSHIP_LEASE, Membership } from '../../../shared/onboarding/membership';
-import type { ManagedMember, ReconcileSummary, Scope } from '../../../shared/onboarding/model';
+import type { ManagedMember } from '../../../shared/onboarding/model';
 import type { OnboardingStep } from '../../../shared/onboarding/ports';
-import {
-  OnboardingRuns,
-  type OnboardingWork,
-  type RunProgress,
-} from '../../../shared/onboarding/runs';
 import { member } from '../../support/directory';
 import {
   InMemoryDirectory,
@@ -24,7 +19,7 @@ import {
   InMemoryProbe,
   inMemoryMembershipStore,
 } from '../../support/in-memory-ports';
-import { InlineFanOut } from '../../support/inline-fan-out';
+import { type InlineScopeChanges, inlineScopeChanges } from '../../support/inline-scope-changes';
 import { ManualClock } from '../../support/manual-clock';
 
 const MGMT = '1000000000000001';
@@ -87,8 +82,8 @@ let probe: InMemoryProbe;
 let journal: string[];
 let steps: RecordingStep[];
 let membership: Membership;
-let fanOut: InlineFanOut;
-let runs: OnboardingRuns;
+/** Scope changes as the API makes them, their runs worked in this process until done. */
+let changes: InlineScopeChanges;
 
 beforeEach(() => {
   clock = new ManualClock();
@@ -106,41 +101,12 @@ beforeEach(() => {
     clock,
     lease: { waitMs: 0 },
   });
-  fanOut = new InlineFanOut();
-  runs = new OnboardingRuns({
-    membership,
-    store,
-    fanOut,
-    workerFunction: 'rdgov-onboarding-worker',
-    assumeRoleRate: 95,
-    clock,
-    startWaitMs: 0,
-  });
+  changes = inlineScopeChanges(membership, store, clock);
 });
 
-/** Runs the worker invocations a change queued until none is left; the run's summary. */
-async function settle(run: RunProgress): Promise<ReconcileSummary> {
-  await fanOut.drain((payload) => runs.work(payload as OnboardingWork));
-  const finished = await runs.progress(run.runId);
-  if (!finished.summary) throw new Error(`run ${run.runId} did not finish: ${finished.state}`);
-  return finished.summary;
-}
-
-async function addScope(
-  input: Parameters<OnboardingRuns['startScopeAddition']>[0],
-  caller: Caller,
-): Promise<{ scope: Scope; created: boolean; summary: ReconcileSummary }> {
-  const { run, ...started } = await runs.startScopeAddition(input, caller);
-  return { ...started, summary: await settle(run) };
-}
-
-async function removeScope(
-  scopeId: string,
-  caller: Caller,
-): Promise<{ scope: Scope; summary: ReconcileSummary }> {
-  const { run, scope } = await runs.startScopeRemoval(scopeId, caller);
-  return { scope, summary: await settle(run) };
-}
+const addScope: InlineScopeChanges['addScope'] = (input, caller) => changes.addScope(input, caller);
+const removeScope: InlineScopeChanges['removeScope'] = (scopeId, caller) =>
+  changes.removeScope(scopeId, caller);
 
 async function stored(accountId: string): Promise<ManagedMember | undefined> {
   return store.members.get(accountId);
