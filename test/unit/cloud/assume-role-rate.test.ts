@@ -111,6 +111,12 @@ describe('AssumeRole rate limiter (token bucket)', () => {
     expect(assumeRoleLimiter('1000000000000001')).toBe(a);
     expect(assumeRoleLimiter('1000000000000002')).not.toBe(a);
     expect(assumeRoleLimiter('1000000000000001', 50)).not.toBe(a);
+    // A share of the rate (an onboarding run's lane) has a bucket of its own, without a burst.
+    const lane = assumeRoleLimiter('1000000000000001', 23, 'onboarding-lane-0');
+    expect(lane).not.toBe(assumeRoleLimiter('1000000000000001', 23));
+    expect(lane).toBe(assumeRoleLimiter('1000000000000001', 23, 'onboarding-lane-0'));
+    expect(lane.burst).toBe(1);
+    expect(assumeRoleLimiter('1000000000000001', 23).burst).toBe(10);
     expect(a.ratePerSecond).toBe(DEFAULT_ASSUME_ROLE_RATE);
   });
 });
