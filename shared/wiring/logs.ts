@@ -33,34 +33,10 @@ import type { Logger } from '../runtime/logger';
 import type { RetryPolicy } from '../runtime/retry';
 import { decodeTimerEvent } from '../runtime/trigger-events';
 import type { Store } from '../store';
+import { memberSessionPolicy } from './member-sessions';
 import { storeRuntime } from './store';
 
 type LogSection = 'cloud' | 'sts' | 'sls' | 'tablestore' | 'logs';
-
-/** What each log function calls in members' Log Service (its sessions allow these only). */
-export const MEMBER_LOG_ACTIONS = {
-  /** Planning: finding Logstores and listing shards. */
-  planning: [
-    'log:ListProject',
-    'log:GetProject',
-    'log:ListLogStores',
-    'log:GetLogStore',
-    'log:ListShards',
-  ],
-  /** Reading: cursors and PullLogs. */
-  reading: ['log:GetCursorOrData'],
-  /** Diagnosis (the API): whether the product's project and Logstore exist. */
-  diagnosis: ['log:ListProject', 'log:GetProject', 'log:ListLogStores', 'log:GetLogStore'],
-} as const;
-
-type MemberLogUse = keyof typeof MEMBER_LOG_ACTIONS;
-
-function sessionPolicy(actions: readonly string[]): string {
-  return JSON.stringify({
-    Version: '1',
-    Statement: [{ Effect: 'Allow', Action: [...actions].sort(), Resource: '*' }],
-  });
-}
 
 /**
  * A member's Log Service calls are retried a little more than the default: a pull that failed on
@@ -123,12 +99,11 @@ function memberLogAccess(
   config: Config<'cloud' | 'sls'>,
   invocation: Invocation,
   access: MemberAccess,
-  policy: string,
   clients: MemberLogClients,
 ): MemberLogAccess {
   return async (accountId, region) => {
     try {
-      const credentials = await access.credentialsFor(accountId, { policy });
+      const credentials = await access.credentialsFor(accountId);
       return {
         ok: true,
         logs: clients.get(config, invocation.region, accountId, region, credentials),
@@ -168,11 +143,14 @@ interface LogInvocation {
 }
 
 /** What every log function keeps per process and builds per invocation. */
-function logRuntime<C extends Config<LogSection>>(config: C, use: MemberLogUse) {
+function logRuntime<C extends Config<LogSection>>(
+  config: C,
+  memberSessions: 'api' | 'log-planner' | 'log-worker',
+) {
   const { store, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
   const clients = new MemberLogClients();
-  const policy = sessionPolicy(MEMBER_LOG_ACTIONS[use]);
+  const sessionPolicy = memberSessionPolicy(memberSessions);
   return {
     config,
     store,
@@ -180,10 +158,11 @@ function logRuntime<C extends Config<LogSection>>(config: C, use: MemberLogUse) 
       const credentials = useCredentialsOf(invocation);
       const access = memberAccessFor(config, invocation, credentialCache, {
         retry: MEMBER_LOGS_RETRY,
+        sessionPolicy,
       });
       return {
         store: logIntegrationStore(store),
-        memberLogs: memberLogAccess(config, invocation, access, policy, clients),
+        memberLogs: memberLogAccess(config, invocation, access, clients),
         credentials,
         regions: config.logs.regions ?? [invocation.region],
       };
@@ -208,7 +187,7 @@ export const LOG_API_CONFIG_SECTIONS = [
 export function logApiRuntime(
   config: Config<(typeof LOG_API_CONFIG_SECTIONS)[number]>,
 ): (invocation: Invocation, logger: Logger) => LogUseCases {
-  const runtime = logRuntime(config, 'diagnosis');
+  const runtime = logRuntime(config, 'api');
   // A malformed ROLE_CATALOG_EXTRA stops the cold start (as in the membership runtime).
   const catalog = loadRoleCatalog(config.roles.catalogExtra);
   const roles: MemberRoleStatusReader = async (accountId, services) => ({
@@ -255,7 +234,7 @@ export const logPlannerFunction: FunctionDefinition<
 > = {
   name: 'log-planner',
   config: PLANNER_CONFIG_SECTIONS,
-  start: (config) => logRuntime(config, 'planning'),
+  start: (config) => logRuntime(config, 'log-planner'),
   invoke(event, invocation, runtime, logger) {
     decodeTimerEvent(event);
     const { config } = runtime;
@@ -300,7 +279,7 @@ export const logWorkerFunction: FunctionDefinition<
 > = {
   name: 'log-worker',
   config: WORKER_CONFIG_SECTIONS,
-  start: (config) => logRuntime(config, 'reading'),
+  start: (config) => logRuntime(config, 'log-worker'),
   invoke(event, invocation, runtime, logger) {
     const start = systemClock.now();
     const { config } = runtime;

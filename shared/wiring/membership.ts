@@ -128,7 +128,7 @@ export function membershipRuntime(
   const catalog = roleCatalogPort(loadRoleCatalog(config.roles.catalogExtra));
   const { store, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
-  const sessionPolicy = memberSessionPolicy(options.memberSessions, config);
+  const sessionPolicy = memberSessionPolicy(options.memberSessions, config.roles);
   return {
     forInvocation(invocation, logger, lane) {
       const credentials = useCredentialsOf(invocation);

@@ -99,6 +99,8 @@ const REPAIRS = {
   createRole: 'NoPermission',
 };
 const CHECKS_ONLY = { ...REPAIRS, createServiceLinkedRole: 'NoPermission' };
+/** Log integration's planner and worker call members' Log Service only: no RAM at all. */
+const NO_RAM = { ...CHECKS_ONLY, getRole: 'NoPermission' };
 
 describe('the member session policy of each function', () => {
   const cases: Array<[MemberSessionFunction, 'report' | 'repair', Record<string, string>]> = [
@@ -110,15 +112,20 @@ describe('the member session policy of each function', () => {
     ['reconcile', 'repair', REPAIRS],
     ['directory-events', 'repair', REPAIRS],
     ['onboarding-worker', 'repair', REPAIRS],
+    ['log-planner', 'repair', NO_RAM],
+    ['log-worker', 'repair', NO_RAM],
   ];
   cases.forEach(([fn, repairPolicy, expected], i) => {
     it(`${fn} under ROLE_REPAIR_POLICY=${repairPolicy}: ${Object.entries(expected)
       .map(([call, answer]) => `${call} ${answer}`)
       .join(', ')}`, async () => {
       const policy = memberSessionPolicy(fn, {
-        roles: { repairPolicy, catalogExtra: undefined, workerFunction: 'rdgov-role-check-worker' },
+        repairPolicy,
+        catalogExtra: undefined,
+        workerFunction: 'rdgov-role-check-worker',
       });
-      const credentials = await access(policy).credentialsFor(memberId(1 + i));
+      // Members 1 to 8 hold the access role (each access has its own credential cache).
+      const credentials = await access(policy).credentialsFor(memberId(1 + (i % 8)));
       expect(await tryCalls(credentials)).toEqual(expected);
     });
   });

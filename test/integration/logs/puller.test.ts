@@ -264,6 +264,7 @@ describe('reading members’ shards into the central Logstore', () => {
           renew: (lease, options) => gate.then(() => leases.renew(lease, options)),
           release: (lease) => leases.release(lease),
           heldNames: (prefix) => leases.heldNames(prefix),
+          current: (name) => leases.current(name),
         },
       },
       central: {
@@ -332,6 +333,7 @@ describe('reading members’ shards into the central Logstore', () => {
             },
             release: (lease) => leases.release(lease),
             heldNames: (prefix) => leases.heldNames(prefix),
+            current: (name) => leases.current(name),
           },
         },
         central: {
