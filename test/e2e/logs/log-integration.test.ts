@@ -127,13 +127,16 @@ beforeAll(async () => {
     targetId: paymentsFolder,
     services: ['log-integration', 'bastionhost'],
   });
-  expect(folder.status, JSON.stringify(folder.json)).toBe(201);
+  expect(folder.status, JSON.stringify(folder.json)).toBe(202);
+  // Each scope's run onboards its members in rdgov-onboarding-worker.
+  await system.asyncInvocations.drain();
   const account = await call('POST', '/v1/scopes', {
     kind: 'account',
     targetId: ids['Storefront Production'],
     services: ['log-integration'],
   });
-  expect(account.status, JSON.stringify(account.json)).toBe(201);
+  expect(account.status, JSON.stringify(account.json)).toBe(202);
+  await system.asyncInvocations.drain();
 }, 120_000);
 afterAll(async () => {
   await system?.stop();
@@ -358,7 +361,8 @@ describe('log integration on the demo organization', () => {
 
   it('diagnoses a member removed from the scope at step 2; its data sources survive', async () => {
     const storefront = ids['Storefront Production'] ?? '';
-    expect((await call('DELETE', `/v1/scopes/account:${storefront}`)).status).toBe(200);
+    expect((await call('DELETE', `/v1/scopes/account:${storefront}`)).status).toBe(202);
+    await system.asyncInvocations.drain();
     const source = name('WAF', 'Storefront Production');
     const diagnosis = diagnosisSchema.parse(
       (await call('GET', `/v1/data-sources/${source}/diagnosis`)).json,
