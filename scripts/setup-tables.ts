@@ -34,14 +34,15 @@ function credentialsFromEnvironment() {
 }
 
 async function main(): Promise<void> {
-  const { tablestore } = loadConfig(process.env, ['tablestore']);
+  const { tablestore, sessions } = loadConfig(process.env, ['tablestore', 'sessions']);
+  const options = { sessionRetentionDays: sessions.retentionDays };
   const credentials = credentialsFromEnvironment();
   const client = createTablestoreClient({
     endpoint: tablestore.endpoint,
     instanceName: tablestore.instance,
     credentials: () => credentials,
   });
-  const report = await ensureStoreTables(client);
+  const report = await ensureStoreTables(client, options);
   const signingKey = await ensureSigningKey(client, storeTables());
   const parts = [
     `created ${report.created.length}${report.created.length ? ` (${report.created.join(', ')})` : ''}`,
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     `cursor signing key ${signingKey.created ? 'created' : 'kept'}`,
   ];
   process.stdout.write(`setup-tables: instance ${tablestore.instance}: ${parts.join('; ')}\n`);
-  const search = await ensureStoreSearchIndexes(client);
+  const search = await ensureStoreSearchIndexes(client, options);
   const searchParts = (
     [
       ['created', search.created],

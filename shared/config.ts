@@ -251,6 +251,10 @@ const variables = {
     z.coerce.number().int().min(1).max(200).default(40),
     'shards per log worker invocation (1-200, default 40)',
   ),
+  SESSION_RETENTION_DAYS: variable(
+    z.coerce.number().int().min(1).max(3650).default(180),
+    'days the session-audit index keeps a session and its events after their last write (1-3650, default 180; applied by setup:tables)',
+  ),
   LOG_LEVEL: variable(z.enum(LOG_LEVELS).default('info'), 'debug, info (default), warn or error'),
 } satisfies Record<string, Variable>;
 
@@ -395,6 +399,10 @@ const sections = {
       workerConcurrency: v.LOG_WORKER_CONCURRENCY,
       shardsPerWorker: v.LOG_SHARDS_PER_WORKER,
     }),
+  }),
+  sessions: section({
+    variables: ['SESSION_RETENTION_DAYS'],
+    build: (v) => ({ retentionDays: v.SESSION_RETENTION_DAYS }),
   }),
   logging: section({
     variables: ['LOG_LEVEL'],

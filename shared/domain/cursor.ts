@@ -17,10 +17,14 @@ export type CursorValue = string | bigint | Uint8Array;
 export class InvalidCursor extends AppError {
   readonly status = 400;
   readonly code = 'InvalidCursor';
-  constructor(reason: string) {
+  /** @param field the query parameter that carried it (`cursor`; `pageToken` on /v1/sessions). */
+  constructor(
+    readonly reason: string,
+    field = 'cursor',
+  ) {
     super(
-      `The paging cursor is not valid for this query: ${reason}. Start again without a cursor.`,
-      { details: { issues: [{ location: 'query', field: 'cursor', message: reason }] } },
+      `The paging ${field} is not valid for this query: ${reason}. Start again without a ${field}.`,
+      { details: { issues: [{ location: 'query', field, message: reason }] } },
     );
   }
 }

@@ -1,6 +1,7 @@
 // The organization-wide report: per service and role, how many managed members have it, which
 // miss it, which could not be reached or checked. Pure: built from the stored records.
 
+import { csvLine } from '../domain/csv';
 import type { ManagedMember, Scope } from '../onboarding/model';
 import type { RoleCheck } from './model';
 import type { RoleCatalogPort, RoleStore } from './ports';
@@ -112,12 +113,9 @@ export async function readRoleReport(
 
 const CSV_COLUMNS = ['service', 'roleName', 'accountId', 'state', 'reason', 'checkedAt'] as const;
 
-/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled. Cells that a
- *  spreadsheet would run as a formula are prefixed with a quote. */
+/** The report as CSV (shared/domain/csv.ts: RFC 4180, formula cells defused). */
 export function toCsv(lines: readonly RoleReportLine[]): string {
-  const cell = (value: string) => {
-    const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  return `${[CSV_COLUMNS.join(','), ...lines.map((l) => CSV_COLUMNS.map((c) => cell(l[c])).join(','))].join('\r\n')}\r\n`;
+  return [CSV_COLUMNS, ...lines.map((l) => CSV_COLUMNS.map((c) => l[c]))]
+    .map((cells) => csvLine(cells))
+    .join('');
 }

@@ -79,3 +79,25 @@ export function decodeCloudEvents(event: unknown): CloudEvent[] {
   }
   return parsed.data;
 }
+
+export const logTriggerEventSchema = z.looseObject({
+  parameter: z.record(z.string(), z.unknown()).default({}),
+  source: z.looseObject({
+    endpoint: z.string(),
+    projectName: z.string().min(1),
+    logstoreName: z.string().min(1),
+    shardId: z.number().int().min(0),
+    beginCursor: z.string().min(1),
+    endCursor: z.string().min(1),
+  }),
+  jobName: z.string(),
+  taskId: z.string(),
+  cursorTime: z.number(),
+});
+
+/** FC's SLS (log) trigger event: one shard's cursor range of the source Logstore. */
+export type LogTriggerEvent = z.infer<typeof logTriggerEventSchema>;
+
+export function decodeLogTriggerEvent(event: unknown): LogTriggerEvent {
+  return decodeJsonEvent(event, logTriggerEventSchema, 'log trigger');
+}

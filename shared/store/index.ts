@@ -2,7 +2,11 @@
 // describe (shared/onboarding/ports.ts, shared/roles/ports.ts, shared/domain), implemented over
 // the Tablestore adapter. Only shared/wiring builds a store; capabilities see only their ports.
 
-import type { TablestoreClient } from '../cloud/tablestore';
+import {
+  selectSearchIndex,
+  type TablestoreClient,
+  type TablestoreSearchClient,
+} from '../cloud/tablestore';
 import { type Clock, systemClock } from '../domain/clock';
 import { createCursorCodec } from '../domain/cursor';
 import { TablestoreActivityLog } from './activity';
@@ -16,8 +20,9 @@ import { TablestoreReconcileRunLog } from './reconcile-runs';
 import { TablestoreRoleCheckRepository } from './role-checks';
 import { TablestoreRunStore } from './runs';
 import { TablestoreScopeRepository } from './scopes';
+import { TablestoreSessionIndex } from './sessions';
 import { ensureSigningKey } from './signing-keys';
-import { DEFAULT_TABLE_PREFIX, storeTables } from './tables';
+import { DEFAULT_TABLE_PREFIX, sessionsSearchIndex, storeTables } from './tables';
 
 export * from './activity';
 export * from './idempotency';
@@ -30,13 +35,17 @@ export * from './reconcile-runs';
 export * from './role-checks';
 export * from './runs';
 export * from './scopes';
+export { sessionFilterQuery, TablestoreSessionIndex } from './sessions';
 export { CURSOR_SIGNING_KEY, ensureSigningKey } from './signing-keys';
 export {
+  DEFAULT_SESSION_RETENTION_DAYS,
   DEFAULT_TABLE_PREFIX,
   ensureStoreSearchIndexes,
   ensureStoreTables,
   RECONCILE_RUNS_TTL_SECONDS,
+  type StoreTableOptions,
   type StoreTables,
+  sessionsSearchIndex,
   storeSearchIndexes,
   storeTableDefinitions,
   storeTables,
@@ -84,4 +93,26 @@ export function createStore(options: {
     logCheckpoints: new TablestoreCheckpointStore(client, tables, clock),
     runs: new TablestoreRunStore(client, tables, clock),
   };
+}
+
+/**
+ * The session index (shared/sessions ports) over a client of rows and of search indexes. Its
+ * tables' retention does not matter here (setup applies it); queries use the sessions index's
+ * newest synced version.
+ */
+export function createSessionIndex(options: {
+  client: TablestoreClient & TablestoreSearchClient;
+  tablePrefix?: string;
+  clock?: Clock;
+}): TablestoreSessionIndex {
+  const tables = storeTables(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+  const { client } = options;
+  const clock = options.clock ?? systemClock;
+  const cursors = createCursorCodec(
+    async () => (await ensureSigningKey(client, tables, undefined, clock)).key,
+  );
+  const index = selectSearchIndex(client, sessionsSearchIndex(tables), {
+    now: () => clock.now(),
+  });
+  return new TablestoreSessionIndex(client, client, tables, cursors, index);
 }

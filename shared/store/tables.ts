@@ -7,6 +7,7 @@
 
 import {
   column,
+  declareSearchIndex,
   defineTable,
   type EnsureSearchIndexesReport,
   type EnsureTablesReport,
@@ -35,6 +36,7 @@ import {
   SCOPE_KINDS,
 } from '../onboarding/model';
 import { ROLE_CHECK_STATES } from '../roles/model';
+import { PROTOCOLS } from '../sessions/model';
 
 export const DEFAULT_TABLE_PREFIX = 'rdg_';
 
@@ -43,6 +45,14 @@ export const RECONCILE_RUNS_TTL_SECONDS = 90 * 24 * 3600;
 
 /** Onboarding runs and their chunks are kept this long (30 days). */
 export const ONBOARDING_RUNS_TTL_SECONDS = 30 * 24 * 3600;
+
+/** Session-audit sessions and events are kept this long by default (180 days). */
+export const DEFAULT_SESSION_RETENTION_DAYS = 180;
+
+export interface StoreTableOptions {
+  /** Days the session index keeps a session and its events after their last write. */
+  sessionRetentionDays?: number;
+}
 
 function stringArray(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
@@ -79,7 +89,11 @@ function arrayOf<T>(keys: string[]): (value: unknown) => T[] {
   };
 }
 
-export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
+export function storeTables(
+  prefix: string = DEFAULT_TABLE_PREFIX,
+  options: StoreTableOptions = {},
+) {
+  const sessionTtl = (options.sessionRetentionDays ?? DEFAULT_SESSION_RETENTION_DAYS) * 24 * 3600;
   return {
     scopes: defineTable({
       name: `${prefix}scopes`,
@@ -210,6 +224,77 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
       timeToLiveSeconds: ONBOARDING_RUNS_TTL_SECONDS,
     }),
 
+    // Session-audit sessions (shared/sessions), one row per (owner account, session), written
+    // whole (PutRow) each time its events change; searched through sessionsSearchIndex.
+    sessions: defineTable({
+      name: `${prefix}sessions`,
+      primaryKey: [
+        ['ownerAccountId', 'string'],
+        ['sessionId', 'string'],
+      ],
+      columns: {
+        instanceId: column.string().optional(),
+        userId: column.string().optional(),
+        userName: column.string().optional(),
+        clientIp: column.string().optional(),
+        clientIpKey: column.string().optional(),
+        assetName: column.string().optional(),
+        assetAddress: column.string().optional(),
+        assetPort: column.int64().optional(),
+        assetAccount: column.string().optional(),
+        protocol: column.oneOf(PROTOCOLS),
+        protocolSource: column.oneOf(['record', 'event-type', 'asset-port', 'none'] as const),
+        startTime: column.int64(),
+        endTime: column.int64().optional(),
+        ended: column.boolean(),
+        lastEventTime: column.int64(),
+        activeUntil: column.int64(),
+        eventCount: column.int64(),
+        commandCount: column.int64(),
+        fileTransferCount: column.int64(),
+        graphicalCount: column.int64(),
+        sqlCount: column.int64(),
+        blockedCount: column.int64(),
+        region: column.string().optional(),
+      },
+      timeToLiveSeconds: sessionTtl,
+      // The search index has a time to live, which needs rows written whole.
+      allowUpdate: false,
+    }),
+
+    // The events of each session in time order (eventId: a digest of the record, so a record
+    // delivered again is the same row).
+    sessionEvents: defineTable({
+      name: `${prefix}session_events`,
+      primaryKey: [
+        ['ownerAccountId', 'string'],
+        ['sessionId', 'string'],
+        ['eventTime', 'int64'],
+        ['eventId', 'string'],
+      ],
+      columns: {
+        eventType: column.string(),
+        content: column.string().optional(),
+        result: column.string().optional(),
+        instanceId: column.string().optional(),
+        userId: column.string().optional(),
+        userName: column.string().optional(),
+        clientIp: column.string().optional(),
+        assetName: column.string().optional(),
+        assetAddress: column.string().optional(),
+        assetPort: column.int64().optional(),
+        assetAccount: column.string().optional(),
+        protocol: column.string().optional(),
+        sessionStartTime: column.int64().optional(),
+        sessionEndTime: column.int64().optional(),
+        region: column.string().optional(),
+        sourceProject: column.string().optional(),
+        sourceLogstore: column.string().optional(),
+      },
+      timeToLiveSeconds: sessionTtl,
+      allowUpdate: false,
+    }),
+
     leases: defineTable({
       name: `${prefix}leases`,
       primaryKey: [['leaseName', 'string']],
@@ -321,8 +406,59 @@ export function storeTables(prefix: string = DEFAULT_TABLE_PREFIX) {
 
 export type StoreTables = ReturnType<typeof storeTables>;
 
-export function storeTableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): TableDefinition[] {
-  return Object.values(storeTables(prefix)).map((table) => table.definition);
+export function storeTableDefinitions(
+  prefix: string = DEFAULT_TABLE_PREFIX,
+  options: StoreTableOptions = {},
+): TableDefinition[] {
+  return Object.values(storeTables(prefix, options)).map((table) => table.definition);
+}
+
+/** The family name of the sessions' search index (its versions: `sessions_v<n>`). */
+export const SESSIONS_INDEX_FAMILY = 'sessions';
+
+const keyword = { type: 'keyword' } as const;
+const sortableKeyword = { type: 'keyword', sortAndAgg: true } as const;
+const long = { type: 'long' } as const;
+const sortableLong = { type: 'long', sortAndAgg: true } as const;
+
+/**
+ * Every column of a session is a field (so a search returns whole sessions from the index,
+ * never reading the table): the filters of GET /v1/sessions, the sorts (start and end time),
+ * and the groups of its summary (owner account, user name, protocol).
+ */
+export function sessionsSearchIndex(tables: StoreTables): SearchIndexDeclaration {
+  return declareSearchIndex(tables.sessions, {
+    family: SESSIONS_INDEX_FAMILY,
+    version: 1,
+    fields: {
+      ownerAccountId: sortableKeyword,
+      sessionId: keyword,
+      instanceId: keyword,
+      userId: keyword,
+      userName: sortableKeyword,
+      clientIp: keyword,
+      clientIpKey: keyword,
+      assetName: keyword,
+      assetAddress: keyword,
+      assetPort: long,
+      assetAccount: keyword,
+      protocol: sortableKeyword,
+      protocolSource: keyword,
+      startTime: sortableLong,
+      endTime: sortableLong,
+      ended: { type: 'boolean' },
+      lastEventTime: long,
+      activeUntil: long,
+      eventCount: long,
+      commandCount: long,
+      fileTransferCount: long,
+      graphicalCount: long,
+      sqlCount: long,
+      blockedCount: long,
+      region: keyword,
+    },
+    timeToLiveSeconds: tables.sessions.definition.timeToLiveSeconds ?? -1,
+  });
 }
 
 /**
@@ -331,18 +467,18 @@ export function storeTableDefinitions(prefix: string = DEFAULT_TABLE_PREFIX): Ta
  */
 export function ensureStoreTables(
   client: TablestoreClient,
-  options: { prefix?: string } = {},
+  options: { prefix?: string } & StoreTableOptions = {},
 ): Promise<EnsureTablesReport> {
-  return ensureTables(client, storeTableDefinitions(options.prefix));
+  return ensureTables(client, storeTableDefinitions(options.prefix, options));
 }
 
 /**
  * The search indexes over the store's tables, each declared with declareSearchIndex beside the
  * table it indexes (its fields name the table's columns; a changed schema is a new version,
- * README "Search indexes"). None yet: the session index is the first to declare one.
+ * README "Search indexes").
  */
-export function storeSearchIndexes(_tables: StoreTables = storeTables()): SearchIndexDeclaration[] {
-  return [];
+export function storeSearchIndexes(tables: StoreTables = storeTables()): SearchIndexDeclaration[] {
+  return [sessionsSearchIndex(tables)];
 }
 
 /**
@@ -352,7 +488,7 @@ export function storeSearchIndexes(_tables: StoreTables = storeTables()): Search
  */
 export function ensureStoreSearchIndexes(
   client: TablestoreSearchClient,
-  options: { prefix?: string } = {},
+  options: { prefix?: string } & StoreTableOptions = {},
 ): Promise<EnsureSearchIndexesReport> {
-  return ensureSearchIndexes(client, storeSearchIndexes(storeTables(options.prefix)));
+  return ensureSearchIndexes(client, storeSearchIndexes(storeTables(options.prefix, options)));
 }

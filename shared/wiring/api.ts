@@ -10,6 +10,7 @@ import { healthRoutes } from '../http/health-routes';
 import { type LogRouteDependencies, logRoutes } from '../http/log-routes';
 import { type MembershipRouteDependencies, membershipRoutes } from '../http/membership-routes';
 import { type RoleRouteDependencies, roleRoutes } from '../http/role-routes';
+import { type SessionRouteDependencies, sessionRoutes } from '../http/session-routes';
 import type { HttpFunctionDefinition } from '../runtime/function';
 import type { HttpApplication } from '../runtime/http';
 import { LOG_API_CONFIG_SECTIONS, logApiRuntime } from './logs';
@@ -27,7 +28,8 @@ export interface ApiRouteDependencies
   extends DirectoryRouteDependencies,
     MembershipRouteDependencies,
     RoleRouteDependencies,
-    LogRouteDependencies {}
+    LogRouteDependencies,
+    SessionRouteDependencies {}
 
 /** What the routes call, over the cloud adapters. */
 function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
@@ -41,6 +43,7 @@ function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
       const { roles, roleReport, startSweep } = runtime.forInvocation(invocation, logger);
       return { roles, report: roleReport, startSweep };
     },
+    sessions: (invocation, logger) => runtime.forInvocation(invocation, logger).sessions,
     directorySource: (invocation) =>
       directoryFor(config, invocation, requireCredentials(invocation)),
     logs: logApiRuntime(config),
@@ -55,6 +58,7 @@ export function apiRoutes(dependencies: ApiRouteDependencies): RouteDefinition[]
     ...membershipRoutes(dependencies),
     ...roleRoutes(dependencies),
     ...logRoutes(dependencies),
+    ...sessionRoutes(dependencies),
   ];
 }
 

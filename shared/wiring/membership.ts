@@ -32,6 +32,7 @@ import type { FunctionDefinition } from '../runtime/function';
 import type { Logger } from '../runtime/logger';
 import type { RetryPolicy } from '../runtime/retry';
 import { decodeTimerEvent } from '../runtime/trigger-events';
+import type { SessionSearch } from '../sessions/ports';
 import { type MemberSessionFunction, memberSessionPolicy } from './member-sessions';
 import { storeRuntime } from './store';
 
@@ -61,6 +62,8 @@ export interface MembershipInvocation {
   startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
   /** Directory events are handled once per event id. */
   idempotency: IdempotencyStore;
+  /** The session-audit index (searches, for the API). */
+  sessions: SessionSearch;
 }
 
 /** A lane of an onboarding run: its share of the account's AssumeRole rate. */
@@ -126,7 +129,7 @@ export function membershipRuntime(
 ): MembershipRuntime {
   // A malformed ROLE_CATALOG_EXTRA stops the cold start, naming the entry and field.
   const catalog = roleCatalogPort(loadRoleCatalog(config.roles.catalogExtra));
-  const { store, useCredentialsOf } = storeRuntime(config);
+  const { store, sessions, useCredentialsOf } = storeRuntime(config);
   const credentialCache = createMemberCredentialCache();
   const sessionPolicy = memberSessionPolicy(options.memberSessions, config.roles);
   return {
@@ -215,6 +218,7 @@ export function membershipRuntime(
         roles,
         roleReport: () => readRoleReport(store, catalog, isoNow(systemClock)),
         idempotency: store.idempotency,
+        sessions,
         startSweep: (sweep) => {
           if (!fanOut) {
             throw new FunctionMisconfigured(

@@ -5,7 +5,7 @@ import { createTablestoreClient } from '../cloud/tablestore';
 import type { Config } from '../config';
 import { FunctionMisconfigured } from '../errors';
 import type { CloudCredentials, Invocation } from '../runtime/context';
-import { createStore, type Store } from '../store';
+import { createSessionIndex, createStore, type Store, type TablestoreSessionIndex } from '../store';
 
 export function requireCredentials(invocation: Invocation): CloudCredentials {
   if (!invocation.credentials) {
@@ -18,6 +18,8 @@ export function requireCredentials(invocation: Invocation): CloudCredentials {
 
 export function storeRuntime(config: Config<'tablestore'>): {
   store: Store;
+  /** The session index (events, sessions and their search index), on the same client. */
+  sessions: TablestoreSessionIndex;
   /** Takes the invocation's credentials for every later store call; returns them. */
   useCredentialsOf(invocation: Invocation): CloudCredentials;
 } {
@@ -33,6 +35,7 @@ export function storeRuntime(config: Config<'tablestore'>): {
   });
   return {
     store: createStore({ client }),
+    sessions: createSessionIndex({ client }),
     useCredentialsOf(invocation) {
       credentials = requireCredentials(invocation);
       return credentials;

@@ -7,6 +7,7 @@ import {
   createTablestoreClient,
   type TablestoreClient,
   type TablestoreClientOptions,
+  type TablestoreSearchClient,
 } from '../../shared/cloud/tablestore';
 
 export const INSTANCE = 'rdgtest';
@@ -14,14 +15,14 @@ export const INSTANCE = 'rdgtest';
 export interface LocalTablestore {
   cloud: LocalCloud;
   /** A client of the instance INSTANCE of the management account. */
-  client: TablestoreClient;
+  client: TablestoreClient & TablestoreSearchClient;
   /** A table prefix unique to this run. */
   prefix: string;
   /**
    * A client of a fresh, empty instance of the management account: tests that create many
    * tables each get their own (an instance holds at most 64 tables, as in the cloud).
    */
-  freshInstance(): Promise<TablestoreClient>;
+  freshInstance(): Promise<TablestoreClient & TablestoreSearchClient>;
   stop(): Promise<void>;
 }
 

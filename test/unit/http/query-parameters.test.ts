@@ -30,6 +30,7 @@ const dependencies: ApiRouteDependencies = {
   membership: () => ({ changes: unreachable, queries: unreachable }) as never,
   roles: () => ({ roles: unreachable, report: reached, startSweep: reached }) as never,
   logs: () => ({ integration: unreachable, queries: unreachable, diagnose: reached }) as never,
+  sessions: () => unreachable as never,
 };
 
 /** A value for each path parameter the API uses (valid, so only the query can be refused). */
@@ -39,6 +40,8 @@ const PATH_PARAMETERS: Record<string, string> = {
   runId: '00000000-0000-4000-8000-000000000000',
   templateId: 'waf',
   name: 'WAF_cn-hangzhou_2000000000000001',
+  ownerAccountId: '2000000000000001',
+  sessionId: 'b7f3c2a1-0000-4000-8000-000000000000',
 };
 
 function concretePath(route: RouteDefinition): string {

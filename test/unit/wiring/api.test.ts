@@ -68,6 +68,9 @@ beforeAll(async () => {
       logs: () => {
         throw new Error('these tests call only the directory routes');
       },
+      sessions: () => {
+        throw new Error('these tests call only the directory routes');
+      },
     },
   });
   viewer = await issuer.mint({ roles: ['viewer'] });

@@ -1,0 +1,389 @@
+// Session audit over HTTP: search sessions with any combination of filters (every filter applied
+// by the search index before paging, with a total count), one session and its events, counts per
+// owner account, user or protocol, and the whole result set of a search as CSV (paged internally,
+// formula cells defused).
+
+import { z } from 'zod';
+import { csvLine } from '../domain/csv';
+import { InvalidCursor } from '../domain/cursor';
+import { NotFound } from '../errors';
+import type { Invocation } from '../runtime/context';
+import type { Logger } from '../runtime/logger';
+import { ipRange } from '../sessions/ip';
+import {
+  PROTOCOLS,
+  SESSION_SORTS,
+  type Session,
+  type SessionFilter,
+  type SessionSort,
+  SUMMARY_GROUPS,
+} from '../sessions/model';
+import type { SessionPageRequest, SessionSearch } from '../sessions/ports';
+import { protocolNamed } from '../sessions/records';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { prefersOverJson } from './negotiation';
+import { jsonResponse, parseParams } from './validation';
+
+export interface SessionRouteDependencies {
+  sessions(invocation: Invocation, logger: Logger): SessionSearch;
+}
+
+const ACCOUNT_ID = /^\d{16}$/;
+const MAX_OWNER_ACCOUNTS = 100;
+const SESSIONS_PAGE_MAX = 1000;
+/** A Tablestore search token, wrapped and signed, is longer than a row cursor. */
+const pageTokenSchema = z.string().min(1).max(16_384).optional();
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+
+const ownerAccountIds = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(ACCOUNT_ID, 'must be 16-digit account ids'))
+      .min(1)
+      .max(MAX_OWNER_ACCOUNTS, `at most ${MAX_OWNER_ACCOUNTS} account ids`),
+  );
+
+const protocolSchema = z.string().transform((value, ctx) => {
+  const protocol = protocolNamed(value);
+  if (!protocol) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown protocol; one of ${PROTOCOLS.filter((p) => p !== 'unknown').join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return protocol;
+});
+
+const sourceIpSchema = z.string().transform((value, ctx) => {
+  const range = ipRange(value);
+  if (!range) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an IPv4 or IPv6 address or CIDR block (10.0.0.0/8, 2001:db8::/32)',
+    });
+    return z.NEVER;
+  }
+  return range;
+});
+
+const text = (max: number) => z.string().min(1).max(max);
+
+function fromBeforeTo(query: { from?: string; to?: string }, ctx: z.RefinementCtx): void {
+  if (query.from === undefined || query.to === undefined) return;
+  if (Date.parse(query.from) <= Date.parse(query.to)) return;
+  const message = `from (${query.from}) is later than to (${query.to})`;
+  ctx.addIssue({ code: 'custom', path: ['from'], message });
+  ctx.addIssue({ code: 'custom', path: ['to'], message });
+}
+
+const sessionsQuerySchema = z
+  .strictObject({
+    ownerAccountId: ownerAccountIds.optional(),
+    user: text(128).optional(),
+    asset: text(256).optional(),
+    assetAccount: text(128).optional(),
+    protocol: protocolSchema.optional(),
+    sourceIp: sourceIpSchema.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    sort: z.enum(SESSION_SORTS as [SessionSort, ...SessionSort[]]).default('-startTime'),
+    limit: z.coerce.number().int().min(1).max(SESSIONS_PAGE_MAX).default(50),
+    pageToken: pageTokenSchema,
+  })
+  .superRefine(fromBeforeTo);
+
+const summaryQuerySchema = z
+  .strictObject({
+    groupBy: z.enum(SUMMARY_GROUPS),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+  })
+  .superRefine(fromBeforeTo);
+
+const eventsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  pageToken: pageTokenSchema,
+});
+
+const sessionParams = z.strictObject({
+  ownerAccountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
+  sessionId: z.string().min(1).max(256),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const sessionSchema = z.strictObject({
+  ownerAccountId: z.string(),
+  sessionId: z.string(),
+  instanceId: z.string().optional(),
+  userId: z.string().optional(),
+  userName: z.string().optional(),
+  clientIp: z.string().optional(),
+  assetName: z.string().optional(),
+  assetAddress: z.string().optional(),
+  assetPort: z.number().int().optional(),
+  assetAccount: z.string().optional(),
+  protocol: z.enum(PROTOCOLS),
+  protocolSource: z.enum(['record', 'event-type', 'asset-port', 'none']),
+  startTime: z.string(),
+  endTime: z.string().optional(),
+  ended: z.boolean(),
+  lastEventTime: z.string(),
+  eventCount: z.number().int(),
+  commandCount: z.number().int(),
+  fileTransferCount: z.number().int(),
+  graphicalCount: z.number().int(),
+  sqlCount: z.number().int(),
+  blockedCount: z.number().int(),
+  region: z.string().optional(),
+});
+export type SessionView = z.infer<typeof sessionSchema>;
+
+function sessionView(s: Session): SessionView {
+  const { clientIpKey: _key, activeUntil: _until, endTime: _end, ...rest } = s;
+  return {
+    ...rest,
+    startTime: iso(s.startTime),
+    ...(s.endTime !== undefined ? { endTime: iso(s.endTime) } : {}),
+    lastEventTime: iso(s.lastEventTime),
+  };
+}
+
+export const sessionPageSchema = z.strictObject({
+  sessions: z.array(sessionSchema),
+  totalCount: z.number().int(),
+  nextPageToken: z.string().optional(),
+});
+
+const eventSchema = z.strictObject({
+  eventId: z.string(),
+  eventTime: z.string(),
+  eventType: z.string(),
+  content: z.string().optional(),
+  result: z.string().optional(),
+  userName: z.string().optional(),
+  clientIp: z.string().optional(),
+  assetName: z.string().optional(),
+  assetAccount: z.string().optional(),
+  sourceProject: z.string().optional(),
+  sourceLogstore: z.string().optional(),
+});
+
+export const eventPageSchema = z.strictObject({
+  ownerAccountId: z.string(),
+  sessionId: z.string(),
+  events: z.array(eventSchema),
+  nextPageToken: z.string().optional(),
+});
+
+export const summarySchema = z.strictObject({
+  groupBy: z.enum(SUMMARY_GROUPS),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  totalCount: z.number().int(),
+  groups: z.array(z.strictObject({ key: z.string(), sessions: z.number().int() })),
+});
+
+/** CSV columns of a session search download, in order. */
+export const SESSION_CSV_COLUMNS = [
+  'ownerAccountId',
+  'sessionId',
+  'userName',
+  'userId',
+  'clientIp',
+  'assetName',
+  'assetAddress',
+  'assetPort',
+  'assetAccount',
+  'protocol',
+  'startTime',
+  'endTime',
+  'ended',
+  'eventCount',
+  'commandCount',
+  'fileTransferCount',
+  'graphicalCount',
+  'sqlCount',
+  'blockedCount',
+  'instanceId',
+  'region',
+] as const satisfies ReadonlyArray<keyof SessionView>;
+
+export function sessionCsvLine(view: SessionView): string {
+  return csvLine(
+    SESSION_CSV_COLUMNS.map((column) => {
+      const value = view[column];
+      return value === undefined ? '' : String(value);
+    }),
+  );
+}
+
+/** A paging token refused by the store names the parameter it came in. */
+async function withPageToken<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof InvalidCursor) throw new InvalidCursor(error.reason, 'pageToken');
+    throw error;
+  }
+}
+
+const sessionHttpQuery = (q: z.output<typeof sessionsQuerySchema>): SessionFilter => {
+  const filter: SessionFilter = {};
+  if (q.ownerAccountId) filter.ownerAccountIds = [...new Set(q.ownerAccountId)].sort();
+  if (q.user !== undefined) filter.user = q.user;
+  if (q.asset !== undefined) filter.asset = q.asset;
+  if (q.assetAccount !== undefined) filter.assetAccount = q.assetAccount;
+  if (q.protocol !== undefined) filter.protocol = q.protocol;
+  if (q.sourceIp !== undefined) filter.sourceIp = q.sourceIp;
+  if (q.from !== undefined) filter.from = Date.parse(q.from);
+  if (q.to !== undefined) filter.to = Date.parse(q.to);
+  return filter;
+};
+
+function csvDownload(
+  search: SessionSearch,
+  filter: SessionFilter,
+  sort: SessionSort,
+  first: { sessions: Session[]; nextPageToken?: string },
+): Response {
+  const encoder = new TextEncoder();
+  let page: { sessions: Session[]; nextPageToken?: string } | undefined = first;
+  let header = true;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (header) {
+        header = false;
+        controller.enqueue(encoder.encode(csvLine(SESSION_CSV_COLUMNS)));
+        return;
+      }
+      if (!page) {
+        controller.close();
+        return;
+      }
+      const current = page;
+      controller.enqueue(
+        encoder.encode(current.sessions.map((s) => sessionCsvLine(sessionView(s))).join('')),
+      );
+      page =
+        current.nextPageToken === undefined
+          ? undefined
+          : await search.search(filter, sort, {
+              limit: SESSIONS_PAGE_MAX,
+              pageToken: current.nextPageToken,
+            });
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': 'attachment; filename="sessions.csv"',
+    },
+  });
+}
+
+export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[] {
+  const use = (c: ApiContext) => deps.sessions(c.env.invocation, c.env.logger);
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/v1/sessions',
+      access: 'viewer',
+      query: sessionsQuerySchema,
+      async handle(c, query) {
+        const filter = sessionHttpQuery(query);
+        const search = use(c);
+        const csv = prefersOverJson(c.req.header('accept'), 'text/csv');
+        const page: SessionPageRequest = {
+          limit: csv ? SESSIONS_PAGE_MAX : query.limit,
+          ...(query.pageToken !== undefined ? { pageToken: query.pageToken } : {}),
+        };
+        // The first page is read before answering, so a bad token is a 400 even for CSV.
+        const first = await withPageToken(() => search.search(filter, query.sort, page));
+        if (csv) return csvDownload(search, filter, query.sort, first);
+        return jsonResponse('GET /v1/sessions', sessionPageSchema, {
+          sessions: first.sessions.map(sessionView),
+          totalCount: first.totalCount,
+          ...(first.nextPageToken !== undefined ? { nextPageToken: first.nextPageToken } : {}),
+        });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/sessions/summary',
+      access: 'viewer',
+      query: summaryQuerySchema,
+      async handle(c, query) {
+        const filter: Pick<SessionFilter, 'from' | 'to'> = {};
+        if (query.from !== undefined) filter.from = Date.parse(query.from);
+        if (query.to !== undefined) filter.to = Date.parse(query.to);
+        const { groups, totalCount } = await use(c).summary(query.groupBy, filter);
+        return jsonResponse('GET /v1/sessions/summary', summarySchema, {
+          groupBy: query.groupBy,
+          ...(query.from !== undefined ? { from: query.from } : {}),
+          ...(query.to !== undefined ? { to: query.to } : {}),
+          totalCount,
+          groups,
+        });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/sessions/:ownerAccountId/:sessionId',
+      access: 'viewer',
+      query: NO_QUERY,
+      async handle(c) {
+        const key = parseParams(c.req.param(), sessionParams);
+        const session = await use(c).get(key);
+        if (!session) {
+          throw new NotFound(
+            `No session ${key.sessionId} of account ${key.ownerAccountId} is indexed`,
+          );
+        }
+        return jsonResponse(
+          'GET /v1/sessions/:ownerAccountId/:sessionId',
+          sessionSchema,
+          sessionView(session),
+        );
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/sessions/:ownerAccountId/:sessionId/events',
+      access: 'viewer',
+      query: eventsQuerySchema,
+      async handle(c, query) {
+        const key = parseParams(c.req.param(), sessionParams);
+        const page = await withPageToken(() =>
+          use(c).events(key, {
+            limit: query.limit,
+            ...(query.pageToken !== undefined ? { pageToken: query.pageToken } : {}),
+          }),
+        );
+        return jsonResponse('GET /v1/sessions/:ownerAccountId/:sessionId/events', eventPageSchema, {
+          ...key,
+          events: page.events.map((e) => ({
+            eventId: e.eventId,
+            eventTime: iso(e.eventTime),
+            eventType: e.eventType,
+            ...(e.content !== undefined ? { content: e.content } : {}),
+            ...(e.result !== undefined ? { result: e.result } : {}),
+            ...(e.userName !== undefined ? { userName: e.userName } : {}),
+            ...(e.clientIp !== undefined ? { clientIp: e.clientIp } : {}),
+            ...(e.assetName !== undefined ? { assetName: e.assetName } : {}),
+            ...(e.assetAccount !== undefined ? { assetAccount: e.assetAccount } : {}),
+            ...(e.sourceProject !== undefined ? { sourceProject: e.sourceProject } : {}),
+            ...(e.sourceLogstore !== undefined ? { sourceLogstore: e.sourceLogstore } : {}),
+          })),
+          ...(page.nextPageToken !== undefined ? { nextPageToken: page.nextPageToken } : {}),
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,85 @@
+// IP addresses and CIDR blocks as sortable keys: every address, IPv4 or IPv6, becomes the 32 hex
+// digits of its IPv6 form (IPv4 as ::ffff:a.b.c.d), so an exact address is one key and a CIDR
+// block one inclusive range of keys, compared as strings (fixed length, lower case).
+
+import { isIPv4, isIPv6 } from 'node:net';
+import type { IpRange } from './model';
+
+function ipv4Bytes(address: string): number[] {
+  return address.split('.').map(Number);
+}
+
+function ipv6Bytes(address: string): number[] | undefined {
+  let text = address.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  const last = text.slice(lastColon + 1);
+  if (last.includes('.')) {
+    if (!isIPv4(last)) return undefined;
+    tail = ipv4Bytes(last);
+    text = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [head, rest, ...more] = text.split('::');
+  if (more.length > 0 || head === undefined) return undefined;
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = rest === undefined ? [] : groups(rest);
+  const missing = 8 - left.length - right.length;
+  if (rest === undefined ? missing !== 0 : missing < 0) return undefined;
+  const all = [...left, ...Array<string>(missing).fill('0'), ...right];
+  const bytes: number[] = [];
+  for (const group of all) {
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
+    const value = Number.parseInt(group, 16);
+    bytes.push(value >> 8, value & 0xff);
+  }
+  if (tail.length === 4) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** The 16 bytes of an address (IPv4 mapped), or undefined when it is not an IP address. */
+function addressBytes(address: string): number[] | undefined {
+  if (isIPv4(address)) return [...Array<number>(10).fill(0), 0xff, 0xff, ...ipv4Bytes(address)];
+  if (isIPv6(address)) return ipv6Bytes(address);
+  return undefined;
+}
+
+const hex = (bytes: readonly number[]) =>
+  bytes.map((byte) => byte.toString(16).padStart(2, '0')).join('');
+
+/** The key of an address; undefined when `address` is not an IPv4 or IPv6 address. */
+export function ipKey(address: string): string | undefined {
+  const bytes = addressBytes(address.trim());
+  return bytes ? hex(bytes) : undefined;
+}
+
+/**
+ * The keys an address (`10.0.0.1`, `2001:db8::1`) or CIDR block (`10.0.0.0/8`, `2001:db8::/32`)
+ * covers; undefined when it is neither. The prefix length counts in the address's own family
+ * (0-32 for IPv4, 0-128 for IPv6); host bits set below the prefix are ignored, as routers do.
+ */
+export function ipRange(text: string): IpRange | undefined {
+  const [address, prefix, ...rest] = text.trim().split('/');
+  if (address === undefined || rest.length > 0) return undefined;
+  const bytes = addressBytes(address);
+  if (!bytes) return undefined;
+  const familyBits = isIPv4(address) ? 32 : 128;
+  let bits = familyBits;
+  if (prefix !== undefined) {
+    if (!/^\d{1,3}$/.test(prefix)) return undefined;
+    bits = Number(prefix);
+    if (bits > familyBits) return undefined;
+  }
+  const fixed = 128 - familyBits + bits;
+  const low: number[] = [];
+  const high: number[] = [];
+  bytes.forEach((byte, i) => {
+    const keep = Math.max(0, Math.min(8, fixed - i * 8));
+    const mask = keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+    low.push(byte & mask);
+    high.push((byte & mask) | (~mask & 0xff));
+  });
+  return { low: hex(low), high: hex(high) };
+}
