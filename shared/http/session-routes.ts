@@ -35,17 +35,23 @@ const SESSIONS_PAGE_MAX = 1000;
 const pageTokenSchema = z.string().min(1).max(16_384).optional();
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
 
-const ownerAccountIds = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) =>
-    (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()),
-  )
-  .pipe(
-    z
-      .array(z.string().regex(ACCOUNT_ID, 'must be 16-digit account ids'))
-      .min(1)
-      .max(MAX_OWNER_ACCOUNTS, `at most ${MAX_OWNER_ACCOUNTS} account ids`),
-  );
+const ownerAccountIds = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
+  const ids = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim());
+  const bad = ids.filter((id) => !ACCOUNT_ID.test(id));
+  if (bad.length > 0 || ids.length > MAX_OWNER_ACCOUNTS) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        bad.length > 0
+          ? `must be 16-digit account ids (not ${JSON.stringify(bad[0])})`
+          : `at most ${MAX_OWNER_ACCOUNTS} account ids`,
+    });
+    return z.NEVER;
+  }
+  return ids;
+});
 
 const protocolSchema = z.string().transform((value, ctx) => {
   const protocol = protocolNamed(value);
