@@ -4,16 +4,22 @@
 // they touch again from all its stored events.
 //
 // Idempotent per record: an event's key is a digest of its record, so a range delivered again, or
-// an overlapping one, writes the same rows; a session is written only from a fold of more events
-// than the stored one saw, so a stale fold never overwrites a newer one, and the last fold of a
-// session reads every event written before it (whatever order they came in). A record that does
-// not parse is counted and logged with its provenance, and the batch goes on.
+// an overlapping one, writes the same rows. A session is written in one of two ways: where none
+// is stored yet, from this batch's events alone, and only while none is stored (BatchWriteRow,
+// expect-not-exist: one request for up to 200 new sessions, no read); otherwise from a fold of
+// every stored event (one GetRange each), and only over a fold of fewer events. Events are only
+// ever added, so a fold of more events is a later view of the same set: a stale fold never
+// overwrites a newer one, and the last fold of a session reads every event written before it,
+// whatever order they came in. An invocation that wrote events and failed before folding is
+// delivered again by the trigger (it advances its checkpoint only on success), and its second
+// delivery finds the session stored and folds all events. A record that does not parse is
+// counted and logged with its provenance, and the batch goes on.
 
 import type { LogGroup, LogstoreAddress } from '../logs/model';
 import type { LogSource } from '../logs/ports';
 import { mapWithConcurrency } from '../runtime/concurrency';
 import type { Logger } from '../runtime/logger';
-import type { SessionEvent, SessionKey } from './model';
+import type { Session, SessionEvent, SessionKey } from './model';
 import type { SessionEventStore } from './ports';
 import { foldSession, isBastionhostGroup, parseRecord, provenanceOf } from './records';
 
@@ -100,23 +106,29 @@ export async function indexLogGroups(
   report.events = events.size;
   if (events.size === 0) return report;
   await deps.store.putEvents([...events.values()]);
-  const touched = new Map<string, SessionKey>();
+  const bySession = new Map<string, SessionEvent[]>();
   for (const event of events.values()) {
-    touched.set(sessionKeyOf(event), {
-      ownerAccountId: event.ownerAccountId,
-      sessionId: event.sessionId,
-    });
+    const key = sessionKeyOf(event);
+    const list = bySession.get(key);
+    if (list) list.push(event);
+    else bySession.set(key, [event]);
   }
-  const written = await mapWithConcurrency(
-    [...touched.values()],
-    deps.concurrency ?? 16,
-    async (key) => {
-      const stored = await deps.store.eventsOf(key);
-      // Read after this batch's own writes, so never empty; a TTL could only shorten it.
-      if (stored.length === 0) return false;
-      return deps.store.saveSession(foldSession(stored));
-    },
+  // A session nobody has folded yet is written from this batch's events alone, only while no
+  // fold is stored: whoever comes second (another range of it, or this range again) finds one
+  // and folds every stored event, which it reads after the first fold was written, so after
+  // the first fold's events too.
+  const batchFolds = [...bySession.values()].map((list) => foldSession(list));
+  const created = await deps.store.createSessions(batchFolds);
+  const existing = batchFolds.filter((_, i) => !created[i]);
+  const folds = await mapWithConcurrency(existing, deps.concurrency ?? 16, async (key) => {
+    const stored = await deps.store.eventsOf(key);
+    // Read after this batch's own writes, so never empty; a TTL could only shorten it.
+    return stored.length === 0 ? undefined : foldSession(stored);
+  });
+  const saved = await deps.store.saveSessions(
+    folds.filter((fold): fold is Session => fold !== undefined),
   );
+  const written = [...created.filter(Boolean), ...saved];
   report.sessionsWritten = written.filter(Boolean).length;
   report.sessionsUnchanged = written.length - report.sessionsWritten;
   return report;

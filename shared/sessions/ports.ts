@@ -19,11 +19,16 @@ export interface SessionEventStore {
   /** Every stored event of a session, in time order. */
   eventsOf(key: SessionKey): Promise<SessionEvent[]>;
   /**
-   * Writes a session folded from `eventCount` events unless the stored one was folded from at
-   * least as many (events are only ever added, so more events is a later view of the same set).
-   * True when written.
+   * Writes each session, folded from `eventCount` events, unless the stored one was folded from
+   * at least as many (events are only ever added, so more events is a later view of the same
+   * set). One flag per session, in order: true when written.
    */
-  saveSession(session: Session): Promise<boolean>;
+  saveSessions(sessions: readonly Session[]): Promise<boolean[]>;
+  /**
+   * Writes each session only where no session is stored under its key yet. One flag per
+   * session, in order: true when written.
+   */
+  createSessions(sessions: readonly Session[]): Promise<boolean[]>;
 }
 
 export interface SessionPageRequest {

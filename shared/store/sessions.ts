@@ -6,6 +6,7 @@
 
 import {
   type ColumnsSpecOf,
+  type Condition,
   type PrimaryKeySpecOf,
   type RowOf,
   type RowWrite,
@@ -186,32 +187,44 @@ export class TablestoreSessionIndex
     return events;
   }
 
-  async saveSession(session: Session): Promise<boolean> {
-    const { primaryKey, columns, condition } = this.newerRowWriteOf(session);
-    try {
-      await this.client.putRow(this.sessions.name, primaryKey, columns, { condition });
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  saveSessions(sessions: readonly Session[]): Promise<boolean[]> {
+    // Only over a fold of fewer events (or none yet).
+    return this.writeSessions(sessions, (session) => ({
+      row: 'ignore',
+      columns: {
+        column: 'eventCount',
+        is: '<',
+        value: BigInt(session.eventCount),
+        ifMissing: 'pass',
+      },
+    }));
   }
 
-  private newerRowWriteOf(session: Session) {
-    const { primaryKey, columns } = this.sessions.encode(sessionToRow(session));
-    return {
-      primaryKey,
-      columns,
-      condition: {
-        row: 'ignore' as const,
-        columns: {
-          column: 'eventCount',
-          is: '<' as const,
-          value: BigInt(session.eventCount),
-          ifMissing: 'pass' as const,
-        },
-      },
-    };
+  createSessions(sessions: readonly Session[]): Promise<boolean[]> {
+    return this.writeSessions(sessions, () => ({ row: 'expect-not-exist' }));
+  }
+
+  private async writeSessions(
+    sessions: readonly Session[],
+    condition: (session: Session) => Condition,
+  ): Promise<boolean[]> {
+    if (sessions.length === 0) return [];
+    const writes: RowWrite[] = sessions.map((session) => {
+      const { primaryKey, columns } = this.sessions.encode(sessionToRow(session));
+      return {
+        type: 'put',
+        table: this.sessions.name,
+        primaryKey,
+        columns,
+        condition: condition(session),
+      };
+    });
+    const results = await this.client.batchWriteRows(writes);
+    return results.map((result) => {
+      if (result.ok) return true;
+      if (isConditionFailure(result.error)) return false;
+      throw result.error;
+    });
   }
 
   async get(key: SessionKey): Promise<Session | undefined> {

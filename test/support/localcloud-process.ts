@@ -19,19 +19,25 @@ export interface CloudProcess {
 export async function startCloudProcess(
   dataDir: string,
   envFile: string,
-  options: { organization?: string } = {},
+  options: {
+    organization?: string;
+    /** Keep everything in memory (no data directory), e.g. for a large benchmark. */
+    memory?: boolean;
+    /** Extra node flags, e.g. a larger heap. */
+    nodeFlags?: readonly string[];
+  } = {},
 ): Promise<CloudProcess> {
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeFlags ?? []),
       '--import',
       'tsx',
       'localcloud/cli.ts',
       'cloud',
       '--port',
       '0',
-      '--data-dir',
-      dataDir,
+      ...(options.memory ? ['--memory'] : ['--data-dir', dataDir]),
       '--env-json',
       envFile,
       ...(options.organization ? ['--org', options.organization] : []),

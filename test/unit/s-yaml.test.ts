@@ -8,6 +8,7 @@ import { loadConfig } from '../../shared/config';
 import { API_CONFIG_SECTIONS } from '../../shared/wiring/api';
 import { PLANNER_CONFIG_SECTIONS, WORKER_CONFIG_SECTIONS } from '../../shared/wiring/logs';
 import { MEMBERSHIP_CONFIG_SECTIONS } from '../../shared/wiring/membership';
+import { SESSION_INDEX_CONFIG_SECTIONS } from '../../shared/wiring/sessions';
 import { SWEEP_CONFIG_SECTIONS } from '../../shared/wiring/sweep';
 
 const root = new URL('../../', import.meta.url);
@@ -38,6 +39,7 @@ const functionSections: Record<string, readonly Parameters<typeof loadConfig>[1]
   'log-planner': PLANNER_CONFIG_SECTIONS,
   'log-worker': WORKER_CONFIG_SECTIONS,
   'onboarding-worker': MEMBERSHIP_CONFIG_SECTIONS,
+  'session-index': SESSION_INDEX_CONFIG_SECTIONS,
 };
 
 function evaluate(expression: string, vars: Record<string, unknown>): unknown {

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../../shared/http/app';
 import { createTokenVerifier } from '../../../shared/http/auth';
 import { sessionRoutes } from '../../../shared/http/session-routes';
-import { mapWithConcurrency } from '../../../shared/runtime/concurrency';
 import { ipRange } from '../../../shared/sessions/ip';
 import type { Session, SessionEvent } from '../../../shared/sessions/model';
 import { foldSession, parseRecord, provenanceOf } from '../../../shared/sessions/records';
@@ -62,7 +61,7 @@ beforeAll(async () => {
     eventsBySession.set(`${g.ownerAccountId}/${g.sessionId}`, events);
     return foldSession(events);
   });
-  await mapWithConcurrency(sessions, 16, (s) => index.saveSession(s));
+  await index.saveSessions(sessions);
   const issuer = await createTestIssuer();
   app = createHttpApp({
     routes: sessionRoutes({ sessions: () => index }),
