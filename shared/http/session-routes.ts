@@ -105,7 +105,7 @@ const sessionsQuerySchema = z
 
 const summaryQuerySchema = z
   .strictObject({
-    groupBy: z.enum(SUMMARY_GROUPS),
+    groupBy: z.enum(SUMMARY_GROUPS).default('ownerAccountId'),
     from: isoTime.optional(),
     to: isoTime.optional(),
   })

@@ -36,16 +36,6 @@ export const PROTOCOLS = [
 ] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
-/** Event types Bastionhost records; any other type is kept as written and counted as `other`. */
-export const EVENT_TYPES = [
-  'session_start',
-  'command',
-  'file_transfer',
-  'graphical',
-  'sql',
-  'session_end',
-] as const;
-
 /** Where a record came from: the forwarding tags of its log group. */
 export interface RecordProvenance {
   ownerAccountId?: string;

@@ -35,7 +35,12 @@ import {
   sessionsSearchIndex,
   storeTables,
 } from '../../shared/store';
-import { forwardedGroups, generateSessions } from '../support/bastionhost-sessions';
+import {
+  CENTRAL_LOGSTORE,
+  CENTRAL_PROJECT,
+  forwardedGroups,
+  generateSessions,
+} from '../support/bastionhost-sessions';
 import { type CloudProcess, startCloudProcess } from '../support/localcloud-process';
 import { seededRandom } from '../support/seeded-random';
 import {
@@ -54,8 +59,8 @@ const MAX_PAGES = args.integer('--max-pages', 10, 1);
 const SHARDS = 4;
 const CHUNK = 10_000;
 const OWNERS = Array.from({ length: 200 }, (_, i) => `1${String(i).padStart(15, '0')}`);
-const PROJECT = 'rdgov-central';
-const LOGSTORE = 'rdgov-central-logs';
+const PROJECT = CENTRAL_PROJECT;
+const LOGSTORE = CENTRAL_LOGSTORE;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

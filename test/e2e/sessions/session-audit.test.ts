@@ -8,11 +8,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import type { Session } from '../../../shared/sessions/model';
-import { forwardingTags } from '../../support/bastionhost-sessions';
+import {
+  CENTRAL_LOGSTORE,
+  CENTRAL_PROJECT,
+  forwardingTags,
+} from '../../support/bastionhost-sessions';
 import { bruteForce, type OracleFilter } from '../../support/session-search-oracle';
-
-const CENTRAL_PROJECT = 'rdgov-central';
-const CENTRAL_LOGSTORE = 'rdgov-central-logs';
 
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
 /** session id -> the member whose Bastionhost wrote it. */
@@ -73,6 +74,18 @@ async function forwardBastionhostLogs(): Promise<number> {
     }
   }
   return forwarded;
+}
+
+async function setSearchDelay(delayMs: number): Promise<void> {
+  const response = await fetch(
+    new URL('/__localcloud/tablestore/search-visibility', system.cloud.url),
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs }),
+    },
+  );
+  expect(response.status).toBe(200);
 }
 
 const api = (path: string, accept = 'application/json') =>
@@ -159,11 +172,16 @@ afterAll(async () => {
 describe('session audit on the demo', () => {
   let all: View[];
 
-  it('sessions the members generated appear after the log trigger runs, each with its owner account', async () => {
+  it('sessions the members generated appear once the log trigger ran and the index synced, each with its owner account', async () => {
     expect(await forwardBastionhostLogs()).toBeGreaterThan(100);
+    // The search index shows a write 3 s after it (the service: within a few seconds).
+    await setSearchDelay(3000);
     const run = await system.host.runLogTrigger('rdgov-session-index');
     expect(run.failed).toBe(0);
     expect(run.delivered).toBeGreaterThan(0);
+    expect((await readAll('sort=-startTime')).total).toBe(0);
+    system.cloud.clock.advance(3);
+    await setSearchDelay(0);
     const { sessions, total } = await readAll('sort=-startTime');
     all = sessions;
     expect(total).toBe(ownerOf.size);
