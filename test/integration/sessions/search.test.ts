@@ -27,7 +27,7 @@ import {
 } from '../../support/session-search-oracle';
 import { createTestIssuer } from '../../support/tokens';
 
-const SESSIONS = 1500;
+const SESSIONS = 1000;
 const OWNERS = Array.from({ length: 12 }, (_, i) => `50000000000000${String(i).padStart(2, '0')}`);
 
 let local: LocalTablestore;
