@@ -24,7 +24,7 @@ import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { FOLDER_ID } from './directory-routes';
-import { jsonResponse, parseJsonBody, parseParams } from './validation';
+import { fromNotAfterTo, jsonResponse, parseJsonBody, parseParams } from './validation';
 
 export const ACCOUNT_ID = /^\d{16}$/;
 const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
@@ -245,13 +245,7 @@ const activityQuerySchema = z
     limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
     cursor: cursorSchema,
   })
-  .superRefine((query, ctx) => {
-    if (query.from === undefined || query.to === undefined) return;
-    if (Date.parse(query.from) <= Date.parse(query.to)) return;
-    const message = `from (${query.from}) is later than to (${query.to})`;
-    ctx.addIssue({ code: 'custom', path: ['from'], message });
-    ctx.addIssue({ code: 'custom', path: ['to'], message });
-  });
+  .superRefine(fromNotAfterTo);
 
 const reconcileRunsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),

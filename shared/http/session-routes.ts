@@ -22,7 +22,7 @@ import type { SessionPageRequest, SessionSearch } from '../sessions/ports';
 import { protocolNamed } from '../sessions/records';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { prefersOverJson } from './negotiation';
-import { jsonResponse, parseParams } from './validation';
+import { fromNotAfterTo, jsonResponse, parseParams } from './validation';
 
 export interface SessionRouteDependencies {
   sessions(invocation: Invocation, logger: Logger): SessionSearch;
@@ -79,14 +79,6 @@ const sourceIpSchema = z.string().transform((value, ctx) => {
 
 const text = (max: number) => z.string().min(1).max(max);
 
-function fromBeforeTo(query: { from?: string; to?: string }, ctx: z.RefinementCtx): void {
-  if (query.from === undefined || query.to === undefined) return;
-  if (Date.parse(query.from) <= Date.parse(query.to)) return;
-  const message = `from (${query.from}) is later than to (${query.to})`;
-  ctx.addIssue({ code: 'custom', path: ['from'], message });
-  ctx.addIssue({ code: 'custom', path: ['to'], message });
-}
-
 const sessionsQuerySchema = z
   .strictObject({
     ownerAccountId: ownerAccountIds.optional(),
@@ -101,7 +93,7 @@ const sessionsQuerySchema = z
     limit: z.coerce.number().int().min(1).max(SESSIONS_PAGE_MAX).default(50),
     pageToken: pageTokenSchema,
   })
-  .superRefine(fromBeforeTo);
+  .superRefine(fromNotAfterTo);
 
 const summaryQuerySchema = z
   .strictObject({
@@ -109,7 +101,7 @@ const summaryQuerySchema = z
     from: isoTime.optional(),
     to: isoTime.optional(),
   })
-  .superRefine(fromBeforeTo);
+  .superRefine(fromNotAfterTo);
 
 const eventsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -62,6 +62,15 @@ function parseOrThrow<S extends z.ZodType>(
   );
 }
 
+/** A query's `from` later than its `to`: one issue naming each (a refinement of its schema). */
+export function fromNotAfterTo(query: { from?: string; to?: string }, ctx: z.RefinementCtx): void {
+  if (query.from === undefined || query.to === undefined) return;
+  if (Date.parse(query.from) <= Date.parse(query.to)) return;
+  const message = `from (${query.from}) is later than to (${query.to})`;
+  ctx.addIssue({ code: 'custom', path: ['from'], message });
+  ctx.addIssue({ code: 'custom', path: ['to'], message });
+}
+
 /**
  * Validates the query string. A parameter given once is a string, given more than once an
  * array; use a strict object schema so unknown parameters are reported, not ignored.

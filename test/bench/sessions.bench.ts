@@ -43,12 +43,7 @@ import {
 } from '../support/bastionhost-sessions';
 import { type CloudProcess, startCloudProcess } from '../support/localcloud-process';
 import { seededRandom } from '../support/seeded-random';
-import {
-  comparePages,
-  type OracleFilter,
-  randomQuery,
-  type SearchSpace,
-} from '../support/session-search-oracle';
+import { comparePages, randomQuery, searchSpaceOf } from '../support/session-search-oracle';
 import { BenchArgs } from './support/args';
 
 const args = new BenchArgs();
@@ -399,40 +394,7 @@ async function main(): Promise<void> {
 
     // 4. Random filter combinations against brute force, page by page.
     if (COMBINATIONS > 0) {
-      const space: SearchSpace = {
-        owners: OWNERS,
-        users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', '101', '105'],
-        assets: [
-          'web-01',
-          'web-02',
-          'files-01',
-          'win-jump',
-          'orders-db',
-          'rm-bp1orders.mysql.rds.aliyuncs.com',
-          '10.8.0.31',
-        ],
-        accounts: ['root', 'deploy', 'sftpuser', 'Administrator', 'app_rw', 'dba', 'report_ro'],
-        protocols: ['SSH', 'SFTP', 'RDP', 'MySQL', 'PostgreSQL', 'unknown'],
-        ips: [
-          '10.20.1.5',
-          '10.20.0.0/16',
-          '10.0.0.0/8',
-          '172.16.4.2/32',
-          '2001:db8::15',
-          '2001:db8::/32',
-          '203.0.113.0/24',
-        ],
-        timeRange: {
-          min: (sessions[0]?.startTime ?? 0) - 60_000,
-          max: (sessions[sessions.length - 1]?.startTime ?? 0) + 60_000,
-        },
-      };
-      const translate = (filter: OracleFilter): SessionFilter => {
-        const { sourceIp, ...rest } = filter;
-        const range = sourceIp === undefined ? undefined : ipRange(sourceIp);
-        return range ? { ...rest, sourceIp: range } : rest;
-      };
-      sessions.sort((a, b) => a.startTime - b.startTime);
+      const space = searchSpaceOf(sessions, OWNERS);
       const combos = seededRandom(2026);
       let mismatches = 0;
       let pages = 0;
@@ -440,7 +402,7 @@ async function main(): Promise<void> {
       started = performance.now();
       for (let i = 0; i < COMBINATIONS; i++) {
         const query = randomQuery(combos, space);
-        const result = await comparePages(index, sessions, query, translate, MAX_PAGES);
+        const result = await comparePages(index, sessions, query, MAX_PAGES);
         pages += result.pages;
         rows += result.rows;
         if (result.mismatch) {
