@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   decodeCloudEvents,
+  decodeLogTriggerEvent,
   decodeTimerEvent,
   MalformedTriggerEvent,
 } from '../../../shared/runtime/trigger-events';
@@ -58,5 +60,29 @@ describe('EventBridge CloudEvents', () => {
     expect(() =>
       decodeCloudEvents(Buffer.from(JSON.stringify({ ...cloudEvent, id: undefined }))),
     ).toThrow(/id/);
+  });
+});
+
+describe('SLS log trigger events', () => {
+  const sample = readFileSync(new URL('../../fixtures/fc3-events/sls.json', import.meta.url));
+
+  it("decodes FC's log trigger event (the documented sample) to its cursor range", () => {
+    const event = decodeLogTriggerEvent(sample);
+    expect(event.source).toEqual({
+      endpoint: 'http://cn-shanghai-intranet.log.aliyuncs.com',
+      projectName: 'log-com',
+      logstoreName: 'log-en',
+      shardId: 0,
+      beginCursor: 'MTUyOTQ4MDIwOTY1NTk3ODQ2Mw==',
+      endCursor: 'MTUyOTQ4MDIwOTY1NTk3ODQ2NA==',
+    });
+  });
+
+  it('refuses an event without a cursor range, naming the field', () => {
+    const event = JSON.parse(sample.toString('utf8')) as { source: Record<string, unknown> };
+    delete event.source.endCursor;
+    expect(() => decodeLogTriggerEvent(JSON.stringify(event))).toThrow(
+      /log trigger event is malformed: source\.endCursor/,
+    );
   });
 });
