@@ -7,7 +7,8 @@
 //
 // LOG_CENTRAL_PROJECT, LOG_CENTRAL_LOGSTORE: the names (s.yaml passes its vars); LOG_CENTRAL_REGION
 // (or FC_REGION): the functions' region; SLS_ENDPOINT: the region's public endpoint (the default);
-// LOG_CENTRAL_TTL_DAYS (default 180) and LOG_CENTRAL_SHARDS (default 4) for a new Logstore.
+// LOG_CENTRAL_TTL_DAYS (default 180) and LOG_CENTRAL_SHARDS (default 4) for a new Logstore. It also
+// makes `<Logstore>-trigger-runs` (30 days, 1 shard), the run log of the session index's log trigger.
 
 import { createLogService } from '../shared/cloud/sls/client';
 import { slsEndpointFor } from '../shared/cloud/sls/endpoint';
@@ -66,8 +67,15 @@ async function main(): Promise<void> {
     ttlDays: integer('LOG_CENTRAL_TTL_DAYS', 180, 1, 3650),
     shardCount: integer('LOG_CENTRAL_SHARDS', 4, 1, 100),
   });
+  // The session index's log trigger writes its run log here (s.yaml: logConfig of the trigger on
+  // the central Logstore); FC needs it to exist when the trigger is created.
+  const triggerRuns = await service.createLogstore(
+    { project: address.project, logstore: `${address.logstore}-trigger-runs` },
+    { ttlDays: 30, shardCount: 1 },
+  );
+  const said = (outcome: 'created' | 'exists') => (outcome === 'created' ? 'created' : 'kept');
   process.stdout.write(
-    `setup-logs: ${region}: project ${address.project} ${result.project === 'created' ? 'created' : 'kept'}; Logstore ${address.logstore} ${result.logstore === 'created' ? 'created' : 'kept'}\n`,
+    `setup-logs: ${region}: project ${address.project} ${said(result.project)}; Logstore ${address.logstore} ${said(result.logstore)}; trigger run log ${address.logstore}-trigger-runs ${said(triggerRuns)}\n`,
   );
 }
 

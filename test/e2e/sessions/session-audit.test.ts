@@ -9,8 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import type { Session } from '../../../shared/sessions/model';
 import {
-  CENTRAL_LOGSTORE,
-  CENTRAL_PROJECT,
   forwardingTags,
 } from '../../support/bastionhost-sessions';
 import { bruteForce, type OracleFilter } from '../../support/session-search-oracle';
@@ -58,7 +56,7 @@ async function forwardBastionhostLogs(): Promise<number> {
           (t) => [t.key, t.value],
         ),
       );
-      await control(`projects/${CENTRAL_PROJECT}/logstores/${CENTRAL_LOGSTORE}/logs`, {
+      await control(`projects/${central.project}/logstores/${central.logstore}/logs`, {
         method: 'POST',
         body: {
           logs: group.logs,
@@ -143,6 +141,9 @@ function asSession(view: View): Session {
   } as unknown as Session;
 }
 
+/** The central Logstore the session index's log trigger reads. */
+let central: { project: string; logstore: string };
+
 beforeAll(async () => {
   system = await startLocalSystem({
     port: 0,
@@ -151,15 +152,12 @@ beforeAll(async () => {
     log: () => {},
     host: { schedule: false, log: () => {} },
   });
-  const management = system.cloud.env.managementAccountId;
-  await control('projects', {
-    method: 'POST',
-    body: { name: CENTRAL_PROJECT, accountId: management },
-  });
-  await control(`projects/${CENTRAL_PROJECT}/logstores`, {
-    method: 'POST',
-    body: { logstoreName: CENTRAL_LOGSTORE, shardCount: 2 },
-  });
+  // The central project and Logstore are s.yaml's (vars.logCentralProject, logCentralLogstore):
+  // `npm start`'s post-deploy action (setup:logs) made them, and the log trigger reads them.
+  central = {
+    project: `rdgov-logs-${system.cloud.env.managementAccountId}-${system.cloud.env.region}`,
+    logstore: 'rdgov-integrated-logs',
+  };
   // Twenty minutes of the demo's product logs.
   system.cloud.clock.advance(20 * 60);
   await control('tick', { method: 'POST', body: {} });
