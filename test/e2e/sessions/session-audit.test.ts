@@ -8,9 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import type { Session } from '../../../shared/sessions/model';
-import {
-  forwardingTags,
-} from '../../support/bastionhost-sessions';
+import { forwardingTags } from '../../support/bastionhost-sessions';
 import { bruteForce, type OracleFilter } from '../../support/session-search-oracle';
 
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
