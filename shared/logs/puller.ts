@@ -202,6 +202,8 @@ class ShardReader {
   private readonly address: LogstoreAddress;
   private readonly counts = { logs: 0, bytes: 0, batches: 0, gaps: 0 };
   private checkpoint: ShardCheckpoint | undefined;
+  /** The row carries this holder's token: claiming again with it would answer `superseded`. */
+  private claimed = false;
 
   constructor(
     private readonly deps: PullerDeps,
@@ -276,6 +278,7 @@ class ShardReader {
       claimed = await checkpoints.claim(this.ref, this.token);
     }
     if (claimed !== 'claimed') throw new ShardSuperseded();
+    this.claimed = true;
     const stored = await checkpoints.get(this.ref);
     if (!stored) throw new ShardSuperseded();
     if (stored.generation === this.item.generation && stored.cursor !== undefined) return stored;
@@ -497,7 +500,7 @@ class ShardReader {
   /** The row to record a failure on, before any cursor was taken (claimed, or a blank one). */
   private async claimForFailure(): Promise<ShardCheckpoint | undefined> {
     const { checkpoints } = this.deps.store;
-    const claimed = await checkpoints.claim(this.ref, this.token);
+    const claimed = this.claimed ? 'claimed' : await checkpoints.claim(this.ref, this.token);
     if (claimed === 'superseded') return undefined;
     const stored = claimed === 'claimed' ? await checkpoints.get(this.ref) : undefined;
     if (stored) return stored;
