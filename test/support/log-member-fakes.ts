@@ -1,13 +1,26 @@
 // In-memory stand-ins for a member's Log Service and for the central Logstore administration
 // (shared/logs/ports.ts), for unit tests of discovery, diagnosis and the central setup: projects
 // and Logstores held in maps, missing ones answered with LogResourceMissing as the SLS adapter
-// does, and every call recorded so a test can pin what was asked. Shard reading is left to the
-// localcloud-backed suites: these fakes refuse it.
+// does, and every call recorded so a test can pin what was asked. Shard reading is in
+// InMemoryShardLogs (cursors are indexes into a shard's groups), and forwarding to
+// RecordingLogSink.
 
 import type { CloudCallFailure, CloudFailureKind } from '../../shared/errors';
-import type { LogstoreAddress, LogstoreInfo, ProjectInfo } from '../../shared/logs/model';
+import type {
+  CursorPosition,
+  EncodedLogGroup,
+  LogstoreAddress,
+  LogstoreInfo,
+  ProjectInfo,
+  PulledLogs,
+  PutOutcome,
+  Shard,
+} from '../../shared/logs/model';
 import {
+  type LogBatch,
+  LogCursorInvalid,
   LogResourceMissing,
+  type LogSink,
   type LogstoreAdministration,
   type MemberLogs,
 } from '../../shared/logs/ports';
@@ -83,20 +96,25 @@ export class InMemoryMemberLogs implements MemberLogs {
     return info;
   }
 
-  listShards(): never {
-    throw new Error('InMemoryMemberLogs does not read shards');
+  // Shard reading: InMemoryShardLogs below holds shards; this one has none.
+  listShards(_address: LogstoreAddress): Promise<Shard[]> {
+    return Promise.resolve([]);
   }
-  cursor(): never {
-    throw new Error('InMemoryMemberLogs does not read shards');
+  cursor(_address: LogstoreAddress, shardId: number, _position: CursorPosition): Promise<string> {
+    return Promise.reject(new Error(`InMemoryMemberLogs holds no shard ${shardId}`));
   }
-  cursorTime(): never {
-    throw new Error('InMemoryMemberLogs does not read shards');
+  cursorTime(_address: LogstoreAddress, shardId: number, _cursor: string): Promise<number> {
+    return Promise.reject(new Error(`InMemoryMemberLogs holds no shard ${shardId}`));
   }
-  pull(): never {
-    throw new Error('InMemoryMemberLogs does not read shards');
+  pull(
+    _address: LogstoreAddress,
+    shardId: number,
+    _range: { cursor: string; endCursor?: string; count?: number },
+  ): Promise<PulledLogs> {
+    return Promise.reject(new Error(`InMemoryMemberLogs holds no shard ${shardId}`));
   }
   decode(): never {
-    throw new Error('InMemoryMemberLogs does not read shards');
+    throw new Error('the log fakes never decode: they forward groups as pulled');
   }
 
   private missing(resource: 'project' | 'logstore', api: string, name: string) {
@@ -130,5 +148,160 @@ export class InMemoryLogstoreAdministration implements LogstoreAdministration {
     if (this.logstores.has(key)) return 'exists';
     this.logstores.set(key, { ...settings });
     return 'created';
+  }
+}
+
+interface HeldShard {
+  status: Shard['status'];
+  /** Each group with its receive time (unix seconds), in order. */
+  groups: Array<{ time: number; group: EncodedLogGroup }>;
+  /** Groups before this index fell out of the TTL. */
+  retainedFrom: number;
+}
+
+/**
+ * A member's Logstores with shards to read: cursors are `c<index>` into a shard's groups, a cursor
+ * before the retained ones is refused with LogCursorInvalid (as after the TTL removed its data),
+ * and `failNext` makes the next call of one API fail.
+ */
+export class InMemoryShardLogs extends InMemoryMemberLogs {
+  private readonly shards = new Map<string, Map<number, HeldShard>>();
+  private readonly failures = new Map<string, unknown[]>();
+
+  /** A shard holding `groups`, each received at its `time` (unix seconds). */
+  shard(
+    address: LogstoreAddress,
+    shardId: number,
+    groups: Array<{ time: number; group: EncodedLogGroup }>,
+    status: Shard['status'] = 'readwrite',
+  ): this {
+    this.add(address.project, [address.logstore]);
+    const key = `${address.project}/${address.logstore}`;
+    const shards = this.shards.get(key) ?? new Map<number, HeldShard>();
+    shards.set(shardId, { status, groups: [...groups], retainedFrom: 0 });
+    this.shards.set(key, shards);
+    return this;
+  }
+
+  /** Appends groups to a shard (new writes). */
+  append(
+    address: LogstoreAddress,
+    shardId: number,
+    groups: Array<{ time: number; group: EncodedLogGroup }>,
+  ): void {
+    this.held(address, shardId).groups.push(...groups);
+  }
+
+  /** The TTL removed the shard's first `count` groups. */
+  expire(address: LogstoreAddress, shardId: number, count: number): void {
+    this.held(address, shardId).retainedFrom = count;
+  }
+
+  failNext(api: 'cursor' | 'cursorTime' | 'pull', error: unknown): void {
+    this.failures.set(api, [...(this.failures.get(api) ?? []), error]);
+  }
+
+  override listShards(address: LogstoreAddress): Promise<Shard[]> {
+    this.calls.push(`listShards ${address.project}/${address.logstore}`);
+    const shards = this.shards.get(`${address.project}/${address.logstore}`) ?? new Map();
+    return Promise.resolve(
+      [...shards.entries()].map(([shardId, s]) => ({
+        shardId,
+        status: s.status,
+        inclusiveBeginKey: '00000000000000000000000000000000',
+        exclusiveEndKey: 'ffffffffffffffffffffffffffffffff',
+        createTime: 0,
+      })),
+    );
+  }
+
+  override async cursor(
+    address: LogstoreAddress,
+    shardId: number,
+    position: CursorPosition,
+  ): Promise<string> {
+    this.calls.push(
+      `cursor ${shardId} ${typeof position === 'string' ? position : position.unixSeconds}`,
+    );
+    this.failIfAsked('cursor');
+    const shard = this.held(address, shardId);
+    if (position === 'begin') return `c${shard.retainedFrom}`;
+    if (position === 'end') return `c${shard.groups.length}`;
+    const index = shard.groups.findIndex(
+      (g, i) => i >= shard.retainedFrom && g.time >= position.unixSeconds,
+    );
+    return `c${index === -1 ? shard.groups.length : index}`;
+  }
+
+  override async cursorTime(
+    address: LogstoreAddress,
+    shardId: number,
+    cursor: string,
+  ): Promise<number> {
+    this.calls.push(`cursorTime ${shardId} ${cursor}`);
+    this.failIfAsked('cursorTime');
+    const shard = this.held(address, shardId);
+    const index = this.index(shard, cursor);
+    const at = shard.groups[index] ?? shard.groups.at(-1);
+    return at?.time ?? 0;
+  }
+
+  override async pull(
+    address: LogstoreAddress,
+    shardId: number,
+    range: { cursor: string; endCursor?: string; count?: number },
+  ): Promise<PulledLogs> {
+    this.calls.push(`pull ${shardId} ${range.cursor} ${range.count ?? 1000}`);
+    this.failIfAsked('pull');
+    const shard = this.held(address, shardId);
+    const index = this.index(shard, range.cursor);
+    const groups = shard.groups.slice(index, index + (range.count ?? 1000)).map((g) => g.group);
+    return {
+      groups,
+      nextCursor: `c${index + groups.length}`,
+      logCount: groups.reduce((sum, g) => sum + g.logCount, 0),
+      rawBytes: groups.reduce((sum, g) => sum + g.bytes.length, 0),
+    };
+  }
+
+  private index(shard: HeldShard, cursor: string): number {
+    const index = /^c(\d+)$/.test(cursor) ? Number(cursor.slice(1)) : -1;
+    if (index < shard.retainedFrom || index > shard.groups.length) {
+      throw new LogCursorInvalid({
+        ...logFailure('PullLogs', 'rejected', 'InvalidCursor', this.accountId),
+        cloudMessage: `cursor ${cursor} is invalid`,
+      });
+    }
+    return index;
+  }
+
+  private held(address: LogstoreAddress, shardId: number): HeldShard {
+    const shard = this.shards.get(`${address.project}/${address.logstore}`)?.get(shardId);
+    if (!shard) throw new Error(`no shard ${shardId} of ${address.project}/${address.logstore}`);
+    return shard;
+  }
+
+  private failIfAsked(api: string): void {
+    const queued = this.failures.get(api);
+    if (queued && queued.length > 0) throw queued.shift();
+  }
+}
+
+/** The central Logstore's PutLogs, recording each batch; `failNext` fails the next put. */
+export class RecordingLogSink implements LogSink {
+  readonly batches: Array<{ address: LogstoreAddress; batch: LogBatch }> = [];
+  private readonly failures: unknown[] = [];
+  /** Called before each put is recorded (a test moves the clock or takes the lease here). */
+  beforePut: () => void | Promise<void> = () => {};
+
+  failNext(error: unknown): void {
+    this.failures.push(error);
+  }
+
+  async put(address: LogstoreAddress, batch: LogBatch): Promise<PutOutcome> {
+    await this.beforePut();
+    if (this.failures.length > 0) throw this.failures.shift();
+    this.batches.push({ address, batch });
+    return { attempts: 1, maybeDuplicated: false };
   }
 }
