@@ -54,6 +54,15 @@ export class InMemoryMemberLogs implements MemberLogs {
     return this;
   }
 
+  /** Whether the Logstore exists (a test removes one with `drop`). */
+  has(address: LogstoreAddress): boolean {
+    return this.projects.get(address.project)?.has(address.logstore) ?? false;
+  }
+
+  drop(address: LogstoreAddress): void {
+    this.projects.get(address.project)?.delete(address.logstore);
+  }
+
   async listProjects(): Promise<string[]> {
     this.calls.push('listProjects');
     return [...this.projects.keys()];
@@ -153,6 +162,7 @@ export class InMemoryLogstoreAdministration implements LogstoreAdministration {
 
 interface HeldShard {
   status: Shard['status'];
+  keys: { begin: string; end: string };
   /** Each group with its receive time (unix seconds), in order. */
   groups: Array<{ time: number; group: EncodedLogGroup }>;
   /** Groups before this index fell out of the TTL. */
@@ -174,11 +184,12 @@ export class InMemoryShardLogs extends InMemoryMemberLogs {
     shardId: number,
     groups: Array<{ time: number; group: EncodedLogGroup }>,
     status: Shard['status'] = 'readwrite',
+    keys = { begin: '00000000000000000000000000000000', end: 'ffffffffffffffffffffffffffffffff' },
   ): this {
     this.add(address.project, [address.logstore]);
     const key = `${address.project}/${address.logstore}`;
     const shards = this.shards.get(key) ?? new Map<number, HeldShard>();
-    shards.set(shardId, { status, groups: [...groups], retainedFrom: 0 });
+    shards.set(shardId, { status, keys, groups: [...groups], retainedFrom: 0 });
     this.shards.set(key, shards);
     return this;
   }
@@ -203,13 +214,21 @@ export class InMemoryShardLogs extends InMemoryMemberLogs {
 
   override listShards(address: LogstoreAddress): Promise<Shard[]> {
     this.calls.push(`listShards ${address.project}/${address.logstore}`);
+    if (!this.has(address)) {
+      return Promise.reject(
+        new LogResourceMissing('logstore', {
+          ...logFailure('ListShards', 'rejected', 'LogStoreNotExist', this.accountId),
+          cloudMessage: `${address.logstore} does not exist`,
+        }),
+      );
+    }
     const shards = this.shards.get(`${address.project}/${address.logstore}`) ?? new Map();
     return Promise.resolve(
       [...shards.entries()].map(([shardId, s]) => ({
         shardId,
         status: s.status,
-        inclusiveBeginKey: '00000000000000000000000000000000',
-        exclusiveEndKey: 'ffffffffffffffffffffffffffffffff',
+        inclusiveBeginKey: s.keys.begin,
+        exclusiveEndKey: s.keys.end,
         createTime: 0,
       })),
     );
