@@ -494,3 +494,107 @@ describe('a chunk', () => {
     ]);
   });
 });
+
+describe('edges', () => {
+  it('a data source gone is stale work', async () => {
+    expect(
+      (await pullShard(deps, item({ dataSource: `WAF_${REGION}_2000000000000009` }), later()))
+        .outcome,
+    ).toBe('stale');
+  });
+
+  it('a row a later holder claimed: superseded, and a failure is not recorded over it', async () => {
+    logs.shard(ADDRESS, 0, [at(1, group(1))]);
+    expect(await f.logs.checkpoints.create(checkpoint0(1n << 60n))).toBe(true);
+    expect((await pullShard(deps, item(), later())).outcome).toBe('superseded');
+    access = { ok: false, roleArn: 'arn', reason: 'r', code: 'NoPermission' };
+    expect((await pullShard(deps, item(), later())).outcome).toBe('failed');
+    expect(await f.logs.checkpoints.get(ref())).toMatchObject({ failures: 0, cursor: 'c0' });
+    expect(sink.batches).toEqual([]);
+  });
+
+  it('a failure found after the lease ran out is not recorded', async () => {
+    logs.shard(ADDRESS, 0, [at(1, group(1))]);
+    await pullShard(deps, item(), later());
+    logs.append(ADDRESS, 0, [at(2, group(1))]);
+    sink.beforePut = () => {
+      f.clock.advance(DEFAULT_PULLER_SETTINGS.leaseTtlMs);
+      throw new CloudApiError(logFailure('PutLogs', 'failed', 'InternalServerError'));
+    };
+    const result = await pullShard(deps, item(), f.clock.now() + 600_000);
+    expect(result.outcome).toBe('failed');
+    expect(await f.logs.checkpoints.get(ref())).toMatchObject({ failures: 0, cursor: 'c1' });
+  });
+
+  it('stops behind exactly at the end of its slice', async () => {
+    logs.shard(
+      ADDRESS,
+      0,
+      Array.from({ length: 40 }, (_, i) => at(i, group(1))),
+    );
+    const end = f.clock.now() + 10_000;
+    sink.beforePut = () => f.clock.advance(10_000);
+    expect(await pullShard(deps, item(), end)).toMatchObject({ outcome: 'behind', batches: 1 });
+  });
+
+  it('an empty pull moves the position to now', async () => {
+    logs.shard(ADDRESS, 0, []);
+    await pullShard(deps, item(), later());
+    expect((await f.logs.checkpoints.get(ref()))?.positionTime).toBe(
+      Math.floor(f.clock.now() / 1000),
+    );
+  });
+
+  it('lets a programming error in measuring the lag through', async () => {
+    logs.shard(
+      ADDRESS,
+      0,
+      Array.from({ length: 40 }, (_, i) => at(i, group(1))),
+    );
+    sink.beforePut = () => f.clock.advance(10_000);
+    const first = logs.cursor.bind(logs);
+    let calls = 0;
+    logs.cursor = async (...args) => {
+      calls += 1;
+      if (calls === 2) throw new TypeError('lag bug');
+      return first(...args);
+    };
+    await expect(pullShard(deps, item(), f.clock.now() + 5_000)).rejects.toThrow('lag bug');
+  });
+
+  it('keeps the last ten gaps, and estimates none from under a minute of commits', async () => {
+    logs.shard(ADDRESS, 0, [at(0, group(10))]);
+    await pullShard(deps, item(), later());
+    f.clock.advance(30_000);
+    logs.append(ADDRESS, 0, [at(1, group(10))]);
+    await pullShard(deps, item(), later());
+    for (let i = 0; i < 11; i += 1) {
+      const stored = await f.logs.checkpoints.get(ref());
+      logs.append(ADDRESS, 0, [at(10 + i, group(1)), at(10 + i, group(1))]);
+      logs.expire(ADDRESS, 0, Number((stored?.cursor ?? 'c0').slice(1)) + 1);
+      f.clock.advance(1_000);
+      await pullShard(deps, item(), later());
+    }
+    const gaps = (await f.logs.checkpoints.get(ref()))?.gaps ?? [];
+    expect(gaps).toHaveLength(10);
+    expect(gaps[0]?.recordedAt).toBe(iso(T0 + 600_000 + 30_000 + 2_000));
+    expect(gaps.every((g) => g.estimatedCount === null)).toBe(true);
+  });
+});
+
+function checkpoint0(fenceToken: bigint) {
+  return {
+    ...ref(),
+    generation: 1,
+    cursor: 'c0',
+    pullCount: 16,
+    finished: false,
+    fenceToken,
+    positionTime: S0,
+    logsForwarded: 0,
+    bytesForwarded: 0,
+    window: [],
+    failures: 0,
+    gaps: [],
+  };
+}
