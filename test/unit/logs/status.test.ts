@@ -230,6 +230,23 @@ describe('snapshots', () => {
     expect(empty).not.toHaveProperty('lagSeconds');
   });
 
+  it('takes the latest error whatever order the shards come in', () => {
+    const e = (code: string, ms: number): LogError => ({ code, message: code, at: iso(NOW - ms) });
+    const checkpoints = [
+      checkpoint(0, { lastError: e('third', 1_000) }),
+      checkpoint(1, { lastError: e('first', 3_000) }),
+      checkpoint(2, { lastError: e('second', 2_000) }),
+    ];
+    for (const order of [checkpoints, [...checkpoints].reverse()]) {
+      const result = summarizeCheckpoints(source, order, {
+        at: NOW,
+        shards: 3,
+        error: e('planning', 4_000),
+      });
+      expect(result.error?.code).toBe('third');
+    }
+  });
+
   it("a live snapshot takes the planner's shard count and error only for the same generation", () => {
     const planningError: LogError = { code: 'X', message: 'p', at: iso(NOW) };
     const planned = snapshot({ shards: 8, planningError });
