@@ -209,7 +209,9 @@ describe('one data source', () => {
         gaps: [gap('2026-01-01T12:00:00.000Z')],
       }),
     );
-    await f.logs.checkpoints.create(checkpoint(1));
+    await f.logs.checkpoints.create(
+      checkpoint(1, { gaps: [gap('2026-01-01T09:00:00.000Z'), gap('2026-01-01T03:00:00.000Z')] }),
+    );
     await f.logs.checkpoints.create(
       checkpoint(2, { generation: 1, gaps: [gap('2026-01-01T06:00:00.000Z')] }),
     );
@@ -228,8 +230,18 @@ describe('one data source', () => {
       },
       { project: 'p', logstore: 'l', shardId: 1, finished: false, logsForwarded: 0 },
     ]);
+    // Fields not known are absent, not undefined.
+    expect(Object.keys(detail.shards[1] ?? {}).sort()).toEqual([
+      'finished',
+      'logsForwarded',
+      'logstore',
+      'project',
+      'shardId',
+    ]);
     expect(detail.gaps.map((g) => g.recordedAt)).toEqual([
+      '2026-01-01T03:00:00.000Z',
       '2026-01-01T06:00:00.000Z',
+      '2026-01-01T09:00:00.000Z',
       '2026-01-01T12:00:00.000Z',
     ]);
     // Live from the checkpoints: two shards of generation 2, pulled.
@@ -237,8 +249,25 @@ describe('one data source', () => {
       shards: 2,
       logsForwarded: 7,
       lastPullAt: '2026-01-01T23:59:00.000Z',
-      gapCount: 2,
+      gapCount: 4,
     });
+  });
+});
+
+describe('policies', () => {
+  it("pages a template's policies", async () => {
+    await f.logs.policies.create({
+      templateId: 'waf',
+      accountId: A,
+      enabled: false,
+      autoAddNewLogstores: true,
+      consumeFrom: '2026-01-01T00:00:00.000Z',
+      generation: 1,
+      changedBy: 'user:alice',
+    });
+    const page = await queries.policies('waf', { limit: 10 });
+    expect(page.items.map((p) => `${p.templateId}/${p.accountId}`)).toEqual([`waf/${A}`]);
+    expect((await queries.policies('sas-alerts', { limit: 10 })).items).toEqual([]);
   });
 });
 
@@ -246,7 +275,12 @@ describe('summary', () => {
   it('counts data sources by status, per account and per template, in id order', async () => {
     await f.member(B, ['folder:fd-logs']);
     await source(`WAF_${REGION}_${B}`, 'waf', B, { accountName: 'Beta' });
+    // Listed first by name, counted under a later account and template.
+    await source(`Aaa_${REGION}_${B}`, 'zeta', B, { accountName: 'Beta' });
     await source(SAS, 'sas-alerts', A);
+    await f.logs.snapshots.put(
+      snapshot({ lastPullAt: '2026-01-01T23:59:00.000Z', lastDataAt: '2026-01-01T23:59:00.000Z' }),
+    );
     await source(`WAF_${REGION}_${A}`, 'waf', A, { enabled: false });
     const summary = await queries.summary();
     const counts = (c: Partial<Record<string, number>>) => ({
@@ -259,14 +293,15 @@ describe('summary', () => {
     });
     expect(summary).toEqual({
       generatedAt: '2026-01-02T00:00:00.000Z',
-      total: { ...counts({ initializing: 2, disabled: 1 }), dataSources: 3 },
+      total: { ...counts({ initializing: 2, normal: 1, disabled: 1 }), dataSources: 4 },
       byAccount: [
-        { accountId: A, counts: counts({ initializing: 1, disabled: 1 }) },
-        { accountId: B, accountName: 'Beta', counts: counts({ initializing: 1 }) },
+        { accountId: A, counts: counts({ normal: 1, disabled: 1 }) },
+        { accountId: B, accountName: 'Beta', counts: counts({ initializing: 2 }) },
       ],
       byTemplate: [
-        { templateId: 'sas-alerts', counts: counts({ initializing: 1 }) },
+        { templateId: 'sas-alerts', counts: counts({ normal: 1 }) },
         { templateId: 'waf', counts: counts({ initializing: 1, disabled: 1 }) },
+        { templateId: 'zeta', counts: counts({ initializing: 1 }) },
       ],
     });
   });
@@ -304,7 +339,7 @@ describe('deleting a data source', () => {
     await f.logs.snapshots.put(snapshot());
     await f.logs.checkpoints.create(checkpoint(0));
     await f.logs.checkpoints.create(checkpoint(1));
-    const result = await queries.deleteDataSource(SAS, { cause: caller.cause });
+    const result = await queries.deleteDataSource(SAS, caller);
     expect(result).toEqual({
       name: SAS,
       deleted: true,
@@ -322,6 +357,7 @@ describe('deleting a data source', () => {
         cause: caller.cause,
         target: { type: 'data-source', id: SAS },
         detail: '2 shard checkpoints deleted; logs already forwarded stay in the central Logstore',
+        requestId: 'r-9',
       },
     ]);
     await expect(queries.deleteDataSource(SAS, caller)).rejects.toBeInstanceOf(DataSourceNotFound);
