@@ -54,7 +54,17 @@ const item = (shardId: number): WorkItem => ({
 });
 
 it('pulls a chunk and logs one line counting its shards by outcome', async () => {
-  const chunk = { runId: 'run-1', chunk: 2, chunks: 3, items: [item(0), item(1), item(2)] };
+  const chunk = {
+    runId: 'run-1',
+    chunk: 2,
+    chunks: 3,
+    // Any later generation, and a start time with its offset, are valid.
+    items: [
+      item(0),
+      { ...item(1), generation: 3 },
+      { ...item(2), consumeFrom: '2026-01-01T08:00:00+08:00' },
+    ],
+  };
   // No time left before the reserve: every shard is answered without being read.
   const deadline = f.clock.now() + DEFAULT_PULLER_SETTINGS.reserveMs;
   const outcome = await handleWorkerChunk(deps, JSON.stringify(chunk), deadline);
@@ -95,6 +105,10 @@ it('refuses a malformed chunk before reading anything', async () => {
     handleWorkerChunk(deps, JSON.stringify({ runId: 'r', chunk: 0, chunks: 1, items: [] }), 0),
   ).rejects.toThrow(/^The log worker chunk event is malformed/);
   await expect(handleWorkerChunk(deps, '{}', 0)).rejects.toBeInstanceOf(MalformedTriggerEvent);
+  for (const accountId of ['x2000000000000001', '2000000000000001x']) {
+    const chunk = { runId: 'r', chunk: 0, chunks: 1, items: [{ ...item(0), accountId }] };
+    await expect(handleWorkerChunk(deps, chunk, 0)).rejects.toThrow(/accountId/);
+  }
   expect(memberCalls).toBe(0);
   expect(lines).toEqual([]);
 });

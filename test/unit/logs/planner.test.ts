@@ -9,6 +9,7 @@ import { CloudApiError } from '../../../shared/errors';
 import { DATA_SOURCE_TYPE, type ShardCheckpoint } from '../../../shared/logs/model';
 import {
   type PlannerDeps,
+  packChunks,
   planLogPulls,
   shardLeaseName,
   type WorkerChunk,
@@ -446,4 +447,67 @@ describe('chunks', () => {
       [1, 2, [B]],
     ]);
   });
+});
+
+describe('packing chunks', () => {
+  const item = (accountId: string, shardId: number) => ({
+    dataSource: `WAF_${REGION}_${accountId}`,
+    templateId: 'waf',
+    accountId,
+    region: REGION,
+    project: 'p',
+    logstore: 'l',
+    shardId,
+    readonly: false,
+    generation: 1,
+    consumeFrom: CONSUME_FROM,
+  });
+  const shape = (chunks: ReturnType<typeof packChunks>) =>
+    chunks.map((c) => c.map((i) => `${i.accountId.slice(-1)}:${i.shardId}`));
+
+  it('fills a chunk exactly, and never sends an empty one', () => {
+    expect(shape(packChunks([item(A, 0), item(A, 1), item(B, 0), item(B, 1)], 4))).toEqual([
+      ['1:0', '1:1', '2:0', '2:1'],
+    ]);
+    expect(shape(packChunks([item(A, 0), item(A, 1), item(A, 2)], 2))).toEqual([
+      ['1:0', '1:1'],
+      ['1:2'],
+    ]);
+    expect(packChunks([], 2)).toEqual([]);
+  });
+});
+
+describe('the planner lease', () => {
+  it('lets a store failure through (only a busy lease is a skip)', async () => {
+    const down = new Error('store down');
+    const failing = {
+      ...deps,
+      store: {
+        ...f.logs,
+        leases: {
+          acquire: () => Promise.reject(down),
+          renew: () => Promise.reject(down),
+          release: () => Promise.reject(down),
+          heldNames: () => Promise.reject(down),
+        },
+      },
+    };
+    await expect(planLogPulls(failing)).rejects.toBe(down);
+  });
+});
+
+describe('policy changes', () => {
+  for (const change of [{ generation: 2 }, { consumeFrom: '2026-01-01T12:00:00.000Z' }]) {
+    it(`brings the data source in step when only ${Object.keys(change)[0]} changed`, async () => {
+      await policy('sas-alerts');
+      memberLogs().shard(SAS_LOGS, 0, []);
+      await planLogPulls(deps);
+      const p = await f.logs.policies.get(`sas-alerts/${A}`);
+      if (!p) throw new Error('no policy');
+      await f.logs.policies.update({ ...p, ...change });
+      await planLogPulls(deps);
+      expect(await f.logs.dataSources.get(SAS)).toMatchObject(change);
+      expect(invocations.at(-1)?.payload.items[0]).toMatchObject(change);
+    });
+  }
 });
