@@ -182,7 +182,10 @@ describe('data source views', () => {
     expect(await names({ accountId: A, templateId: 'waf' })).toEqual([`WAF_${REGION}_${A}`]);
     expect(await names({ status: 'failed' })).toEqual([`WAF_${REGION}_${B}`]);
     const failed = await queries.dataSources({ limit: 10, status: 'failed' });
-    expect(failed.items[0]?.error).toMatchObject({ code: 'NotIntegrable' });
+    expect(failed.items[0]?.error).toMatchObject({
+      code: 'NotIntegrable',
+      message: expect.stringMatching(/^not a managed member/),
+    });
     expect(failed).not.toHaveProperty('nextCursor');
     const first = await queries.dataSources({ limit: 2 });
     expect(first.items).toHaveLength(2);
