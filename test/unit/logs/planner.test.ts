@@ -489,6 +489,7 @@ describe('the planner lease', () => {
           renew: () => Promise.reject(down),
           release: () => Promise.reject(down),
           heldNames: () => Promise.reject(down),
+          current: () => Promise.reject(down),
         },
       },
     };
