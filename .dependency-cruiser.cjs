@@ -121,6 +121,14 @@ module.exports = {
       to: { path: '^(shared|functions|localcloud|scripts)/' },
     },
     {
+      name: 'client-stands-alone',
+      comment:
+        'client/ is what a portal copies: it speaks the API through its OpenAPI types and imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^client/' },
+      to: { path: '^(shared|functions|localcloud|scripts|bundling|test)/' },
+    },
+    {
       name: 'application-not-tooling',
       comment: 'The application never imports the emulator, the tests or the build tooling.',
       severity: 'error',

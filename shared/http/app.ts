@@ -16,7 +16,7 @@ import {
 import { errorResponse, errorResponseToWeb } from '../runtime/error-response';
 import type { InvocationBindings } from '../runtime/http';
 import { type Access, authorize, type Principal, type TokenVerifier } from './auth';
-import { parseQuery } from './validation';
+import { parseJsonBody, parseParams, parseQuery } from './validation';
 
 export type ApiEnv = {
   Bindings: InvocationBindings;
@@ -37,28 +37,104 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** The query parameters a route takes: a strict object, so that any other one is refused. */
 export type QuerySchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
 
+/** The path parameters a route takes, one property per `:name` in its path. */
+export type ParamsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
+
 /** A route that takes no query parameter. */
 export const NO_QUERY = z.strictObject({});
 
+/** A route whose path has no parameter. */
+export const NO_PARAMS = z.strictObject({});
+
+/** Success statuses a route answers with. */
+export type SuccessStatus = 200 | 201 | 202 | 204;
+
 /**
- * One route. Every route declares its query parameters and the frame checks them before the
- * route runs: a parameter it does not take is 400 InvalidRequest naming it, on every route (one
- * rule; test/unit/http/query-parameters.test.ts sends one to each).
+ * Error statuses a route may answer with besides the ones every route of its kind can (see
+ * `errorStatusesOf`): 404 for a record that does not exist, 409 for a conflict.
  */
-export interface RouteDefinition<Q extends QuerySchema = QuerySchema> {
+export type RouteErrorStatus = 404 | 409;
+
+/** Media types a route can answer with instead of JSON when `Accept` asks for them. */
+export type TextMediaType = 'text/csv' | 'text/plain';
+
+/** One success answer of a route: what it means, its JSON body, and any other format. */
+export interface RouteResponse {
+  description: string;
+  /** The JSON body (validated by jsonResponse when the route answers). */
+  json?: z.ZodType;
+  /** Other formats, each with what it holds, e.g. `{ 'text/csv': 'one line per member' }`. */
+  text?: Partial<Record<TextMediaType, string>>;
+  /** Response headers beyond x-request-id, e.g. content-disposition on a CSV export. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** What the frame hands a route after validating the request against the route's schemas. */
+export interface RouteInput<Q extends QuerySchema, P extends ParamsSchema, B> {
+  query: z.output<Q>;
+  params: z.output<P>;
+  body: B extends z.ZodType ? z.output<B> : undefined;
+}
+
+/**
+ * One route. Every route declares its request (query, path parameters, JSON body) and its
+ * answers as zod schemas: the frame validates the request against them before the route runs
+ * (a parameter it does not take is 400 InvalidRequest naming it, on every route;
+ * test/unit/http/query-parameters.test.ts sends one to each), and the OpenAPI document
+ * (shared/http/openapi.ts) is generated from them, so a route is described by what it checks.
+ */
+export interface RouteDefinition<
+  Q extends QuerySchema = QuerySchema,
+  P extends ParamsSchema = ParamsSchema,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> {
   method: HttpMethod;
   /** hono path pattern, e.g. /v1/members/:accountId */
   path: string;
+  /** One line for the API's reader (the OpenAPI summary). */
+  summary: string;
   /** Who may call it: 'public', or the role a bearer token must grant. */
   access: Access;
   /** Its query parameters (NO_QUERY when it takes none). */
   query: Q;
-  handle(c: ApiContext, query: z.output<Q>): Response | Promise<Response>;
+  /** Its path parameters, one per `:name` in `path` (NO_PARAMS, or left out, when none). */
+  params?: P;
+  /** Its JSON request body, when it takes one. */
+  body?: B;
+  /** Its success answers by status. */
+  responses: Partial<Record<SuccessStatus, RouteResponse>>;
+  /** Error statuses it may answer with besides the ones every route of its kind can. */
+  errors?: readonly RouteErrorStatus[];
+  handle(
+    c: ApiContext,
+    query: z.output<Q>,
+    input: RouteInput<Q, P, B>,
+  ): Response | Promise<Response>;
 }
 
-/** A route with its handler typed by its query schema. */
-export function defineRoute<Q extends QuerySchema>(route: RouteDefinition<Q>): RouteDefinition {
-  return route;
+/** A route with its handler typed by its schemas. */
+export function defineRoute<
+  Q extends QuerySchema,
+  P extends ParamsSchema = typeof NO_PARAMS,
+  B extends z.ZodType | undefined = undefined,
+>(route: RouteDefinition<Q, P, B>): RouteDefinition {
+  return route as unknown as RouteDefinition;
+}
+
+/** The names of a hono path's parameters, in order (`/v1/members/:accountId` -> accountId). */
+export function pathParameterNames(path: string): string[] {
+  return [...path.matchAll(/:(\w+)/g)].map((match) => match[1] ?? '');
+}
+
+/** A route's path parameters must be exactly the ones its schema declares. */
+function checkParams(route: RouteDefinition): void {
+  const inPath = pathParameterNames(route.path).sort();
+  const declared = Object.keys((route.params ?? NO_PARAMS).shape).sort();
+  if (inPath.join() !== declared.join()) {
+    throw new Error(
+      `Route ${route.method} ${route.path} has path parameters [${inPath.join(', ')}] but its params schema declares [${declared.join(', ')}]`,
+    );
+  }
 }
 
 export interface HttpAppOptions {
@@ -119,12 +195,17 @@ export function createHttpApp(options: HttpAppOptions): Hono<ApiEnv> {
     }
     methods.push(route.method);
     methodsByPath.set(route.path, methods);
+    checkParams(route);
     app.on(route.method, route.path, async (c) => {
       c.set(
         'principal',
         await authorize(options.verifier, route.access, c.req.header('authorization')),
       );
-      return route.handle(c, parseQuery(c.req.url, route.query));
+      const query = parseQuery(c.req.url, route.query);
+      const params = parseParams(c.req.param(), route.params ?? NO_PARAMS);
+      const body =
+        route.body === undefined ? undefined : await parseJsonBody(c.req.raw, route.body);
+      return route.handle(c, query, { query, params, body });
     });
   }
   // Registered after every route: only methods no route answered reach these.

@@ -21,15 +21,17 @@ export const directoryQuerySchema = z.strictObject({
     .optional(),
 });
 
-export const folderNodeSchema: z.ZodType<FolderNode> = z.strictObject({
-  id: z.string().min(1),
-  name: z.string(),
-  path: z.string(),
-  get children() {
-    return z.array(folderNodeSchema);
-  },
-  members: z.array(z.string()),
-});
+export const folderNodeSchema: z.ZodType<FolderNode> = z
+  .strictObject({
+    id: z.string().min(1),
+    name: z.string(),
+    path: z.string(),
+    get children() {
+      return z.array(folderNodeSchema);
+    },
+    members: z.array(z.string()),
+  })
+  .meta({ id: 'FolderNode' });
 
 export const directoryAccountSchema = z.strictObject({
   accountId: z.string().min(1),
@@ -88,8 +90,17 @@ export function directoryRoutes(deps: DirectoryRouteDependencies): RouteDefiniti
     defineRoute({
       method: 'GET',
       path: '/v1/directory',
+      summary: 'The Resource Directory as a folder tree, read live',
       access: 'viewer',
       query: directoryQuerySchema,
+      responses: {
+        200: {
+          description: 'The folder tree, members and delegated administrators',
+          json: directoryResponseSchema,
+          text: { 'text/plain': 'A table of folder ids, paths and member counts' },
+        },
+      },
+      errors: [404],
       async handle(c, query) {
         const directory = await readDirectory(deps.directorySource(c.env.invocation), {
           ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),

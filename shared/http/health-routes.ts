@@ -13,8 +13,10 @@ export function healthRoutes(): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/v1/health',
+      summary: 'Liveness: answers once the function has started',
       access: 'public',
       query: NO_QUERY,
+      responses: { 200: { description: 'The function started', json: healthResponseSchema } },
       handle: () => jsonResponse('GET /v1/health', healthResponseSchema, { status: 'ok' }),
     }),
   ];

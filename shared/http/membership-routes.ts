@@ -24,7 +24,7 @@ import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { FOLDER_ID } from './directory-routes';
-import { fromNotAfterTo, jsonResponse, parseJsonBody, parseParams } from './validation';
+import { fromNotAfterTo, jsonResponse } from './validation';
 
 export const ACCOUNT_ID = /^\d{16}$/;
 const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
@@ -298,8 +298,16 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/prerequisites',
+      summary:
+        'Whether scopes can be changed: RD enabled, where the functions run, the access role',
       access: 'viewer',
       query: NO_QUERY,
+      responses: {
+        200: {
+          description: 'Each check, with a fix when it fails',
+          json: prerequisitesResponseSchema,
+        },
+      },
       async handle(c) {
         const report = await use(c).queries.prerequisites();
         return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, report);
@@ -308,8 +316,10 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/scopes',
+      summary: 'The management scopes',
       access: 'viewer',
       query: NO_QUERY,
+      responses: { 200: { description: 'Every scope', json: scopesResponseSchema } },
       async handle(c) {
         const scopes = await use(c).queries.scopes();
         return jsonResponse('GET /v1/scopes', scopesResponseSchema, { scopes });
@@ -318,10 +328,19 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'POST',
       path: '/v1/scopes',
+      summary: 'Add a scope (or change its services) and onboard what it covers',
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const input = await parseJsonBody(c.req.raw, scopeInputSchema);
+      body: scopeInputSchema,
+      responses: {
+        202: {
+          description: 'The scope was recorded (created is true when it is new); a run onboards what it covers',
+          json: scopeChangeResponseSchema,
+          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+        },
+      },
+      errors: [404, 409],
+      async handle(c, _query, { body: input }) {
         const result = await use(c).runs.startScopeAddition(
           {
             kind: input.kind,
@@ -339,10 +358,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/scopes/:scopeId',
+      summary: 'One scope and the members it covers',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { scopeId } = parseParams(c.req.param(), scopeParams);
+      params: scopeParams,
+      responses: { 200: { description: 'The scope', json: scopeResponseSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { scopeId } }) {
         const answer = await use(c).queries.scope(scopeId);
         return jsonResponse('GET /v1/scopes/:scopeId', scopeResponseSchema, answer);
       },
@@ -350,10 +372,19 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'DELETE',
       path: '/v1/scopes/:scopeId',
+      summary: 'Remove a scope and offboard the members no other scope covers',
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { scopeId } = parseParams(c.req.param(), scopeParams);
+      params: scopeParams,
+      responses: {
+        202: {
+          description: 'The scope was removed; a run offboards the members no other scope covers',
+          json: scopeChangeResponseSchema,
+          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+        },
+      },
+      errors: [404, 409],
+      async handle(c, _query, { params: { scopeId } }) {
         const result = await use(c).runs.startScopeRemoval(scopeId, callerOf(c));
         return accepted(
           jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result, 202),
@@ -364,8 +395,10 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/members',
+      summary: 'Managed members in account order, a page at a time',
       access: 'viewer',
       query: memberQuerySchema,
+      responses: { 200: { description: 'A page of members', json: membersResponseSchema } },
       async handle(c, query) {
         const page = await use(c).queries.members({
           limit: query.limit,
@@ -382,10 +415,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/members/:accountId',
+      summary: 'One managed member and the scopes that cover it',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { accountId } = parseParams(c.req.param(), accountParams);
+      params: accountParams,
+      responses: { 200: { description: 'The member', json: memberResponseSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { accountId } }) {
         const answer = await use(c).queries.member(accountId);
         return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, {
           ...answer,
@@ -396,10 +432,15 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'DELETE',
       path: '/v1/members/:accountId',
+      summary: 'Remove a member managed by its account scope',
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { accountId } = parseParams(c.req.param(), accountParams);
+      params: accountParams,
+      responses: {
+        200: { description: 'The member was offboarded', json: memberRemovalResponseSchema },
+      },
+      errors: [404, 409],
+      async handle(c, _query, { params: { accountId } }) {
         const result = await use(c).changes.removeMember(accountId, callerOf(c));
         return jsonResponse('DELETE /v1/members/:accountId', memberRemovalResponseSchema, result);
       },
@@ -407,8 +448,17 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'POST',
       path: '/v1/reconcile',
+      summary: 'Reconcile every scope against the directory now',
       access: 'operator',
       query: NO_QUERY,
+      responses: {
+        202: {
+          description: 'A reconcile run was started; its summary appears on the run when it ends',
+          json: reconcileStartedResponseSchema,
+          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+        },
+      },
+      errors: [409],
       async handle(c) {
         const result = await use(c).runs.startReconcile(callerOf(c));
         return accepted(
@@ -420,10 +470,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/reconcile/runs/:runId',
+      summary: 'One onboarding or reconcile run: its state and progress',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { runId } = parseParams(c.req.param(), runParams);
+      params: runParams,
+      responses: { 200: { description: 'The run', json: runProgressSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { runId } }) {
         const run = await use(c).runs.progress(runId);
         return jsonResponse('GET /v1/reconcile/runs/:runId', runProgressSchema, run);
       },
@@ -431,8 +484,10 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/reconcile/runs',
+      summary: "Reconcile runs' summaries, newest first",
       access: 'viewer',
       query: reconcileRunsQuerySchema,
+      responses: { 200: { description: 'A page of runs', json: reconcileRunsResponseSchema } },
       async handle(c, query) {
         const page = await use(c).queries.reconcileRuns({
           limit: query.limit,
@@ -444,8 +499,15 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/delegated-administrator/removable',
+      summary: 'Whether the account the functions run in could give up its delegation',
       access: 'viewer',
       query: NO_QUERY,
+      responses: {
+        200: {
+          description: 'The answer, with the members it still manages',
+          json: removableResponseSchema,
+        },
+      },
       async handle(c) {
         const answer = await use(c).queries.delegatedAdministratorRemovable(
           c.env.invocation.accountId,
@@ -460,8 +522,10 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
     defineRoute({
       method: 'GET',
       path: '/v1/activity',
+      summary: 'The activity log: every change to scopes, members and their roles',
       access: 'viewer',
       query: activityQuerySchema,
+      responses: { 200: { description: 'A page of activity', json: activityResponseSchema } },
       async handle(c, query) {
         const page = await use(c).queries.activity({
           limit: query.limit,

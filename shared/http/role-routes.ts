@@ -10,7 +10,7 @@ import type { Logger } from '../runtime/logger';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
 import { prefersOverJson } from './negotiation';
-import { jsonResponse, parseParams } from './validation';
+import { jsonResponse } from './validation';
 
 /** What the routes call: the service-linked-role use cases, for one invocation. */
 export interface RoleUseCases {
@@ -94,15 +94,17 @@ const accountParams = z.strictObject({
 
 export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
   const use = (c: ApiContext) => deps.roles(c.env.invocation, c.env.logger);
-  const accountOf = (c: ApiContext) => parseParams(c.req.param(), accountParams).accountId;
   return [
     defineRoute({
       method: 'GET',
       path: '/v1/members/:accountId/roles',
+      summary: "The roles a member's services need and the last check of each",
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const accountId = accountOf(c);
+      params: accountParams,
+      responses: { 200: { description: "The member's roles", json: memberRolesSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { accountId } }) {
         const { needed, checks } = await use(c).roles.memberRoles(accountId);
         return jsonResponse('GET /v1/members/:accountId/roles', memberRolesSchema, {
           accountId,
@@ -118,10 +120,14 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/v1/members/:accountId/roles/check',
+      summary: "Check a member's roles now (repairing per ROLE_REPAIR_POLICY)",
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c));
+      params: accountParams,
+      responses: { 200: { description: 'What the check found', json: memberRoleReportSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { accountId } }) {
+        const report = await use(c).roles.checkAccount(accountId, callerOf(c));
         return jsonResponse(
           'POST /v1/members/:accountId/roles/check',
           memberRoleReportSchema,
@@ -132,10 +138,16 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/v1/members/:accountId/roles/repair',
+      summary: "Check a member's roles and create the missing ones",
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const report = await use(c).roles.checkAccount(accountOf(c), callerOf(c), {
+      params: accountParams,
+      responses: {
+        200: { description: 'What the check found and created', json: memberRoleReportSchema },
+      },
+      errors: [404],
+      async handle(c, _query, { params: { accountId } }) {
+        const report = await use(c).roles.checkAccount(accountId, callerOf(c), {
           repair: true,
         });
         return jsonResponse(
@@ -148,8 +160,15 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/v1/roles/sweep',
+      summary: 'Fan a role check of every managed member out to the role-check worker',
       access: 'operator',
       query: z.strictObject({ repair: z.enum(['true', 'false']).optional() }),
+      responses: {
+        202: {
+          description: 'The sweep started: its id and the chunks invoked',
+          json: sweepStartedSchema,
+        },
+      },
       async handle(c, query) {
         const started = await use(c).startSweep(
           query.repair === undefined ? {} : { repair: query.repair === 'true' },
@@ -160,8 +179,17 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/v1/roles/report',
+      summary: 'The organization-wide role report (JSON, or CSV with Accept: text/csv)',
       access: 'viewer',
       query: NO_QUERY,
+      responses: {
+        200: {
+          description: 'Per service and role: members needing it, having it, missing it',
+          json: roleReportSchema,
+          text: { 'text/csv': 'One line per service, role and member' },
+          headers: { 'content-disposition': 'attachment; filename="roles-report.csv" (CSV only)' },
+        },
+      },
       async handle(c) {
         const { report, lines } = await use(c).report();
         if (prefersOverJson(c.req.header('accept'), 'text/csv')) {

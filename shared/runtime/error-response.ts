@@ -5,6 +5,9 @@
 import { AppError, type ErrorDetails } from '../errors';
 import type { Logger } from './logger';
 
+/** Retry-After on a 503 whose error did not choose one (the OpenAPI document requires it). */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
 export interface ErrorEnvelope {
   code: string;
   message: string;
@@ -23,9 +26,17 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger)
     const entry = { code: error.code, status: error.status, details: error.details, error };
     if (error.status >= 500) logger.error(error.message, entry);
     else logger.info(error.message, { code: error.code, status: error.status });
+    const headers = { ...error.headers };
+    // A 503 is always worth retrying: say when, if the error did not.
+    if (
+      error.status === 503 &&
+      !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')
+    ) {
+      headers['Retry-After'] = String(DEFAULT_RETRY_AFTER_SECONDS);
+    }
     return {
       status: error.status,
-      headers: { ...error.headers },
+      headers,
       body: { code: error.code, message: error.message, details: error.details, requestId },
     };
   }

@@ -9,6 +9,7 @@ import { type DirectoryRouteDependencies, directoryRoutes } from '../http/direct
 import { healthRoutes } from '../http/health-routes';
 import { type LogRouteDependencies, logRoutes } from '../http/log-routes';
 import { type MembershipRouteDependencies, membershipRoutes } from '../http/membership-routes';
+import { openApiRoutes } from '../http/openapi-routes';
 import { type RoleRouteDependencies, roleRoutes } from '../http/role-routes';
 import { type SessionRouteDependencies, sessionRoutes } from '../http/session-routes';
 import type { HttpFunctionDefinition } from '../runtime/function';
@@ -52,7 +53,7 @@ function cloudDependencies(config: ApiConfig): ApiRouteDependencies {
 
 /** Every route of the API. */
 export function apiRoutes(dependencies: ApiRouteDependencies): RouteDefinition[] {
-  return [
+  const routes: RouteDefinition[] = [
     ...healthRoutes(),
     ...directoryRoutes(dependencies),
     ...membershipRoutes(dependencies),
@@ -60,6 +61,9 @@ export function apiRoutes(dependencies: ApiRouteDependencies): RouteDefinition[]
     ...logRoutes(dependencies),
     ...sessionRoutes(dependencies),
   ];
+  // The document describes every route, its own included.
+  routes.push(...openApiRoutes(() => routes));
+  return routes;
 }
 
 export function createApi(

@@ -9,7 +9,7 @@ import {
   type RouteDefinition,
 } from '../../../shared/http/app';
 import { createTokenVerifier } from '../../../shared/http/auth';
-import { jsonResponse, parseJsonBody } from '../../../shared/http/validation';
+import { jsonResponse } from '../../../shared/http/validation';
 import { serveHttpEvent } from '../../../shared/runtime/http';
 import { bindings, capturingLogger } from '../../support/invocation';
 import { createTestIssuer, type TestIssuer } from '../../support/tokens';
@@ -20,8 +20,10 @@ const routes: RouteDefinition[] = [
   defineRoute({
     method: 'GET',
     path: '/things',
+    summary: 'things',
     access: 'viewer',
     query: z.strictObject({ limit: z.coerce.number().int().min(1).max(10).optional() }),
+    responses: { 200: { description: 'the limit' } },
     handle: (_c, query) =>
       jsonResponse('GET /things', z.object({ limit: z.number() }), {
         limit: query.limit ?? 5,
@@ -30,18 +32,20 @@ const routes: RouteDefinition[] = [
   defineRoute({
     method: 'POST',
     path: '/things',
+    summary: 'a thing',
     access: 'operator',
     query: NO_QUERY,
-    handle: async (c) => {
-      const body = await parseJsonBody(c.req.raw, thingSchema);
-      return jsonResponse('POST /things', thingSchema, body, 201);
-    },
+    body: thingSchema,
+    responses: { 201: { description: 'the thing', json: thingSchema } },
+    handle: (_c, _query, { body }) => jsonResponse('POST /things', thingSchema, body, 201),
   }),
   defineRoute({
     method: 'GET',
     path: '/boom',
+    summary: 'fails',
     access: 'public',
     query: NO_QUERY,
+    responses: { 200: { description: 'never' } },
     handle: () => {
       throw new Error('db connection failed: password=hunter2');
     },
@@ -49,8 +53,10 @@ const routes: RouteDefinition[] = [
   defineRoute({
     method: 'GET',
     path: '/broken-contract',
+    summary: 'fails',
     access: 'public',
     query: NO_QUERY,
+    responses: { 200: { description: 'never' } },
     handle: () =>
       jsonResponse('GET /broken-contract', z.object({ n: z.number() }), { n: 'x' } as never),
   }),
