@@ -9,9 +9,6 @@ import type { components, paths } from './api-types';
 
 export type { components, paths };
 
-/** The error envelope every failed request answers with. */
-export type ApiError = components['schemas']['Error'];
-
 export interface RdGovernanceClientOptions {
   /** The API's base URL, e.g. https://api.example.com or http://127.0.0.1:8791 */
   baseUrl: string;

@@ -1,5 +1,11 @@
 // What `npm start` serves: the demo organization through the functions, set up as `npm start`
 // does (post-deploy table setup, functions bundled in watch mode).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSystem } from '../../../localcloud/system';
 import type { FolderNode } from '../../../shared/directory/model';
@@ -10,12 +16,16 @@ import {
   scopeChangeResponseSchema,
 } from '../../../shared/http/membership-routes';
 
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 let system: Awaited<ReturnType<typeof startLocalSystem>>;
+let scratch: string;
 
 beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'rdg-demo-'));
   system = await startLocalSystem({
     port: 0,
-    envFile: false,
+    // As npm start writes .localcloud/env.json (the typed client's example reads it).
+    envFile: join(scratch, 'env.json'),
     watch: true,
     deployActions: true,
     log: () => {},
@@ -24,6 +34,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   await system?.stop();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('the demo organization', () => {
@@ -85,5 +96,33 @@ describe('the demo organization under management', () => {
     expect(unreachable[0]?.failure?.roleArn).toMatch(
       /^acs:ram::\d{16}:role\/ResourceDirectoryAccountAccessRole$/,
     );
+  });
+});
+
+describe('the typed client', () => {
+  it("README's example is client/example.ts, and it lists every managed member", async () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const example = readFileSync(join(REPO, 'client/example.ts'), 'utf8');
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+    // Runs after the directory scope above: the members are managed.
+    // Not spawnSync: the stack serves from this process.
+    const run = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'client/example.ts'],
+      {
+        cwd: REPO,
+        env: { ...process.env, RDGOV_ENV_FILE: join(scratch, 'env.json') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    const lines = run.stdout.trim().split('\n');
+    const listed = lines.slice(0, -1).map((line) => line.split(' ')[0]);
+    expect(listed.length).toBeGreaterThanOrEqual(20);
+    expect(listed).toEqual([...listed].sort());
+    expect(lines.find((line) => line.includes('Sandbox Bob'))).toMatch(
+      /^\d{16} unreachable Root\/NonProduction\/Staging\/Sandbox Sandbox Bob$/,
+    );
+    expect(lines.at(-1)).toMatch(new RegExp(`^${listed[0]} covered by directory:rd-\\w+$`));
   });
 });
