@@ -167,7 +167,7 @@ describe('s.yaml', () => {
     expect(folders.sort()).toEqual(resources.map((r) => r.name).sort());
   });
 
-  it('the API has an anonymous HTTP trigger (the app verifies JWTs itself)', () => {
+  it('the API has an anonymous HTTP trigger for every method it answers (the app verifies JWTs itself, and answers 405 in its envelope)', () => {
     const api = resources.find((r) => r.name === 'api');
     expect(api?.props.triggers).toEqual([
       {
