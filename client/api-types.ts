@@ -312,7 +312,7 @@ export interface components {
         };
         GetDirectoryResponse200: {
             resourceDirectoryId: string;
-            managementAccountId: string;
+            managementAccountId: string | null;
             managementAccountName: string | null;
             root: components["schemas"]["FolderNode"];
             members: {
@@ -449,6 +449,7 @@ export interface components {
                 /** @constant */
                 kind: "user";
                 identity: string;
+                scope?: string[];
             } | {
                 /** @constant */
                 kind: "event";
@@ -510,6 +511,7 @@ export interface components {
                     /** @constant */
                     kind: "user";
                     identity: string;
+                    scope?: string[];
                 } | {
                     /** @constant */
                     kind: "event";

@@ -146,6 +146,10 @@ const variables = {
     z.string().default('roles'),
     'the JWT claim holding the roles viewer/operator (default roles)',
   ),
+  AUTH_SCOPE_CLAIM: variable(
+    z.string().min(1).default('rdgov_scope'),
+    'the JWT claim listing the folder ids and account ids a token is limited to (default rdgov_scope; absent from a token: not limited)',
+  ),
   AUTH_MAX_TOKEN_AGE_SECONDS: variable(
     z.coerce.number().int().min(1).max(31_536_000).optional(),
     'the oldest token the API accepts, in seconds since its iat (1-31536000; unset: no limit beyond exp)',
@@ -281,6 +285,8 @@ export interface AuthConfig {
   audience: string;
   jwks: JwksSource;
   rolesClaim: string;
+  /** The claim listing the folders and accounts a token is limited to (see http/auth.ts). */
+  scopeClaim?: string;
   /** Tokens whose `iat` is older are refused (and `iat` is then required); none when absent. */
   maxTokenAgeSeconds?: number;
 }
@@ -322,6 +328,7 @@ const sections = {
       'AUTH_JWKS_URL',
       'AUTH_JWKS',
       'AUTH_ROLES_CLAIM',
+      'AUTH_SCOPE_CLAIM',
       'AUTH_MAX_TOKEN_AGE_SECONDS',
     ],
     check: (v) => {
@@ -352,6 +359,7 @@ const sections = {
           ? { kind: 'inline', jwks: v.AUTH_JWKS }
           : { kind: 'url', url: v.AUTH_JWKS_URL ?? '' },
       rolesClaim: v.AUTH_ROLES_CLAIM,
+      scopeClaim: v.AUTH_SCOPE_CLAIM,
       ...(v.AUTH_MAX_TOKEN_AGE_SECONDS !== undefined
         ? { maxTokenAgeSeconds: v.AUTH_MAX_TOKEN_AGE_SECONDS }
         : {}),

@@ -225,3 +225,12 @@ export class FunctionMisconfigured extends AppError {
   readonly status = 500;
   readonly code = 'FunctionMisconfigured';
 }
+
+/** A token limited to some folders and accounts asked for something outside them. */
+export class OutsideTokenScope extends AppError {
+  readonly status = 403;
+  readonly code = 'OutsideTokenScope';
+  constructor(message: string, details: { outside: string[]; tokenScope: string[] }) {
+    super(message, { details });
+  }
+}

@@ -2,7 +2,8 @@
 // capability records it in the activity log, so it is vocabulary they share.
 
 export type ActivityCause =
-  | { kind: 'user'; identity: string }
+  /** `scope`: the token's folder and account ids, when it was limited to them. */
+  | { kind: 'user'; identity: string; scope?: string[] }
   | { kind: 'event'; eventId: string; eventName?: string }
   | { kind: 'timer'; trigger?: string };
 

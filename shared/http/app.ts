@@ -6,9 +6,12 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import type { DirectorySnapshot } from '../directory/model';
+import type { DirectorySource } from '../directory/ports';
 import {
   AppError,
   type ErrorDetails,
+  FunctionMisconfigured,
   MethodNotAllowed,
   NotFound,
   PayloadTooLarge,
@@ -17,10 +20,15 @@ import { errorResponse, errorResponseToWeb } from '../runtime/error-response';
 import type { InvocationBindings } from '../runtime/http';
 import { type Access, authorize, type Principal, type TokenVerifier } from './auth';
 import { parseJsonBody, parseParams, parseQuery } from './validation';
+import { EVERYTHING, type Visibility, visibilityIn } from './visibility';
 
 export type ApiEnv = {
   Bindings: InvocationBindings;
-  Variables: { principal: Principal | undefined };
+  Variables: {
+    principal: Principal | undefined;
+    /** What this request may see and change (visibility.ts); read lazily, once. */
+    visibility: () => Promise<Visibility>;
+  };
 };
 export type ApiContext = Context<ApiEnv>;
 
@@ -139,6 +147,10 @@ function checkParams(route: RouteDefinition): void {
 
 export interface HttpAppOptions {
   routes: readonly RouteDefinition[];
+  /** The directory as it is now, for tokens limited to folders (visibility.ts). */
+  directory?: (
+    invocation: InvocationBindings['invocation'],
+  ) => Pick<DirectorySource, 'readSnapshot'>;
   verifier: TokenVerifier;
   /** Largest request body accepted (413 above it). Default 1 MiB. */
   maxBodyBytes?: number;
@@ -197,10 +209,22 @@ export function createHttpApp(options: HttpAppOptions): Hono<ApiEnv> {
     methodsByPath.set(route.path, methods);
     checkParams(route);
     app.on(route.method, route.path, async (c) => {
-      c.set(
-        'principal',
-        await authorize(options.verifier, route.access, c.req.header('authorization')),
+      const principal = await authorize(
+        options.verifier,
+        route.access,
+        c.req.header('authorization'),
       );
+      c.set('principal', principal);
+      let visibility: Promise<Visibility> | undefined;
+      c.set('visibility', () => {
+        visibility ??= visibilityFor(principal, () => {
+          if (!options.directory) {
+            throw new FunctionMisconfigured('Scoped tokens need the directory; this API has none');
+          }
+          return options.directory(c.env.invocation).readSnapshot();
+        });
+        return visibility;
+      });
       const query = parseQuery(c.req.url, route.query);
       const params = parseParams(c.req.param(), route.params ?? NO_PARAMS);
       const body =
@@ -230,4 +254,18 @@ export function createHttpApp(options: HttpAppOptions): Hono<ApiEnv> {
     return errorResponseToWeb(errorResponse(mapped, requestId, c.env.logger), requestId);
   });
   return app;
+}
+
+/** EVERYTHING for an unscoped principal (no directory read); else over the directory now. */
+async function visibilityFor(
+  principal: Principal | undefined,
+  readDirectory: () => Promise<DirectorySnapshot>,
+): Promise<Visibility> {
+  if (principal?.scope === undefined) return EVERYTHING;
+  return visibilityIn(principal, await readDirectory());
+}
+
+/** The request's visibility (the directory is read once per request, and only for a scoped token). */
+export function visibilityOf(c: ApiContext): Promise<Visibility> {
+  return c.get('visibility')();
 }

@@ -31,6 +31,67 @@ export interface Principal {
   subject: string;
   /** Effective roles (operator includes viewer). */
   roles: Role[];
+  /** What the token is limited to (its scope claim); undefined: not limited. */
+  scope?: TokenScope;
+}
+
+/**
+ * The folders and accounts a token is limited to: it sees the accounts listed and every account
+ * in a listed folder or below it, evaluated against the directory at each request.
+ */
+export interface TokenScope {
+  folderIds: string[];
+  accountIds: string[];
+}
+
+const SCOPE_FOLDER = /^(r|fd)-[A-Za-z0-9]{1,64}$/;
+const SCOPE_ACCOUNT = /^\d{16}$/;
+/** More entries than this is a mistake in the identity provider's mapping, not a scope. */
+export const MAX_SCOPE_ENTRIES = 1000;
+
+/** The scope entries as the activity log records them: folder ids, then account ids. */
+export function scopeEntries(scope: TokenScope): string[] {
+  return [...scope.folderIds, ...scope.accountIds];
+}
+
+/**
+ * Reads the scope claim: an array of strings or a space-separated string of folder ids (fd-...,
+ * r-...) and 16-digit account ids; absent means the token is not limited. Anything else in it is
+ * refused (401 naming the claim): a scope the API misread would show more than it should.
+ */
+export function scopeFromClaims(payload: JWTPayload, claim: string): TokenScope | undefined {
+  const value = claimValue(payload, claim);
+  if (value === undefined) return undefined;
+  const entries =
+    typeof value === 'string'
+      ? value.split(/\s+/).filter(Boolean)
+      : Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? (value as string[])
+        : undefined;
+  const bad = entries?.find((e) => !SCOPE_FOLDER.test(e) && !SCOPE_ACCOUNT.test(e));
+  if (entries === undefined || bad !== undefined || entries.length > MAX_SCOPE_ENTRIES) {
+    throw claimRefusal(
+      claim,
+      `The bearer token's "${claim}" claim must list folder ids (fd-..., r-...) and 16-digit account ids, at most ${MAX_SCOPE_ENTRIES}${bad !== undefined ? `; "${bad.slice(0, 80)}" is neither` : ''}`,
+      `token "${claim}" claim is invalid`,
+    );
+  }
+  return {
+    folderIds: [...new Set(entries.filter((e) => SCOPE_FOLDER.test(e)))],
+    accountIds: [...new Set(entries.filter((e) => SCOPE_ACCOUNT.test(e)))],
+  };
+}
+
+/** A claim by name, or by a dotted path when no top-level claim has that name. */
+function claimValue(payload: JWTPayload, claim: string): unknown {
+  const value: unknown = payload[claim];
+  if (value !== undefined || !claim.includes('.')) return value;
+  return claim.split('.').reduce<unknown>((node, key) => {
+    if (node !== null && typeof node === 'object' && key in node) {
+      return (node as Record<string, unknown>)[key];
+    }
+    return undefined;
+  }, payload);
 }
 
 export interface TokenVerifier {
@@ -53,6 +114,9 @@ const ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ];
+
+/** The scope claim when AUTH_SCOPE_CLAIM is not set. */
+export const DEFAULT_SCOPE_CLAIM = 'rdgov_scope';
 
 /** How far a token's `iat` may lie ahead of this API's clock (the issuer's clock may be ahead). */
 export const MAX_ISSUED_AT_SKEW_SECONDS = 60;
@@ -81,15 +145,7 @@ function keySetFor(config: AuthConfig, options: TokenVerifierOptions): JWTVerify
  * is not a top-level claim but contains dots is followed as a path (Keycloak's realm_access.roles).
  */
 export function rolesFromClaims(payload: JWTPayload, claim: string): Role[] {
-  let value: unknown = payload[claim];
-  if (value === undefined && claim.includes('.')) {
-    value = claim.split('.').reduce<unknown>((node, key) => {
-      if (node !== null && typeof node === 'object' && key in node) {
-        return (node as Record<string, unknown>)[key];
-      }
-      return undefined;
-    }, payload);
-  }
+  const value = claimValue(payload, claim);
   const names =
     typeof value === 'string'
       ? value.split(/\s+/)
@@ -236,7 +292,12 @@ export function createTokenVerifier(
         config.maxTokenAgeSeconds,
         tolerance,
       );
-      return { subject: subjectOf(payload), roles: rolesFromClaims(payload, config.rolesClaim) };
+      const scope = scopeFromClaims(payload, config.scopeClaim ?? DEFAULT_SCOPE_CLAIM);
+      return {
+        subject: subjectOf(payload),
+        roles: rolesFromClaims(payload, config.rolesClaim),
+        ...(scope !== undefined ? { scope } : {}),
+      };
     },
   };
 }

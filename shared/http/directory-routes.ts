@@ -7,9 +7,10 @@ import type { Directory, FolderNode } from '../directory/model';
 import type { DirectorySource } from '../directory/ports';
 import { readDirectory } from '../directory/read-directory';
 import type { Invocation } from '../runtime/context';
-import { defineRoute, type RouteDefinition } from './app';
+import { defineRoute, type RouteDefinition, visibilityOf } from './app';
 import { prefersOverJson } from './negotiation';
 import { jsonResponse } from './validation';
+import type { Visibility } from './visibility';
 
 /** RD folder ids: the root folder r-..., other folders fd-... */
 export const FOLDER_ID = /^(r|fd)-[A-Za-z0-9]{1,64}$/;
@@ -47,7 +48,8 @@ export const directoryAccountSchema = z.strictObject({
 
 export const directoryResponseSchema = z.strictObject({
   resourceDirectoryId: z.string().min(1),
-  managementAccountId: z.string().min(1),
+  /** null for a token limited to folders the management account is not in. */
+  managementAccountId: z.string().min(1).nullable(),
   managementAccountName: z.string().nullable(),
   root: folderNodeSchema,
   members: z.array(directoryAccountSchema),
@@ -66,7 +68,7 @@ export const directoryResponseSchema = z.strictObject({
  * tree and picking a folder id by path without reading the JSON, e.g.
  * `awk '$2 == "Root/Production" {print $1}'`.
  */
-export function folderTable(directory: Directory): string {
+export function folderTable(directory: Pick<Directory, 'root'>): string {
   const rows: Array<[string, string, string]> = [['FOLDER ID', 'PATH', 'MEMBERS']];
   const visit = (node: FolderNode) => {
     rows.push([node.id, node.path, String(node.members.length)]);
@@ -78,6 +80,28 @@ export function folderTable(directory: Directory): string {
   return `${rows
     .map(([id, path, members]) => `${id.padEnd(idWidth)}  ${path.padEnd(pathWidth)}  ${members}`)
     .join('\n')}\n`;
+}
+
+/** The directory with only the accounts the request may see (folders stay: they are not accounts). */
+function visibleDirectory(
+  directory: Directory,
+  visible: Visibility,
+): Omit<Directory, 'managementAccountId'> & { managementAccountId: string | null } {
+  if (!visible.scoped) return directory;
+  const prune = (node: FolderNode): FolderNode => ({
+    ...node,
+    members: visible.filter(node.members, (id) => id),
+    children: node.children.map(prune),
+  });
+  const management = visible.sees(directory.managementAccountId);
+  return {
+    ...directory,
+    managementAccountId: management ? directory.managementAccountId : null,
+    managementAccountName: management ? directory.managementAccountName : null,
+    root: prune(directory.root),
+    members: visible.filter(directory.members, (m) => m.accountId),
+    delegatedAdministrators: visible.filter(directory.delegatedAdministrators, (d) => d.accountId),
+  };
 }
 
 export interface DirectoryRouteDependencies {
@@ -102,9 +126,13 @@ export function directoryRoutes(deps: DirectoryRouteDependencies): RouteDefiniti
       },
       errors: [404],
       async handle(c, query) {
-        const directory = await readDirectory(deps.directorySource(c.env.invocation), {
-          ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),
-        });
+        const visible = await visibilityOf(c);
+        const directory = visibleDirectory(
+          await readDirectory(deps.directorySource(c.env.invocation), {
+            ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),
+          }),
+          visible,
+        );
         if (prefersOverJson(c.req.header('accept'), 'text/plain')) {
           return new Response(folderTable(directory), {
             status: 200,

@@ -8,12 +8,14 @@ import { z } from 'zod';
 import { folderPathText } from '../directory/model';
 import type { Caller } from '../domain/caller';
 import { MAX_PAGE_LIMIT } from '../domain/paging';
+import { NotFound } from '../errors';
 import type { Membership } from '../onboarding/membership';
 import {
   MANAGED_SERVICES,
   type ManagedMember,
   MEMBER_STATUSES,
   managedServiceSchema,
+  NotAManagedMember,
   RUN_REASONS,
   RUN_STATES,
   SCOPE_KINDS,
@@ -22,9 +24,11 @@ import type { MembershipQueries } from '../onboarding/queries';
 import type { OnboardingRuns } from '../onboarding/runs';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
+import { scopeEntries } from './auth';
 import { FOLDER_ID } from './directory-routes';
 import { fromNotAfterTo, jsonResponse } from './validation';
+import type { Visibility } from './visibility';
 
 export const ACCOUNT_ID = /^\d{16}$/;
 const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
@@ -60,7 +64,12 @@ export const scopeInputSchema = z
   });
 
 const causeSchema = z.union([
-  z.strictObject({ kind: z.literal('user'), identity: z.string() }),
+  z.strictObject({
+    kind: z.literal('user'),
+    identity: z.string(),
+    /** The token's scope (folder and account ids) when it was limited. */
+    scope: z.array(z.string()).optional(),
+  }),
   z.strictObject({
     kind: z.literal('event'),
     eventId: z.string(),
@@ -283,13 +292,67 @@ export interface MembershipRouteDependencies {
   membership(invocation: Invocation, logger: Logger): MembershipUseCases;
 }
 
-/** Who asked, for the activity log: the token's subject and the request id. */
+/** Who asked, for the activity log: the token's subject, its scope if limited, the request id. */
 export function callerOf(c: ApiContext): Caller {
   const principal = c.get('principal');
+  const scope = principal?.scope ? scopeEntries(principal.scope) : undefined;
   return {
-    cause: { kind: 'user', identity: principal?.subject ?? 'anonymous' },
+    cause: {
+      kind: 'user',
+      identity: principal?.subject ?? 'anonymous',
+      ...(scope !== undefined ? { scope } : {}),
+    },
     requestId: c.env.invocation.requestId,
   };
+}
+
+/** A reconcile summary with only the accounts the request may see. */
+export function visibleSummary<S extends ReconcileSummaryView>(summary: S, visible: Visibility): S {
+  if (!visible.scoped) return summary;
+  const byAccount = <T extends { accountId: string }>(items: T[]) =>
+    visible.filter(items, (item) => item.accountId);
+  const ids = (items: string[]) => visible.filter(items, (id) => id);
+  return {
+    ...summary,
+    added: ids(summary.added),
+    updated: ids(summary.updated),
+    removed: byAccount(summary.removed),
+    moved: byAccount(summary.moved),
+    failed: byAccount(summary.failed),
+    skipped: byAccount(summary.skipped),
+  };
+}
+
+type ReconcileSummaryView = z.input<typeof reconcileSummarySchema>;
+
+/** Refuses a scoped token a change to a scope outside it (by the scope's kind and target). */
+function requireScopeInside(visible: Visibility, kind: string, targetId: string | undefined): void {
+  if (kind === 'account') visible.requireAccounts([targetId ?? '']);
+  else if (kind === 'folder') visible.requireFolder(targetId ?? '');
+  else visible.requireUnscoped('a directory scope');
+}
+
+/** requireScopeInside for a scope id (`kind:target`, e.g. `folder:fd-1`, `directory`). */
+function requireScopeIdInside(visible: Visibility, scopeId: string): void {
+  const [kind, ...target] = scopeId.split(':');
+  requireScopeInside(visible, kind ?? '', target.join(':'));
+}
+
+/** A run as a scoped token may see it: only its visible accounts pending, failed, changed. */
+function visibleRun<R extends RunView>(run: R, visible: Visibility): R {
+  if (!visible.scoped) return run;
+  return {
+    ...run,
+    pendingAccountIds: visible.filter(run.pendingAccountIds, (id) => id),
+    ...(run.summary !== undefined ? { summary: visibleSummary(run.summary, visible) } : {}),
+  };
+}
+
+type RunView = z.input<typeof runProgressSchema>;
+
+/** Whether a scoped token sees a scope: an account scope only when it sees the account. */
+function seesScope(visible: Visibility, scope: { kind: string; targetId: string }): boolean {
+  return scope.kind !== 'account' || visible.sees(scope.targetId);
 }
 
 export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefinition[] {
@@ -309,6 +372,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
         },
       },
       async handle(c) {
+        (await visibilityOf(c)).requireUnscoped('the prerequisites of the whole organization');
         const report = await use(c).queries.prerequisites();
         return jsonResponse('GET /v1/prerequisites', prerequisitesResponseSchema, report);
       },
@@ -321,7 +385,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       query: NO_QUERY,
       responses: { 200: { description: 'Every scope', json: scopesResponseSchema } },
       async handle(c) {
-        const scopes = await use(c).queries.scopes();
+        const visible = await visibilityOf(c);
+        const scopes = (await use(c).queries.scopes()).filter((s) => seesScope(visible, s));
         return jsonResponse('GET /v1/scopes', scopesResponseSchema, { scopes });
       },
     }),
@@ -341,6 +406,8 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       errors: [404, 409],
       async handle(c, _query, { body: input }) {
+        const visible = await visibilityOf(c);
+        requireScopeInside(visible, input.kind, input.targetId);
         const result = await use(c).runs.startScopeAddition(
           {
             kind: input.kind,
@@ -350,7 +417,12 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           callerOf(c),
         );
         return accepted(
-          jsonResponse('POST /v1/scopes', scopeChangeResponseSchema, result, 202),
+          jsonResponse(
+            'POST /v1/scopes',
+            scopeChangeResponseSchema,
+            { ...result, run: visibleRun(result.run, visible) },
+            202,
+          ),
           result.run.runId,
         );
       },
@@ -365,8 +437,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       responses: { 200: { description: 'The scope', json: scopeResponseSchema } },
       errors: [404],
       async handle(c, _query, { params: { scopeId } }) {
+        const visible = await visibilityOf(c);
         const answer = await use(c).queries.scope(scopeId);
-        return jsonResponse('GET /v1/scopes/:scopeId', scopeResponseSchema, answer);
+        if (!seesScope(visible, answer.scope)) throw new NotFound(`No scope ${scopeId}`);
+        return jsonResponse('GET /v1/scopes/:scopeId', scopeResponseSchema, {
+          ...answer,
+          members: visible.filter(answer.members, (id) => id),
+        });
       },
     }),
     defineRoute({
@@ -385,9 +462,16 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       errors: [404, 409],
       async handle(c, _query, { params: { scopeId } }) {
+        const visible = await visibilityOf(c);
+        requireScopeIdInside(visible, scopeId);
         const result = await use(c).runs.startScopeRemoval(scopeId, callerOf(c));
         return accepted(
-          jsonResponse('DELETE /v1/scopes/:scopeId', scopeChangeResponseSchema, result, 202),
+          jsonResponse(
+            'DELETE /v1/scopes/:scopeId',
+            scopeChangeResponseSchema,
+            { ...result, run: visibleRun(result.run, visible) },
+            202,
+          ),
           result.run.runId,
         );
       },
@@ -406,9 +490,10 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           ...(query.status ? { status: query.status } : {}),
           ...(query.scopeId ? { scopeId: query.scopeId } : {}),
         });
+        const visible = await visibilityOf(c);
         return jsonResponse('GET /v1/members', membersResponseSchema, {
           ...page,
-          members: page.members.map(memberView),
+          members: visible.filter(page.members, (m) => m.accountId).map(memberView),
         });
       },
     }),
@@ -422,6 +507,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       responses: { 200: { description: 'The member', json: memberResponseSchema } },
       errors: [404],
       async handle(c, _query, { params: { accountId } }) {
+        if (!(await visibilityOf(c)).sees(accountId)) throw new NotAManagedMember(accountId);
         const answer = await use(c).queries.member(accountId);
         return jsonResponse('GET /v1/members/:accountId', memberResponseSchema, {
           ...answer,
@@ -441,8 +527,13 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       errors: [404, 409],
       async handle(c, _query, { params: { accountId } }) {
+        const visible = await visibilityOf(c);
+        visible.requireAccounts([accountId]);
         const result = await use(c).changes.removeMember(accountId, callerOf(c));
-        return jsonResponse('DELETE /v1/members/:accountId', memberRemovalResponseSchema, result);
+        return jsonResponse('DELETE /v1/members/:accountId', memberRemovalResponseSchema, {
+          ...result,
+          summary: visibleSummary(result.summary, visible),
+        });
       },
     }),
     defineRoute({
@@ -460,6 +551,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       errors: [409],
       async handle(c) {
+        (await visibilityOf(c)).requireUnscoped('a reconcile of every scope');
         const result = await use(c).runs.startReconcile(callerOf(c));
         return accepted(
           jsonResponse('POST /v1/reconcile', reconcileStartedResponseSchema, result, 202),
@@ -477,8 +569,19 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       responses: { 200: { description: 'The run', json: runProgressSchema } },
       errors: [404],
       async handle(c, _query, { params: { runId } }) {
+        const visible = await visibilityOf(c);
         const run = await use(c).runs.progress(runId);
-        return jsonResponse('GET /v1/reconcile/runs/:runId', runProgressSchema, run);
+        // A scoped token follows the runs of scope changes inside its scope (the Location its
+        // own POST/DELETE /v1/scopes answered); a run of every scope is the unscoped caller's.
+        if (visible.scoped) {
+          if (run.scopeId === undefined) visible.requireUnscoped('a reconcile run of every scope');
+          else requireScopeIdInside(visible, run.scopeId);
+        }
+        return jsonResponse(
+          'GET /v1/reconcile/runs/:runId',
+          runProgressSchema,
+          visibleRun(run, visible),
+        );
       },
     }),
     defineRoute({
@@ -493,7 +596,11 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           limit: query.limit,
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
-        return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, page);
+        const visible = await visibilityOf(c);
+        return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, {
+          ...page,
+          runs: page.runs.map((run) => visibleSummary(run, visible)),
+        });
       },
     }),
     defineRoute({
@@ -509,6 +616,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
         },
       },
       async handle(c) {
+        (await visibilityOf(c)).requireUnscoped('the delegated administrator of the organization');
         const answer = await use(c).queries.delegatedAdministratorRemovable(
           c.env.invocation.accountId,
         );
@@ -535,7 +643,11 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           ...(query.order ? { order: query.order } : {}),
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
-        return jsonResponse('GET /v1/activity', activityResponseSchema, page);
+        const visible = await visibilityOf(c);
+        return jsonResponse('GET /v1/activity', activityResponseSchema, {
+          ...page,
+          items: visible.filter(page.items, (item) => item.accountId),
+        });
       },
     }),
   ];

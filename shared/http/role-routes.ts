@@ -2,12 +2,13 @@
 // every member (fanned out asynchronously), and the organization-wide report as JSON or CSV.
 
 import { z } from 'zod';
+import { NotAManagedMember } from '../onboarding/model';
 import { type RoleReport, type RoleReportLine, toCsv } from '../roles/report';
 import type { ServiceLinkedRoles } from '../roles/service-linked-roles';
 import type { SweepStarted } from '../roles/sweep';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
 import { prefersOverJson } from './negotiation';
 import { jsonResponse } from './validation';
@@ -15,8 +16,11 @@ import { jsonResponse } from './validation';
 /** What the routes call: the service-linked-role use cases, for one invocation. */
 export interface RoleUseCases {
   roles: Pick<ServiceLinkedRoles, 'memberRoles' | 'checkAccount'>;
-  /** The organization-wide report, as of now. */
-  report(): Promise<{ report: RoleReport; lines: RoleReportLine[] }>;
+  /** The organization-wide report, as of now, over the accounts `visible` accepts (all if absent). */
+  report(visible?: (accountId: string) => boolean): Promise<{
+    report: RoleReport;
+    lines: RoleReportLine[];
+  }>;
   startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
 }
 
@@ -105,6 +109,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       responses: { 200: { description: "The member's roles", json: memberRolesSchema } },
       errors: [404],
       async handle(c, _query, { params: { accountId } }) {
+        if (!(await visibilityOf(c)).sees(accountId)) throw new NotAManagedMember(accountId);
         const { needed, checks } = await use(c).roles.memberRoles(accountId);
         return jsonResponse('GET /v1/members/:accountId/roles', memberRolesSchema, {
           accountId,
@@ -127,6 +132,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       responses: { 200: { description: 'What the check found', json: memberRoleReportSchema } },
       errors: [404],
       async handle(c, _query, { params: { accountId } }) {
+        (await visibilityOf(c)).requireAccounts([accountId]);
         const report = await use(c).roles.checkAccount(accountId, callerOf(c));
         return jsonResponse(
           'POST /v1/members/:accountId/roles/check',
@@ -147,6 +153,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
       },
       errors: [404],
       async handle(c, _query, { params: { accountId } }) {
+        (await visibilityOf(c)).requireAccounts([accountId]);
         const report = await use(c).roles.checkAccount(accountId, callerOf(c), {
           repair: true,
         });
@@ -170,6 +177,7 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
         },
       },
       async handle(c, query) {
+        (await visibilityOf(c)).requireUnscoped('a role sweep of every member');
         const started = await use(c).startSweep(
           query.repair === undefined ? {} : { repair: query.repair === 'true' },
         );
@@ -191,7 +199,8 @@ export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {
         },
       },
       async handle(c) {
-        const { report, lines } = await use(c).report();
+        const visible = await visibilityOf(c);
+        const { report, lines } = await use(c).report(visible.scoped ? visible.sees : undefined);
         if (prefersOverJson(c.req.header('accept'), 'text/csv')) {
           return new Response(toCsv(lines), {
             status: 200,

@@ -98,8 +98,10 @@ export async function readRoleReport(
   store: Pick<RoleStore, 'members' | 'scopes' | 'roleChecks'>,
   catalog: RoleCatalogPort,
   now: string,
+  /** The accounts the report covers (a token limited to some folders); all when absent. */
+  visible: (accountId: string) => boolean = () => true,
 ): Promise<{ report: RoleReport; lines: RoleReportLine[] }> {
-  const [members, scopes, checks] = await Promise.all([
+  const [allMembers, scopes, allChecks] = await Promise.all([
     store.members.list(),
     store.scopes.list(),
     (async () => {
@@ -108,6 +110,8 @@ export async function readRoleReport(
       return out;
     })(),
   ]);
+  const members = allMembers.filter((m) => visible(m.accountId));
+  const checks = allChecks.filter((c) => visible(c.accountId));
   return buildRoleReport(members, scopes, checks, catalog, now);
 }
 

@@ -74,6 +74,7 @@ export function createApi(
   return createHttpApp({
     verifier: overrides.verifier ?? createTokenVerifier(config.auth),
     routes: apiRoutes(dependencies),
+    directory: dependencies.directorySource,
   });
 }
 

@@ -58,7 +58,9 @@ export interface MembershipInvocation {
   queries: MembershipQueries;
   roles: ServiceLinkedRoles;
   /** The organization-wide role report, as of now. */
-  roleReport(): Promise<{ report: RoleReport; lines: RoleReportLine[] }>;
+  roleReport(
+    visible?: (accountId: string) => boolean,
+  ): Promise<{ report: RoleReport; lines: RoleReportLine[] }>;
   startSweep(options: { repair?: boolean }): Promise<SweepStarted>;
   /** Directory events are handled once per event id. */
   idempotency: IdempotencyStore;
@@ -216,7 +218,7 @@ export function membershipRuntime(
         },
         queries: new MembershipQueries({ store, directory, settings }),
         roles,
-        roleReport: () => readRoleReport(store, catalog, isoNow(systemClock)),
+        roleReport: (visible) => readRoleReport(store, catalog, isoNow(systemClock), visible),
         idempotency: store.idempotency,
         sessions,
         startSweep: (sweep) => {

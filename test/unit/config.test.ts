@@ -31,6 +31,7 @@ describe('loadConfig', () => {
         audience: 'rd-governance',
         jwks: { kind: 'url', url: 'https://issuer.example/.well-known/jwks.json' },
         rolesClaim: 'roles',
+        scopeClaim: 'rdgov_scope',
       },
       logging: { level: 'info' },
     });
