@@ -637,7 +637,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Forbidden: the token does not grant the role the route requires */
+        /** @description Forbidden: the token does not grant the role the route requires; OutsideTokenScope: the token's scope claim does not cover the account, folder or organization-wide change (details.outside, details.tokenScope) */
         Error403: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];

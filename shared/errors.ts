@@ -231,6 +231,11 @@ export class OutsideTokenScope extends AppError {
   readonly status = 403;
   readonly code = 'OutsideTokenScope';
   constructor(message: string, details: { outside: string[]; tokenScope: string[] }) {
-    super(message, { details });
+    super(message, {
+      details,
+      headers: {
+        'WWW-Authenticate': `Bearer realm="${REALM}", error="insufficient_scope", error_description="outside the token's scope"`,
+      },
+    });
   }
 }

@@ -50,7 +50,7 @@ export interface ApiInfo {
 const ERROR_STATUSES: Record<number, string> = {
   400: 'InvalidRequest (details.issues names each field), InvalidCursor, or another refusal of the input',
   401: 'Unauthenticated: no bearer token, or one that does not verify (details.claim names the claim)',
-  403: 'Forbidden: the token does not grant the role the route requires',
+  403: "Forbidden: the token does not grant the role the route requires; OutsideTokenScope: the token's scope claim does not cover the account, folder or organization-wide change (details.outside, details.tokenScope)",
   404: 'NotFound: the record named in the path (or query) does not exist',
   409: 'A conflict with the current state (the code says which, e.g. PrerequisitesNotMet, ManagedByScope)',
   413: 'PayloadTooLarge: the request body exceeds the limit',

@@ -9,6 +9,7 @@ import {
   createTokenVerifier,
   permits,
   rolesFromClaims,
+  scopeFromClaims,
   type TokenVerifier,
 } from '../../../shared/http/auth';
 import {
@@ -674,6 +675,32 @@ describe('remote JWKS, timeouts and failures', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+
+describe('the scope claim', () => {
+  it('reads folder and account ids from an array or a space-separated string; absent is unscoped', () => {
+    expect(
+      scopeFromClaims({ rdgov_scope: ['fd-abc', '2000000000000001', 'r-Root1'] }, 'rdgov_scope'),
+    ).toEqual({
+      folderIds: ['fd-abc', 'r-Root1'],
+      accountIds: ['2000000000000001'],
+    });
+    expect(scopeFromClaims({ ext: { scope: 'fd-a fd-a 2000000000000002' } }, 'ext.scope')).toEqual({
+      folderIds: ['fd-a'],
+      accountIds: ['2000000000000002'],
+    });
+    expect(scopeFromClaims({}, 'rdgov_scope')).toBeUndefined();
+    expect(scopeFromClaims({ rdgov_scope: [] }, 'rdgov_scope')).toEqual({
+      folderIds: [],
+      accountIds: [],
+    });
+  });
+
+  it('refuses anything else in it with 401 naming the claim, rather than misread a scope', () => {
+    for (const value of [['Production'], [42], 'fd-a ../x', { folder: 'fd-a' }, ['123']]) {
+      expect(
+        () => scopeFromClaims({ rdgov_scope: value }, 'rdgov_scope'),
+        JSON.stringify(value),
+      ).toThrow(expect.objectContaining({ status: 401, details: { claim: 'rdgov_scope' } }));
     }
   });
 });
