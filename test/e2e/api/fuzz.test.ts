@@ -49,25 +49,29 @@ afterAll(async () => {
 });
 
 describe('fuzzing from the OpenAPI document', () => {
-  it(`${COUNT} requests: no 5xx, every answer as documented, refused requests change nothing`, async () => {
-    const outcome = await runFuzz({
-      apiUrl: env.system.host.apiUrl,
-      client: managementTablestore(env.system.env),
-      context,
-      count: COUNT,
-      seed: SEED,
-      settle: () => env.system.asyncInvocations.drain(),
-    });
-    const summary = `seed ${SEED}: ${outcome.requests} requests; by status ${JSON.stringify(outcome.byStatus)}; by kind ${JSON.stringify(outcome.byKind)}`;
-    console.log(`api fuzz ${summary}`);
-    if (outcome.failure) {
-      const { index, request, status, body, problem } = outcome.failure;
-      expect.fail(
-        `request #${index} (seed ${SEED}, RDG_FUZZ_SEED=${SEED} RDG_FUZZ_REQUESTS=${index + 1} repeats it): ${problem}\n${request.method} ${request.path}\nheaders ${JSON.stringify({ ...request.headers, authorization: request.headers.authorization?.slice(0, 20) })}\nbody ${request.body ?? '(none)'}\n-> ${status} ${body}`,
-      );
-    }
-    expect(outcome.requests).toBe(COUNT);
-    expect(Object.keys(outcome.byStatus).some((s) => s.startsWith('2'))).toBe(true);
-    expect(Object.keys(outcome.byStatus).some((s) => s.startsWith('4'))).toBe(true);
-  }, Math.max(600_000, COUNT * 250));
+  it(
+    `${COUNT} requests: no 5xx, every answer as documented, refused requests change nothing`,
+    async () => {
+      const outcome = await runFuzz({
+        apiUrl: env.system.host.apiUrl,
+        client: managementTablestore(env.system.env),
+        context,
+        count: COUNT,
+        seed: SEED,
+        settle: () => env.system.asyncInvocations.drain(),
+      });
+      const summary = `seed ${SEED}: ${outcome.requests} requests; by status ${JSON.stringify(outcome.byStatus)}; by kind ${JSON.stringify(outcome.byKind)}`;
+      console.log(`api fuzz ${summary}`);
+      if (outcome.failure) {
+        const { index, request, status, body, problem } = outcome.failure;
+        expect.fail(
+          `request #${index} (seed ${SEED}, RDG_FUZZ_SEED=${SEED} RDG_FUZZ_REQUESTS=${index + 1} repeats it): ${problem}\n${request.method} ${request.path}\nheaders ${JSON.stringify({ ...request.headers, authorization: request.headers.authorization?.slice(0, 20) })}\nbody ${request.body ?? '(none)'}\n-> ${status} ${body}`,
+        );
+      }
+      expect(outcome.requests).toBe(COUNT);
+      expect(Object.keys(outcome.byStatus).some((s) => s.startsWith('2'))).toBe(true);
+      expect(Object.keys(outcome.byStatus).some((s) => s.startsWith('4'))).toBe(true);
+    },
+    Math.max(600_000, COUNT * 250),
+  );
 });
