@@ -20,6 +20,8 @@ let inside: string[];
 let outside: string[];
 let viewer: string;
 let operator: string;
+/** A reconcile run's id (for a route that reads one run). */
+let runId: string;
 
 /** Every route, as METHOD + hono path (the API's own list; dependencies are never called). */
 const routes = apiRoutes({} as never).map((r) => ({ method: r.method, path: r.path }));
@@ -55,6 +57,10 @@ beforeAll(async () => {
   for (const accountId of [...inside, ...outside.slice(0, 3)]) {
     await env.call('POST', `/v1/members/${accountId}/roles/check`);
   }
+  const runs = (await env.call('GET', '/v1/reconcile/runs')).json as {
+    runs: Array<{ runId: string }>;
+  };
+  runId = runs.runs[0]?.runId ?? '';
   const mint = env.system.host.tokens.mint;
   viewer = await mint({ sub: 'bu-retail-viewer', roles: ['viewer'], rdgov_scope: [folderId] });
   operator = await mint({
@@ -90,6 +96,7 @@ function insidePath(path: string): string {
   return openApiPath(path).replace(/\{(\w+)\}/g, (_, name: string) => {
     if (name === 'accountId') return inside[0] ?? '';
     if (name === 'scopeId') return `folder:${folderId}`;
+    if (name === 'runId' || name === 'id') return runId;
     throw new Error(`no value for {${name}} in ${path}: add one to this test`);
   });
 }
