@@ -141,6 +141,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reconcile/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One onboarding or reconcile run: its state and progress */
+        get: operations["getReconcileRunsByRunId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reconcile/runs": {
         parameters: {
             query?: never;
@@ -277,6 +294,230 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/log-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The preset log integration templates */
+        get: operations["getLogTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log-templates/{templateId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One log integration template */
+        get: operations["getLogTemplatesByTemplateId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log-templates/{templateId}/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template's integration policies, one per member, a page at a time */
+        get: operations["getLogTemplatesByTemplateIdAccounts"];
+        put?: never;
+        /** Integrate members into a template by hand */
+        post: operations["postLogTemplatesByTemplateIdAccounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log-templates/{templateId}/accounts/{accountId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member's integration policy (its data sources are kept) */
+        delete: operations["deleteLogTemplatesByTemplateIdAccountsByAccountId"];
+        options?: never;
+        head?: never;
+        /** Change one member's integration policy */
+        patch: operations["patchLogTemplatesByTemplateIdAccountsByAccountId"];
+        trace?: never;
+    };
+    "/v1/log-integration/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Integrate or remove many members and templates at once (dryRun=true plans only) */
+        post: operations["postLogIntegrationBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/log-integration/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data sources counted by status: in total, per account and per template */
+        get: operations["getLogIntegrationSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data sources, filtered by account, template or status, a page at a time */
+        get: operations["getDataSources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-sources/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One data source with its shards and gaps */
+        get: operations["getDataSourcesByName"];
+        put?: never;
+        post?: never;
+        /** Delete a data source and its checkpoints (the logs it forwarded are kept) */
+        delete: operations["deleteDataSourcesByName"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-sources/{name}/diagnosis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why a data source does not forward: its checks in order, each with a fix */
+        get: operations["getDataSourcesByNameDiagnosis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search sessions by any combination of filters, a page at a time or all as CSV */
+        get: operations["getSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sessions counted per owner account, user or protocol */
+        get: operations["getSessionsSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{ownerAccountId}/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One session */
+        get: operations["getSessionsByOwnerAccountIdBySessionId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sessions/{ownerAccountId}/{sessionId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A session's events in time order, a page at a time */
+        get: operations["getSessionsByOwnerAccountIdBySessionIdEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -354,7 +595,7 @@ export interface components {
                 version: number;
             }[];
         };
-        PostScopesResponse200: {
+        PostScopesResponse202: {
             scope: {
                 id: string;
                 /** @enum {string} */
@@ -367,7 +608,7 @@ export interface components {
                 version: number;
             };
             created?: boolean;
-            summary: components["schemas"]["PostReconcileResponse200"];
+            run: components["schemas"]["GetReconcileRunsByRunIdResponse200"];
         };
         GetScopesByScopeIdResponse200: {
             scope: {
@@ -441,10 +682,72 @@ export interface components {
                 version: number;
             }[];
         };
-        PostReconcileResponse200: {
+        DeleteMembersByAccountIdResponse200: {
+            scope: {
+                id: string;
+                /** @enum {string} */
+                kind: "account" | "folder" | "directory";
+                targetId: string;
+                services: string[];
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                version: number;
+            };
+            summary: {
+                runId: string;
+                /** @enum {string} */
+                kind: "full" | "accounts";
+                cause: {
+                    /** @constant */
+                    kind: "user";
+                    identity: string;
+                    scope?: string[];
+                } | {
+                    /** @constant */
+                    kind: "event";
+                    eventId: string;
+                    eventName?: string;
+                } | {
+                    /** @constant */
+                    kind: "timer";
+                    trigger?: string;
+                };
+                startedAt: string;
+                finishedAt: string;
+                added: string[];
+                removed: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                moved: {
+                    accountId: string;
+                    fromFolderId: string | null;
+                    toFolderId: string;
+                }[];
+                updated: string[];
+                unchanged: number;
+                failed: {
+                    accountId: string;
+                    reason: string;
+                    roleArn?: string;
+                    code?: string;
+                }[];
+                skipped: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                note?: string;
+            };
+        };
+        PostReconcileResponse202: {
+            run: components["schemas"]["GetReconcileRunsByRunIdResponse200"];
+        };
+        GetReconcileRunsByRunIdResponse200: {
             runId: string;
             /** @enum {string} */
-            kind: "full" | "accounts";
+            reason: "scope-added" | "scope-removed" | "reconcile";
+            scopeId?: string;
             cause: {
                 /** @constant */
                 kind: "user";
@@ -460,34 +763,111 @@ export interface components {
                 kind: "timer";
                 trigger?: string;
             };
+            /** @enum {string} */
+            state: "planning" | "running" | "finished" | "not-started" | "abandoned";
             startedAt: string;
-            finishedAt: string;
-            added: string[];
-            removed: {
-                accountId: string;
-                reason: string;
-            }[];
-            moved: {
-                accountId: string;
-                fromFolderId: string | null;
-                toFolderId: string;
-            }[];
-            updated: string[];
-            unchanged: number;
-            failed: {
-                accountId: string;
-                reason: string;
-                roleArn?: string;
-                code?: string;
-            }[];
-            skipped: {
-                accountId: string;
-                reason: string;
-            }[];
+            plannedAt?: string;
+            finishedAt?: string;
+            total: number | null;
+            done: number;
+            failed: number;
+            pending: number | null;
+            pendingAccountIds: string[];
+            estimatedSecondsLeft: number | null;
+            lanes?: number;
+            summary?: {
+                runId: string;
+                /** @enum {string} */
+                kind: "full" | "accounts";
+                cause: {
+                    /** @constant */
+                    kind: "user";
+                    identity: string;
+                    scope?: string[];
+                } | {
+                    /** @constant */
+                    kind: "event";
+                    eventId: string;
+                    eventName?: string;
+                } | {
+                    /** @constant */
+                    kind: "timer";
+                    trigger?: string;
+                };
+                startedAt: string;
+                finishedAt: string;
+                added: string[];
+                removed: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                moved: {
+                    accountId: string;
+                    fromFolderId: string | null;
+                    toFolderId: string;
+                }[];
+                updated: string[];
+                unchanged: number;
+                failed: {
+                    accountId: string;
+                    reason: string;
+                    roleArn?: string;
+                    code?: string;
+                }[];
+                skipped: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                note?: string;
+            };
             note?: string;
         };
         GetReconcileRunsResponse200: {
-            runs: components["schemas"]["PostReconcileResponse200"][];
+            runs: {
+                runId: string;
+                /** @enum {string} */
+                kind: "full" | "accounts";
+                cause: {
+                    /** @constant */
+                    kind: "user";
+                    identity: string;
+                    scope?: string[];
+                } | {
+                    /** @constant */
+                    kind: "event";
+                    eventId: string;
+                    eventName?: string;
+                } | {
+                    /** @constant */
+                    kind: "timer";
+                    trigger?: string;
+                };
+                startedAt: string;
+                finishedAt: string;
+                added: string[];
+                removed: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                moved: {
+                    accountId: string;
+                    fromFolderId: string | null;
+                    toFolderId: string;
+                }[];
+                updated: string[];
+                unchanged: number;
+                failed: {
+                    accountId: string;
+                    reason: string;
+                    roleArn?: string;
+                    code?: string;
+                }[];
+                skipped: {
+                    accountId: string;
+                    reason: string;
+                }[];
+                note?: string;
+            }[];
             nextCursor?: string;
         };
         GetDelegatedAdministratorRemovableResponse200: {
@@ -594,6 +974,338 @@ export interface components {
                 unchecked: string[];
             }[];
         };
+        GetLogTemplatesResponse200: {
+            templates: {
+                id: string;
+                name: string;
+                product: string;
+                description: string;
+                recommended: boolean;
+                recommendation: string;
+                logstores: {
+                    /** @constant */
+                    kind: "default-name";
+                    names: {
+                        project: string;
+                        logstore: string;
+                        source: string;
+                    }[];
+                } | {
+                    /** @constant */
+                    kind: "discovery";
+                    projectPattern?: string;
+                    nameContains: string;
+                    logstorePattern: string;
+                    source: string;
+                };
+                roleServices: string[];
+            }[];
+        };
+        GetLogTemplatesByTemplateIdResponse200: {
+            template: {
+                id: string;
+                name: string;
+                product: string;
+                description: string;
+                recommended: boolean;
+                recommendation: string;
+                logstores: {
+                    /** @constant */
+                    kind: "default-name";
+                    names: {
+                        project: string;
+                        logstore: string;
+                        source: string;
+                    }[];
+                } | {
+                    /** @constant */
+                    kind: "discovery";
+                    projectPattern?: string;
+                    nameContains: string;
+                    logstorePattern: string;
+                    source: string;
+                };
+                roleServices: string[];
+            };
+        };
+        GetLogTemplatesByTemplateIdAccountsResponse200: {
+            policies: {
+                templateId: string;
+                accountId: string;
+                enabled: boolean;
+                autoAddNewLogstores: boolean;
+                consumeFrom: string;
+                generation: number;
+                changedBy: string;
+                createdAt: string;
+                updatedAt: string;
+                version: number;
+            }[];
+            nextCursor?: string;
+        };
+        PostLogTemplatesByTemplateIdAccountsResponse201: {
+            templateId: string;
+            added: components["schemas"]["PatchLogTemplatesByTemplateIdAccountsByAccountIdResponse200"][];
+        };
+        PatchLogTemplatesByTemplateIdAccountsByAccountIdResponse200: {
+            policy: {
+                templateId: string;
+                accountId: string;
+                enabled: boolean;
+                autoAddNewLogstores: boolean;
+                consumeFrom: string;
+                generation: number;
+                changedBy: string;
+                createdAt: string;
+                updatedAt: string;
+                version: number;
+            };
+            dataSources: string[];
+        };
+        DeleteLogTemplatesByTemplateIdAccountsByAccountIdResponse200: {
+            templateId: string;
+            accountId: string;
+            dataSourcesKept: string[];
+        };
+        PostLogIntegrationBatchResponse200: {
+            /** @enum {string} */
+            mode: "increment" | "full";
+            dryRun: boolean;
+            accountIds: string[];
+            templateIds: string[];
+            enabled: {
+                templateId: string;
+                accountId: string;
+            }[];
+            kept: {
+                templateId: string;
+                accountId: string;
+            }[];
+            disabled: {
+                templateId: string;
+                accountId: string;
+            }[];
+            dataSourcesCreated: string[];
+        };
+        GetLogIntegrationSummaryResponse200: {
+            generatedAt: string;
+            total: {
+                disabled: number;
+                initializing: number;
+                normal: number;
+                "no-data": number;
+                failed: number;
+                dataSources: number;
+            };
+            byAccount: {
+                accountId: string;
+                accountName?: string;
+                counts: {
+                    disabled: number;
+                    initializing: number;
+                    normal: number;
+                    "no-data": number;
+                    failed: number;
+                };
+            }[];
+            byTemplate: {
+                templateId: string;
+                counts: {
+                    disabled: number;
+                    initializing: number;
+                    normal: number;
+                    "no-data": number;
+                    failed: number;
+                };
+            }[];
+        };
+        GetDataSourcesResponse200: {
+            dataSources: {
+                name: string;
+                /** @constant */
+                type: "custom-log-service";
+                templateId: string;
+                product: string;
+                accountId: string;
+                accountName?: string;
+                region: string;
+                enabled: boolean;
+                /** @enum {string} */
+                status: "disabled" | "initializing" | "normal" | "no-data" | "failed";
+                error?: {
+                    code: string;
+                    message: string;
+                    at: string;
+                };
+                consumeFrom: string;
+                autoAddNewLogstores: boolean;
+                logstores: {
+                    project: string;
+                    logstore: string;
+                }[];
+                shards: number;
+                lastPullAt?: string;
+                lastDataAt?: string;
+                lagSeconds?: number;
+                logsPerMinute: number;
+                bytesPerMinute: number;
+                logsForwarded: number;
+                gapCount: number;
+                createdAt: string;
+                updatedAt: string;
+            }[];
+            nextCursor?: string;
+        };
+        GetDataSourcesByNameResponse200: {
+            dataSource: {
+                name: string;
+                /** @constant */
+                type: "custom-log-service";
+                templateId: string;
+                product: string;
+                accountId: string;
+                accountName?: string;
+                region: string;
+                enabled: boolean;
+                /** @enum {string} */
+                status: "disabled" | "initializing" | "normal" | "no-data" | "failed";
+                error?: {
+                    code: string;
+                    message: string;
+                    at: string;
+                };
+                consumeFrom: string;
+                autoAddNewLogstores: boolean;
+                logstores: {
+                    project: string;
+                    logstore: string;
+                }[];
+                shards: number;
+                lastPullAt?: string;
+                lastDataAt?: string;
+                lagSeconds?: number;
+                logsPerMinute: number;
+                bytesPerMinute: number;
+                logsForwarded: number;
+                gapCount: number;
+                createdAt: string;
+                updatedAt: string;
+            };
+            shards: {
+                project: string;
+                logstore: string;
+                shardId: number;
+                finished: boolean;
+                logsForwarded: number;
+                lastPullAt?: string;
+                lagSeconds?: number;
+                lastError?: {
+                    code: string;
+                    message: string;
+                    at: string;
+                };
+                backoffUntil?: string;
+            }[];
+            gaps: {
+                project: string;
+                logstore: string;
+                shardId: number;
+                from: number;
+                to: number;
+                estimatedCount: number | null;
+                recordedAt: string;
+            }[];
+        };
+        DeleteDataSourcesByNameResponse200: {
+            name: string;
+            /** @constant */
+            deleted: true;
+            /** @constant */
+            forwardedLogsKept: true;
+            checkpointsDeleted: number;
+        };
+        GetDataSourcesByNameDiagnosisResponse200: {
+            dataSource: string;
+            /** @enum {string} */
+            status: "disabled" | "initializing" | "normal" | "no-data" | "failed";
+            error?: {
+                code: string;
+                message: string;
+                at: string;
+            };
+            ok: boolean;
+            failedStep?: number;
+            steps: {
+                step: number;
+                /** @enum {string} */
+                check: "log-service-enabled" | "in-management-scope" | "service-linked-roles" | "initialized";
+                ok: boolean;
+                evidence: string[];
+                fix?: string;
+            }[];
+            checkedAt: string;
+        };
+        GetSessionsResponse200: {
+            sessions: components["schemas"]["GetSessionsByOwnerAccountIdBySessionIdResponse200"][];
+            totalCount: number;
+            nextPageToken?: string;
+        };
+        GetSessionsSummaryResponse200: {
+            /** @enum {string} */
+            groupBy: "ownerAccountId" | "user" | "protocol";
+            from?: string;
+            to?: string;
+            totalCount: number;
+            groups: {
+                key: string;
+                sessions: number;
+            }[];
+        };
+        GetSessionsByOwnerAccountIdBySessionIdResponse200: {
+            ownerAccountId: string;
+            sessionId: string;
+            instanceId?: string;
+            userId?: string;
+            userName?: string;
+            clientIp?: string;
+            assetName?: string;
+            assetAddress?: string;
+            assetPort?: number;
+            assetAccount?: string;
+            /** @enum {string} */
+            protocol: "SSH" | "SFTP" | "RDP" | "VNC" | "Telnet" | "MySQL" | "PostgreSQL" | "SQLServer" | "Oracle" | "Redis" | "unknown";
+            /** @enum {string} */
+            protocolSource: "record" | "event-type" | "asset-port" | "none";
+            startTime: string;
+            endTime?: string;
+            ended: boolean;
+            lastEventTime: string;
+            eventCount: number;
+            commandCount: number;
+            fileTransferCount: number;
+            graphicalCount: number;
+            sqlCount: number;
+            blockedCount: number;
+            region?: string;
+        };
+        GetSessionsByOwnerAccountIdBySessionIdEventsResponse200: {
+            ownerAccountId: string;
+            sessionId: string;
+            events: {
+                eventId: string;
+                eventTime: string;
+                eventType: string;
+                content?: string;
+                result?: string;
+                userName?: string;
+                clientIp?: string;
+                assetName?: string;
+                assetAccount?: string;
+                sourceProject?: string;
+                sourceLogstore?: string;
+            }[];
+            nextPageToken?: string;
+        };
         GetOpenapiJsonResponse200: {
             /** @constant */
             openapi: "3.1.0";
@@ -612,6 +1324,28 @@ export interface components {
             kind: "account" | "folder" | "directory";
             targetId?: string;
             services?: ("security-center" | "bdrc" | "bastionhost" | "sls-audit" | "log-integration")[];
+        };
+        PostLogTemplatesByTemplateIdAccountsBody: {
+            accountIds: string[];
+            enabled: boolean;
+            autoAddNewLogstores?: boolean;
+            /** Format: date-time */
+            startTime?: string;
+        };
+        PatchLogTemplatesByTemplateIdAccountsByAccountIdBody: {
+            enabled?: boolean;
+            autoAddNewLogstores?: boolean;
+            /** Format: date-time */
+            startTime?: string;
+        };
+        PostLogIntegrationBatchBody: {
+            /** @enum {string} */
+            mode: "increment" | "full";
+            accountIds?: string[];
+            templateIds?: string[];
+            autoAddNewLogstores?: boolean;
+            /** Format: date-time */
+            startTime?: string;
         };
     };
     responses: {
@@ -853,24 +1587,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The scope existed; its services were set */
-            200: {
+            /** @description The scope was recorded (created is true when it is new); a run onboards what it covers */
+            202: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    /** @description The run that carries the change out: GET it to follow its progress */
+                    location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostScopesResponse200"];
-                };
-            };
-            /** @description The scope was created */
-            201: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PostScopesResponse200"];
+                    "application/json": components["schemas"]["PostScopesResponse202"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -926,14 +1652,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The scope removed */
-            200: {
+            /** @description The scope was removed; a run offboards the members no other scope covers */
+            202: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    /** @description The run that carries the change out: GET it to follow its progress */
+                    location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostScopesResponse200"];
+                    "application/json": components["schemas"]["PostScopesResponse202"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -1026,7 +1754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostScopesResponse200"];
+                    "application/json": components["schemas"]["DeleteMembersByAccountIdResponse200"];
                 };
             };
             400: components["responses"]["Error400"];
@@ -1048,20 +1776,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description What the reconcile changed */
-            200: {
+            /** @description A reconcile run was started; its summary appears on the run when it ends */
+            202: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    /** @description The run that carries the change out: GET it to follow its progress */
+                    location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostReconcileResponse200"];
+                    "application/json": components["schemas"]["PostReconcileResponse202"];
                 };
             };
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             409: components["responses"]["Error409"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getReconcileRunsByRunId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetReconcileRunsByRunIdResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
             500: components["responses"]["Error500"];
             502: components["responses"]["Error502"];
             503: components["responses"]["Error503"];
@@ -1302,6 +2062,527 @@ export interface operations {
             400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getLogTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every template */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetLogTemplatesResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getLogTemplatesByTemplateId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetLogTemplatesByTemplateIdResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getLogTemplatesByTemplateIdAccounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of policies (a scoped token sees its accounts of the page) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetLogTemplatesByTemplateIdAccountsResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postLogTemplatesByTemplateIdAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostLogTemplatesByTemplateIdAccountsBody"];
+            };
+        };
+        responses: {
+            /** @description The policies written */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostLogTemplatesByTemplateIdAccountsResponse201"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteLogTemplatesByTemplateIdAccountsByAccountId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateId: string;
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy removed */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteLogTemplatesByTemplateIdAccountsByAccountIdResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    patchLogTemplatesByTemplateIdAccountsByAccountId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                templateId: string;
+                accountId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchLogTemplatesByTemplateIdAccountsByAccountIdBody"];
+            };
+        };
+        responses: {
+            /** @description The policy as written */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatchLogTemplatesByTemplateIdAccountsByAccountIdResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    postLogIntegrationBatch: {
+        parameters: {
+            query?: {
+                dryRun?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostLogIntegrationBatchBody"];
+            };
+        };
+        responses: {
+            /** @description What the batch did or would do */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostLogIntegrationBatchResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            415: components["responses"]["Error415"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getLogIntegrationSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts (a scoped token gets its accounts, totals over them, and no per-template counts) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetLogIntegrationSummaryResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getDataSources: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                accountId?: string;
+                templateId?: string;
+                status?: "disabled" | "initializing" | "normal" | "no-data" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of data sources (a scoped token sees its accounts of the page) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDataSourcesResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getDataSourcesByName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data source */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDataSourcesByNameResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    deleteDataSourcesByName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The data source deleted */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteDataSourcesByNameResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getDataSourcesByNameDiagnosis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The diagnosis */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetDataSourcesByNameDiagnosisResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getSessions: {
+        parameters: {
+            query?: {
+                ownerAccountId?: string | string[];
+                user?: string;
+                asset?: string;
+                assetAccount?: string;
+                protocol?: string;
+                sourceIp?: string;
+                from?: string;
+                to?: string;
+                sort?: "-startTime" | "startTime" | "-endTime" | "endTime";
+                limit?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions with the total count (a scoped token searches its accounts only) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSessionsResponse200"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getSessionsSummary: {
+        parameters: {
+            query?: {
+                groupBy?: "ownerAccountId" | "user" | "protocol";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts (a scoped token counts its accounts only) */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSessionsSummaryResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getSessionsByOwnerAccountIdBySessionId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ownerAccountId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSessionsByOwnerAccountIdBySessionIdResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            500: components["responses"]["Error500"];
+            502: components["responses"]["Error502"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    getSessionsByOwnerAccountIdBySessionIdEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                ownerAccountId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetSessionsByOwnerAccountIdBySessionIdEventsResponse200"];
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
             500: components["responses"]["Error500"];
             502: components["responses"]["Error502"];
             503: components["responses"]["Error503"];

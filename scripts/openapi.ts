@@ -19,6 +19,8 @@ const describeOnly: ApiRouteDependencies = {
   directorySource: notCalled,
   membership: notCalled,
   roles: notCalled,
+  logs: notCalled,
+  sessions: notCalled,
 };
 
 /** The document the API serves at GET /v1/openapi.json. */

@@ -11,9 +11,10 @@ import { DATA_SOURCE_NAME_PATTERN, DATA_SOURCE_STATUSES } from '../logs/model';
 import type { LogIntegrationQueries } from '../logs/queries';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
-import { jsonResponse, parseJsonBody, parseParams } from './validation';
+import { jsonResponse } from './validation';
+import type { Visibility } from './visibility';
 
 /** What the routes call: log integration's changes, queries and diagnosis, for one invocation. */
 export interface LogUseCases {
@@ -258,6 +259,58 @@ const dataSourceQuerySchema = z.strictObject({
     .optional(),
 });
 
+const templatesResponseSchema = z.strictObject({ templates: z.array(templateSchema) });
+const templateResponseSchema = z.strictObject({ template: templateSchema });
+const policiesResponseSchema = z.strictObject({
+  policies: z.array(policySchema),
+  nextCursor: z.string().optional(),
+});
+const addedResponseSchema = z.strictObject({
+  templateId: z.string(),
+  added: z.array(policyResultSchema),
+});
+const policyRemovedSchema = z.strictObject({
+  templateId: z.string(),
+  accountId: z.string(),
+  dataSourcesKept: z.array(z.string()),
+});
+const dataSourcesResponseSchema = z.strictObject({
+  dataSources: z.array(dataSourceSchema),
+  nextCursor: z.string().optional(),
+});
+const dataSourceDeletedSchema = z.strictObject({
+  name: z.string(),
+  deleted: z.literal(true),
+  forwardedLogsKept: z.literal(true),
+  checkpointsDeleted: z.number().int(),
+});
+
+/** The member a data source belongs to: the MemberUID its name ends with. */
+function accountOfDataSource(name: string): string {
+  return name.slice(name.lastIndexOf('_') + 1);
+}
+
+/**
+ * The summary as a scoped token may see it: only its accounts, the totals summed over them.
+ * The counts per template span every account, so a scoped token gets none (byTemplate is []).
+ */
+function visibleLogSummary(
+  summary: z.input<typeof summarySchema>,
+  visible: Visibility,
+): z.input<typeof summarySchema> {
+  if (!visible.scoped) return summary;
+  const byAccount = visible.filter(summary.byAccount, (row) => row.accountId);
+  const total = { ...summary.total };
+  for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] = 0;
+  for (const row of byAccount) {
+    for (const [key, count] of Object.entries(row.counts)) {
+      total[key as keyof typeof total] += count;
+      total.dataSources += count;
+    }
+  }
+  return { ...summary, total, byAccount, byTemplate: [] };
+}
+
 const batchQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false'], { error: () => 'must be true or false' }).optional(),
 });
@@ -268,58 +321,71 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/v1/log-templates',
+      summary: 'The preset log integration templates',
       access: 'viewer',
       query: NO_QUERY,
+      responses: { 200: { description: 'Every template', json: templatesResponseSchema } },
       async handle(c) {
-        return jsonResponse(
-          'GET /v1/log-templates',
-          z.strictObject({ templates: z.array(templateSchema) }),
-          { templates: [...use(c).integration.templates()] },
-        );
+        return jsonResponse('GET /v1/log-templates', templatesResponseSchema, {
+          templates: [...use(c).integration.templates()],
+        });
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/log-templates/:templateId',
+      summary: 'One log integration template',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { templateId } = parseParams(c.req.param(), templateParams);
-        return jsonResponse(
-          'GET /v1/log-templates/:templateId',
-          z.strictObject({ template: templateSchema }),
-          { template: use(c).integration.template(templateId) },
-        );
+      params: templateParams,
+      responses: { 200: { description: 'The template', json: templateResponseSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { templateId } }) {
+        return jsonResponse('GET /v1/log-templates/:templateId', templateResponseSchema, {
+          template: use(c).integration.template(templateId),
+        });
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/log-templates/:templateId/accounts',
+      summary: "A template's integration policies, one per member, a page at a time",
       access: 'viewer',
       query: z.strictObject(pageQuery),
-      async handle(c, query) {
-        const { templateId } = parseParams(c.req.param(), templateParams);
+      params: templateParams,
+      responses: {
+        200: {
+          description: 'A page of policies (a scoped token sees its accounts of the page)',
+          json: policiesResponseSchema,
+        },
+      },
+      errors: [404],
+      async handle(c, query, { params: { templateId } }) {
+        const visible = await visibilityOf(c);
         const { integration, queries } = use(c);
         integration.template(templateId);
         const page = await queries.policies(templateId, {
           limit: query.limit,
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
-        return jsonResponse(
-          'GET /v1/log-templates/:templateId/accounts',
-          z.strictObject({ policies: z.array(policySchema), nextCursor: z.string().optional() }),
-          { policies: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) },
-        );
+        return jsonResponse('GET /v1/log-templates/:templateId/accounts', policiesResponseSchema, {
+          policies: visible.filter(page.items, (policy) => policy.accountId),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        });
       },
     }),
     defineRoute({
       method: 'POST',
       path: '/v1/log-templates/:templateId/accounts',
+      summary: 'Integrate members into a template by hand',
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { templateId } = parseParams(c.req.param(), templateParams);
-        const input = await parseJsonBody(c.req.raw, addAccountsInputSchema);
+      params: templateParams,
+      body: addAccountsInputSchema,
+      responses: { 201: { description: 'The policies written', json: addedResponseSchema } },
+      errors: [404, 409],
+      async handle(c, _query, { params: { templateId }, body: input }) {
+        (await visibilityOf(c)).requireAccounts(input.accountIds);
         const results = await use(c).integration.addAccounts(
           templateId,
           {
@@ -334,7 +400,7 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
         );
         return jsonResponse(
           'POST /v1/log-templates/:templateId/accounts',
-          z.strictObject({ templateId: z.string(), added: z.array(policyResultSchema) }),
+          addedResponseSchema,
           { templateId, added: results },
           201,
         );
@@ -343,11 +409,15 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'PATCH',
       path: '/v1/log-templates/:templateId/accounts/:accountId',
+      summary: "Change one member's integration policy",
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { templateId, accountId } = parseParams(c.req.param(), policyParams);
-        const change = await parseJsonBody(c.req.raw, policyChangeSchema);
+      params: policyParams,
+      body: policyChangeSchema,
+      responses: { 200: { description: 'The policy as written', json: policyResultSchema } },
+      errors: [404, 409],
+      async handle(c, _query, { params: { templateId, accountId }, body: change }) {
+        (await visibilityOf(c)).requireAccounts([accountId]);
         const result = await use(c).integration.updatePolicy(
           templateId,
           accountId,
@@ -370,18 +440,18 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'DELETE',
       path: '/v1/log-templates/:templateId/accounts/:accountId',
+      summary: "Remove a member's integration policy (its data sources are kept)",
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { templateId, accountId } = parseParams(c.req.param(), policyParams);
+      params: policyParams,
+      responses: { 200: { description: 'The policy removed', json: policyRemovedSchema } },
+      errors: [404, 409],
+      async handle(c, _query, { params: { templateId, accountId } }) {
+        (await visibilityOf(c)).requireAccounts([accountId]);
         const result = await use(c).integration.removeAccount(templateId, accountId, callerOf(c));
         return jsonResponse(
           'DELETE /v1/log-templates/:templateId/accounts/:accountId',
-          z.strictObject({
-            templateId: z.string(),
-            accountId: z.string(),
-            dataSourcesKept: z.array(z.string()),
-          }),
+          policyRemovedSchema,
           result,
         );
       },
@@ -389,10 +459,23 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/v1/log-integration/batch',
+      summary: 'Integrate or remove many members and templates at once (dryRun=true plans only)',
       access: 'operator',
       query: batchQuerySchema,
-      async handle(c, query) {
-        const input = await parseJsonBody(c.req.raw, batchInputSchema);
+      body: batchInputSchema,
+      responses: {
+        200: { description: 'What the batch did or would do', json: batchResultSchema },
+      },
+      errors: [404, 409],
+      async handle(c, query, { body: input }) {
+        const visible = await visibilityOf(c);
+        // A scoped token names the accounts of its batch: without accountIds the batch reaches
+        // every managed member, which is the whole organization's change.
+        if (input.accountIds === undefined) {
+          visible.requireUnscoped('a batch over every member (name accountIds)');
+        } else {
+          visible.requireAccounts(input.accountIds);
+        }
         const result = await use(c).integration.batch(
           {
             mode: input.mode,
@@ -412,19 +495,40 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/v1/log-integration/summary',
+      summary: 'Data sources counted by status: in total, per account and per template',
       access: 'viewer',
       query: NO_QUERY,
+      responses: {
+        200: {
+          description:
+            'The counts (a scoped token gets its accounts, totals over them, and no per-template counts)',
+          json: summarySchema,
+        },
+      },
       async handle(c) {
+        const visible = await visibilityOf(c);
         const summary = await use(c).queries.summary();
-        return jsonResponse('GET /v1/log-integration/summary', summarySchema, summary);
+        return jsonResponse(
+          'GET /v1/log-integration/summary',
+          summarySchema,
+          visibleLogSummary(summary, visible),
+        );
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/data-sources',
+      summary: 'Data sources, filtered by account, template or status, a page at a time',
       access: 'viewer',
       query: dataSourceQuerySchema,
+      responses: {
+        200: {
+          description: 'A page of data sources (a scoped token sees its accounts of the page)',
+          json: dataSourcesResponseSchema,
+        },
+      },
       async handle(c, query) {
+        const visible = await visibilityOf(c);
         const page = await use(c).queries.dataSources({
           limit: query.limit,
           ...(query.cursor ? { cursor: query.cursor } : {}),
@@ -432,26 +536,23 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
           ...(query.templateId ? { templateId: query.templateId } : {}),
           ...(query.status ? { status: query.status } : {}),
         });
-        return jsonResponse(
-          'GET /v1/data-sources',
-          z.strictObject({
-            dataSources: z.array(dataSourceSchema),
-            nextCursor: z.string().optional(),
-          }),
-          {
-            dataSources: page.items,
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          },
-        );
+        return jsonResponse('GET /v1/data-sources', dataSourcesResponseSchema, {
+          dataSources: visible.filter(page.items, (source) => source.accountId),
+          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        });
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/data-sources/:name',
+      summary: 'One data source with its shards and gaps',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { name } = parseParams(c.req.param(), dataSourceParams);
+      params: dataSourceParams,
+      responses: { 200: { description: 'The data source', json: dataSourceDetailSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { name } }) {
+        (await visibilityOf(c)).requireAccounts([accountOfDataSource(name)]);
         const detail = await use(c).queries.dataSource(name);
         return jsonResponse('GET /v1/data-sources/:name', dataSourceDetailSchema, detail);
       },
@@ -459,30 +560,29 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
     defineRoute({
       method: 'DELETE',
       path: '/v1/data-sources/:name',
+      summary: 'Delete a data source and its checkpoints (the logs it forwarded are kept)',
       access: 'operator',
       query: NO_QUERY,
-      async handle(c) {
-        const { name } = parseParams(c.req.param(), dataSourceParams);
+      params: dataSourceParams,
+      responses: { 200: { description: 'The data source deleted', json: dataSourceDeletedSchema } },
+      errors: [404, 409],
+      async handle(c, _query, { params: { name } }) {
+        (await visibilityOf(c)).requireAccounts([accountOfDataSource(name)]);
         const result = await use(c).queries.deleteDataSource(name, callerOf(c));
-        return jsonResponse(
-          'DELETE /v1/data-sources/:name',
-          z.strictObject({
-            name: z.string(),
-            deleted: z.literal(true),
-            forwardedLogsKept: z.literal(true),
-            checkpointsDeleted: z.number().int(),
-          }),
-          result,
-        );
+        return jsonResponse('DELETE /v1/data-sources/:name', dataSourceDeletedSchema, result);
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/data-sources/:name/diagnosis',
+      summary: 'Why a data source does not forward: its checks in order, each with a fix',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const { name } = parseParams(c.req.param(), dataSourceParams);
+      params: dataSourceParams,
+      responses: { 200: { description: 'The diagnosis', json: diagnosisSchema } },
+      errors: [404],
+      async handle(c, _query, { params: { name } }) {
+        (await visibilityOf(c)).requireAccounts([accountOfDataSource(name)]);
         const diagnosis = await use(c).diagnose(name);
         return jsonResponse('GET /v1/data-sources/:name/diagnosis', diagnosisSchema, diagnosis);
       },

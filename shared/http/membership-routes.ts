@@ -399,9 +399,12 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       body: scopeInputSchema,
       responses: {
         202: {
-          description: 'The scope was recorded (created is true when it is new); a run onboards what it covers',
+          description:
+            'The scope was recorded (created is true when it is new); a run onboards what it covers',
           json: scopeChangeResponseSchema,
-          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+          headers: {
+            location: 'The run that carries the change out: GET it to follow its progress',
+          },
         },
       },
       errors: [404, 409],
@@ -457,7 +460,9 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
         202: {
           description: 'The scope was removed; a run offboards the members no other scope covers',
           json: scopeChangeResponseSchema,
-          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+          headers: {
+            location: 'The run that carries the change out: GET it to follow its progress',
+          },
         },
       },
       errors: [404, 409],
@@ -546,7 +551,9 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
         202: {
           description: 'A reconcile run was started; its summary appears on the run when it ends',
           json: reconcileStartedResponseSchema,
-          headers: { location: 'The run that carries the change out: GET it to follow its progress' },
+          headers: {
+            location: 'The run that carries the change out: GET it to follow its progress',
+          },
         },
       },
       errors: [409],

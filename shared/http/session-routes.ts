@@ -20,9 +20,10 @@ import {
 } from '../sessions/model';
 import type { SessionPageRequest, SessionSearch } from '../sessions/ports';
 import { protocolNamed } from '../sessions/records';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition } from './app';
+import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
 import { prefersOverJson } from './negotiation';
-import { fromNotAfterTo, jsonResponse, parseParams } from './validation';
+import { fromNotAfterTo, jsonResponse } from './validation';
+import type { Visibility } from './visibility';
 
 export interface SessionRouteDependencies {
   sessions(invocation: Invocation, logger: Logger): SessionSearch;
@@ -244,6 +245,22 @@ const sessionHttpQuery = (q: z.output<typeof sessionsQuerySchema>): SessionFilte
   return filter;
 };
 
+/**
+ * The filter a scoped token searches with: its visible owner accounts added on the server (so
+ * paging and totalCount count only them), intersected with the ones it asked for; undefined when
+ * that leaves no account (the answer is empty without asking the index).
+ */
+function visibleFilter<F extends Pick<SessionFilter, 'ownerAccountIds'>>(
+  filter: F,
+  visible: Visibility,
+): F | undefined {
+  if (visible.accountIds === undefined) return filter;
+  const owners = filter.ownerAccountIds
+    ? filter.ownerAccountIds.filter((id) => visible.sees(id))
+    : visible.accountIds;
+  return owners.length === 0 ? undefined : { ...filter, ownerAccountIds: [...owners] };
+}
+
 function csvDownload(
   search: SessionSearch,
   filter: SessionFilter,
@@ -292,10 +309,20 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
     defineRoute({
       method: 'GET',
       path: '/v1/sessions',
+      summary: 'Search sessions by any combination of filters, a page at a time or all as CSV',
       access: 'viewer',
       query: sessionsQuerySchema,
+      responses: {
+        200: {
+          description:
+            'A page of sessions with the total count (a scoped token searches its accounts only)',
+          json: sessionPageSchema,
+          text: { 'text/csv': 'Every session the search finds (Accept: text/csv), one line each' },
+        },
+      },
       async handle(c, query) {
-        const filter = sessionHttpQuery(query);
+        const visible = await visibilityOf(c);
+        const filter = visibleFilter(sessionHttpQuery(query), visible);
         const search = use(c);
         const csv = prefersOverJson(c.req.header('accept'), 'text/csv');
         const page: SessionPageRequest = {
@@ -303,25 +330,42 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
           ...(query.pageToken !== undefined ? { pageToken: query.pageToken } : {}),
         };
         // The first page is read before answering, so a bad token is a 400 even for CSV.
-        const first = await withPageToken(() => search.search(filter, query.sort, page));
-        if (csv) return csvDownload(search, filter, query.sort, first);
+        const first =
+          filter === undefined
+            ? { sessions: [], totalCount: 0 }
+            : await withPageToken(() => search.search(filter, query.sort, page));
+        if (csv) return csvDownload(search, filter ?? {}, query.sort, first);
         return jsonResponse('GET /v1/sessions', sessionPageSchema, {
           sessions: first.sessions.map(sessionView),
           totalCount: first.totalCount,
-          ...(first.nextPageToken !== undefined ? { nextPageToken: first.nextPageToken } : {}),
+          ...('nextPageToken' in first && first.nextPageToken !== undefined
+            ? { nextPageToken: first.nextPageToken }
+            : {}),
         });
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/v1/sessions/summary',
+      summary: 'Sessions counted per owner account, user or protocol',
       access: 'viewer',
       query: summaryQuerySchema,
+      responses: {
+        200: {
+          description: 'The counts (a scoped token counts its accounts only)',
+          json: summarySchema,
+        },
+      },
       async handle(c, query) {
-        const filter: Pick<SessionFilter, 'from' | 'to'> = {};
-        if (query.from !== undefined) filter.from = Date.parse(query.from);
-        if (query.to !== undefined) filter.to = Date.parse(query.to);
-        const { groups, totalCount } = await use(c).summary(query.groupBy, filter);
+        const visible = await visibilityOf(c);
+        const asked: Pick<SessionFilter, 'from' | 'to' | 'ownerAccountIds'> = {};
+        if (query.from !== undefined) asked.from = Date.parse(query.from);
+        if (query.to !== undefined) asked.to = Date.parse(query.to);
+        const filter = visibleFilter(asked, visible);
+        const { groups, totalCount } =
+          filter === undefined
+            ? { groups: [], totalCount: 0 }
+            : await use(c).summary(query.groupBy, filter);
         return jsonResponse('GET /v1/sessions/summary', summarySchema, {
           groupBy: query.groupBy,
           ...(query.from !== undefined ? { from: query.from } : {}),
@@ -334,10 +378,14 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
     defineRoute({
       method: 'GET',
       path: '/v1/sessions/:ownerAccountId/:sessionId',
+      summary: 'One session',
       access: 'viewer',
       query: NO_QUERY,
-      async handle(c) {
-        const key = parseParams(c.req.param(), sessionParams);
+      params: sessionParams,
+      responses: { 200: { description: 'The session', json: sessionSchema } },
+      errors: [404],
+      async handle(c, _query, { params: key }) {
+        (await visibilityOf(c)).requireAccounts([key.ownerAccountId]);
         const session = await use(c).get(key);
         if (!session) {
           throw new NotFound(
@@ -354,10 +402,14 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
     defineRoute({
       method: 'GET',
       path: '/v1/sessions/:ownerAccountId/:sessionId/events',
+      summary: "A session's events in time order, a page at a time",
       access: 'viewer',
       query: eventsQuerySchema,
-      async handle(c, query) {
-        const key = parseParams(c.req.param(), sessionParams);
+      params: sessionParams,
+      responses: { 200: { description: 'A page of events', json: eventPageSchema } },
+      errors: [404],
+      async handle(c, query, { params: key }) {
+        (await visibilityOf(c)).requireAccounts([key.ownerAccountId]);
         const page = await withPageToken(() =>
           use(c).events(key, {
             limit: query.limit,

@@ -15,6 +15,8 @@ export interface Visibility {
   readonly scoped: boolean;
   /** The token's scope entries (folder ids, account ids), for the activity log; [] unscoped. */
   readonly entries: readonly string[];
+  /** The accounts a scoped token sees, in order (for a search to filter on); undefined unscoped. */
+  readonly accountIds: readonly string[] | undefined;
   sees(accountId: string): boolean;
   /** Whether a folder is one of the token's folders or below one. */
   seesFolder(folderId: string): boolean;
@@ -29,6 +31,7 @@ export interface Visibility {
 export const EVERYTHING: Visibility = {
   scoped: false,
   entries: [],
+  accountIds: undefined,
   sees: () => true,
   seesFolder: () => true,
   filter: (items) => [...items],
@@ -72,6 +75,7 @@ export function visibilityIn(
   return {
     scoped: true,
     entries,
+    accountIds: [...accounts].sort(),
     sees: (accountId) => accounts.has(accountId),
     seesFolder: (folderId) => folders.has(folderId),
     filter: (items, accountOf) =>

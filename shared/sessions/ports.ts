@@ -57,7 +57,7 @@ export interface SessionSearch {
   /** Sessions per group (at most `SUMMARY_MAX_GROUPS` groups, the largest first). */
   summary(
     groupBy: SummaryGroup,
-    filter: Pick<SessionFilter, 'from' | 'to'>,
+    filter: Pick<SessionFilter, 'from' | 'to' | 'ownerAccountIds'>,
   ): Promise<{ groups: SummaryBucket[]; totalCount: number }>;
 }
 

@@ -293,7 +293,7 @@ export class TablestoreSessionIndex
 
   async summary(
     groupBy: SummaryGroup,
-    filter: Pick<SessionFilter, 'from' | 'to'>,
+    filter: Pick<SessionFilter, 'from' | 'to' | 'ownerAccountIds'>,
   ): Promise<{ groups: Array<{ key: string; sessions: number }>; totalCount: number }> {
     const field = groupBy === 'user' ? 'userName' : groupBy;
     const result = await this.search_.search({

@@ -675,6 +675,9 @@ describe('remote JWKS, timeouts and failures', () => {
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
 
 describe('the scope claim', () => {
   it('reads folder and account ids from an array or a space-separated string; absent is unscoped', () => {

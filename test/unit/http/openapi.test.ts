@@ -37,6 +37,8 @@ const dependencies: ApiRouteDependencies = {
   directorySource: notCalled,
   membership: notCalled,
   roles: notCalled,
+  logs: notCalled,
+  sessions: notCalled,
 };
 const routes = apiRoutes(dependencies);
 const document = apiDocument();
