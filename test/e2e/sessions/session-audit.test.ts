@@ -275,3 +275,67 @@ describe('session audit on the demo', () => {
     expect(ids).toEqual(all.map((s) => s.sessionId));
   });
 });
+
+describe('session audit with a token scoped to one member account', () => {
+  it('searches, pages, counts and downloads only that account, the filter applied by the index; another owner is refused', async () => {
+    const [mine, other] = members;
+    if (!mine || !other) throw new Error('the demo has Bastionhost logs in two members at least');
+    const token = await system.host.tokens.mint({
+      sub: 'one-account-auditor',
+      roles: ['viewer'],
+      rdgov_scope: [mine],
+    });
+    const scoped = (path: string, accept = 'application/json') =>
+      fetch(new URL(path, system.host.apiUrl), {
+        headers: { authorization: `Bearer ${token}`, accept },
+      });
+    const expected = [...ownerOf.entries()].filter(([, owner]) => owner === mine).map(([id]) => id);
+    expect(expected.length).toBeGreaterThan(0);
+    // Paged at 7: every page full but the last, and totalCount counts the account's sessions only.
+    const seen: string[] = [];
+    let next: string | undefined;
+    do {
+      const response = await scoped(
+        `/v1/sessions?sort=-startTime&limit=7${next ? `&pageToken=${encodeURIComponent(next)}` : ''}`,
+      );
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as {
+        sessions: View[];
+        totalCount: number;
+        nextPageToken?: string;
+      };
+      expect(page.totalCount).toBe(expected.length);
+      if (page.nextPageToken) expect(page.sessions).toHaveLength(7);
+      for (const s of page.sessions) expect(s.ownerAccountId).toBe(mine);
+      seen.push(...page.sessions.map((s) => s.sessionId));
+      next = page.nextPageToken;
+    } while (next);
+    expect(seen.sort()).toEqual([...expected].sort());
+    // Asking for another owner finds nothing rather than that owner's sessions.
+    const asked = await scoped(`/v1/sessions?ownerAccountId=${other}`);
+    expect(await asked.json()).toMatchObject({ sessions: [], totalCount: 0 });
+    const summary = (await (
+      await scoped('/v1/sessions/summary?groupBy=ownerAccountId')
+    ).json()) as {
+      totalCount: number;
+      groups: Array<{ key: string; sessions: number }>;
+    };
+    expect(summary).toMatchObject({
+      totalCount: expected.length,
+      groups: [{ key: mine, sessions: expected.length }],
+    });
+    const csv = await (await scoped('/v1/sessions', 'text/csv')).text();
+    const lines = csv.trim().split('\n').slice(1);
+    expect(lines).toHaveLength(expected.length);
+    expect(csv).not.toContain(other);
+    const outside = [...ownerOf.entries()].find(([, owner]) => owner === other)?.[0] ?? '';
+    for (const path of [
+      `/v1/sessions/${other}/${outside}`,
+      `/v1/sessions/${other}/${outside}/events`,
+    ]) {
+      const refused = await scoped(path);
+      expect(refused.status, path).toBe(403);
+      expect(((await refused.json()) as { code: string }).code).toBe('OutsideTokenScope');
+    }
+  }, 60_000);
+});
