@@ -4,13 +4,17 @@
 
 import type { LocalCloudEnv } from '../../localcloud/core/contracts';
 import { DEFAULT_TABLESTORE_INSTANCE } from '../../localcloud/core/defaults';
-import { createTablestoreClient, type TablestoreClient } from '../../shared/cloud/tablestore';
+import {
+  createTablestoreClient,
+  type TablestoreClient,
+  type TablestoreSearchClient,
+} from '../../shared/cloud/tablestore';
 import { createStore, ensureStoreTables, type Store } from '../../shared/store';
 
 export function managementTablestore(
   env: Pick<LocalCloudEnv, 'url' | 'accounts'>,
   instanceName: string = DEFAULT_TABLESTORE_INSTANCE,
-): TablestoreClient {
+): TablestoreClient & TablestoreSearchClient {
   const management = env.accounts.find((a) => a.kind === 'management');
   if (!management) throw new Error('localcloud published no management account');
   return createTablestoreClient({

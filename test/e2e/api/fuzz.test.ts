@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSigningKey, storeTables } from '../../../shared/store';
+import { ensureStoreSearchIndexes } from '../../../shared/store/tables';
 import { type FuzzContext, runFuzz } from '../../support/api-fuzz';
 import { managementTablestore } from '../../support/local-store';
 import { type MembershipSystem, startMembershipSystem } from '../../support/membership-system';
@@ -22,10 +23,13 @@ beforeAll(async () => {
   env = await startMembershipSystem(testOrganization({ members: 6 }));
   // As s.yaml's post-deploy action does (setup:tables): the cursor signing key exists.
   await ensureSigningKey(managementTablestore(env.system.env), storeTables());
+  // and the search indexes exist (the session search answers before any session is indexed).
+  await ensureStoreSearchIndexes(managementTablestore(env.system.env));
   const added = await env.call('POST', '/v1/scopes', {
     body: { kind: 'account', targetId: memberId(1) },
   });
-  expect(added.status).toBe(201);
+  expect(added.status).toBe(202);
+  await env.system.asyncInvocations.drain();
   const snapshot = env.system.cloud.organization.snapshot();
   const foreign = await env.system.host.tokens.mint({
     sub: 'someone',
