@@ -1,4 +1,4 @@
-// A portal reading managed members with the typed client (README, "The typed client"); the
+// A portal reading managed members and searching sessions with the typed client (README, "The typed client"); the
 // tests run it against the stack `npm start` serves. Run: npx tsx client/example.ts
 import { readFileSync } from 'node:fs';
 import { createRdGovernanceClient } from './index';
@@ -32,3 +32,15 @@ const { data, error } = await api.GET('/v1/members/{accountId}', {
 console.log(
   error ? `${first}: ${error.code}` : `${first} covered by ${data.scopes.map((s) => s.id)}`,
 );
+
+// Session audit: that member's SSH sessions of the last day, newest first, and how many there are.
+const since = new Date(Date.now() - 86_400_000).toISOString();
+const sessions = await api.GET('/v1/sessions', {
+  params: { query: { ownerAccountId: first, protocol: 'ssh', from: since, limit: 5 } },
+});
+if (sessions.error) throw new Error(`${sessions.error.code}: ${sessions.error.message}`);
+// The route also answers text/csv (Accept: text/csv); JSON is what this call asked for.
+const page = sessions.data;
+if (typeof page === 'string') throw new Error('expected JSON');
+for (const s of page.sessions) console.log(s.sessionId, s.userName ?? '-', s.startTime);
+console.log(`${first}: ${page.totalCount} SSH sessions since ${since}`);

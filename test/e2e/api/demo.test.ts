@@ -100,7 +100,7 @@ describe('the demo organization under management', () => {
 });
 
 describe('the typed client', () => {
-  it("README's example is client/example.ts, and it lists every managed member", async () => {
+  it("README's example is client/example.ts: it lists every managed member and searches sessions", async () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     const example = readFileSync(join(REPO, 'client/example.ts'), 'utf8');
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
@@ -117,12 +117,14 @@ describe('the typed client', () => {
       },
     );
     const lines = run.stdout.trim().split('\n');
-    const listed = lines.slice(0, -1).map((line) => line.split(' ')[0]);
+    // Members, then the first member's scopes, then its sessions (none in the demo) and the count.
+    const listed = lines.slice(0, -2).map((line) => line.split(' ')[0]);
     expect(listed.length).toBeGreaterThanOrEqual(20);
     expect(listed).toEqual([...listed].sort());
     expect(lines.find((line) => line.includes('Sandbox Bob'))).toMatch(
       /^\d{16} unreachable Root\/NonProduction\/Staging\/Sandbox Sandbox Bob$/,
     );
-    expect(lines.at(-1)).toMatch(new RegExp(`^${listed[0]} covered by directory:rd-\\w+$`));
+    expect(lines.at(-2)).toMatch(new RegExp(`^${listed[0]} covered by directory:rd-\\w+$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^${listed[0]}: 0 SSH sessions since \\d{4}-`));
   });
 });
