@@ -1443,7 +1443,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Try again after Retry-After seconds (Busy, CloudThrottled, CloudUnavailable, DirectoryChanging, AuthenticationUnavailable) */
+        /** @description Try again after Retry-After seconds (Busy, CloudThrottled, CloudUnavailable, DirectoryChanging, AuthenticationUnavailable, StoreUnavailable, StoreNotReady) */
         Error503: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];

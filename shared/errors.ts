@@ -226,6 +226,40 @@ export class FunctionMisconfigured extends AppError {
   readonly code = 'FunctionMisconfigured';
 }
 
+/**
+ * The state store (Tablestore) did not answer, or kept refusing for load, through every retry.
+ * Nothing the caller sent is wrong: try again later.
+ */
+export class StoreUnavailable extends AppError {
+  readonly status = 503;
+  readonly code = 'StoreUnavailable';
+  constructor(operation: string, table: string | undefined, storeCode: string, cause?: unknown) {
+    super(
+      `The state store did not complete ${operation}${table ? ` on ${table}` : ''} (${storeCode}); try again later.`,
+      {
+        details: { operation, table: table ?? null, storeCode },
+        headers: { 'Retry-After': '2' },
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * A table or search index the function needs does not exist: the deployment's setup step has
+ * not run (or has not finished building a search index). Not the caller's fault, and not a bug.
+ */
+export class StoreNotReady extends AppError {
+  readonly status = 503;
+  readonly code = 'StoreNotReady';
+  constructor(operation: string, what: string, cause?: unknown) {
+    super(
+      `The state store is not set up: ${what} does not exist. Run \`npm run setup:tables\` (s.yaml runs it after \`s deploy\`), then try again.`,
+      { details: { operation, missing: what }, headers: { 'Retry-After': '30' }, cause },
+    );
+  }
+}
+
 /** A token limited to some folders and accounts asked for something outside them. */
 export class OutsideTokenScope extends AppError {
   readonly status = 403;

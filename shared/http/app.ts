@@ -154,6 +154,11 @@ export interface HttpAppOptions {
   verifier: TokenVerifier;
   /** Largest request body accepted (413 above it). Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Turns an adapter's failure into the error the API answers with (e.g. a store that is not
+   * set up into 503 StoreNotReady); returns anything it does not know unchanged.
+   */
+  mapError?: (error: unknown) => unknown;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -245,11 +250,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<ApiEnv> {
     const error = new NotFound(`No route ${c.req.method} ${c.req.path}`);
     return errorResponseToWeb(errorResponse(error, requestId, c.env.logger), requestId);
   });
+  const mapError = options.mapError ?? ((error: unknown) => error);
   app.onError((error, c) => {
     const mapped =
       error instanceof HTTPException && !(error instanceof AppError)
         ? new FrameworkError(error.status, error.message || 'The request was refused')
-        : error;
+        : mapError(error);
     const requestId = c.env.invocation.requestId;
     return errorResponseToWeb(errorResponse(mapped, requestId, c.env.logger), requestId);
   });

@@ -57,7 +57,7 @@ const ERROR_STATUSES: Record<number, string> = {
   415: 'UnsupportedMediaType: the request body is not application/json',
   500: 'InternalError or FunctionMisconfigured: a bug or a deployment mistake; quote the requestId',
   502: 'A cloud API refused or failed (CloudAccessDenied, CloudRequestRejected, CloudApiFailed, MemberAccessDenied)',
-  503: 'Try again after Retry-After seconds (Busy, CloudThrottled, CloudUnavailable, DirectoryChanging, AuthenticationUnavailable)',
+  503: 'Try again after Retry-After seconds (Busy, CloudThrottled, CloudUnavailable, DirectoryChanging, AuthenticationUnavailable, StoreUnavailable, StoreNotReady)',
 };
 
 /**

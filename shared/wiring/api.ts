@@ -2,6 +2,7 @@
 // built from configuration once per process (FC cold start) and per invocation.
 
 import { createFcInvoker } from '../cloud/fc/invoke';
+import { storeFailureForApi } from '../cloud/tablestore';
 import type { Config } from '../config';
 import { createHttpApp, type RouteDefinition } from '../http/app';
 import { createTokenVerifier, type TokenVerifier } from '../http/auth';
@@ -75,6 +76,7 @@ export function createApi(
     verifier: overrides.verifier ?? createTokenVerifier(config.auth),
     routes: apiRoutes(dependencies),
     directory: dependencies.directorySource,
+    mapError: storeFailureForApi,
   });
 }
 

@@ -4,6 +4,8 @@
 // `message`. The body is decoded here from the raw bytes when the adapter has them, and from the
 // SDK's lossy text otherwise (varint bytes >= 0x80 turn into U+FFFD in that text).
 
+import { StoreNotReady, StoreUnavailable } from '../../errors';
+
 /** Documented Tablestore error codes this application meets; others pass through as strings. */
 export type TablestoreErrorCode =
   | 'OTSConditionCheckFail'
@@ -361,4 +363,30 @@ export function toTablestoreError(
     },
     { cause: error },
   );
+}
+
+/** What a missing table or search index reads like: Search names it OTSParameterInvalid. */
+const MISSING = /(table|index) \[?([\w.-]+)\]? does not exist|Requested table does not exist/i;
+
+/**
+ * A Tablestore failure as the HTTP API answers it (the API's error mapper; wiring passes it to
+ * the HTTP app): a missing table or search index is a deployment not yet set up (503
+ * StoreNotReady, telling the operator to run setup), a failure a retry could fix that outlived
+ * the retries is 503 StoreUnavailable; anything else (a refused parameter, a failed condition
+ * nobody caught) is left as it is, a bug the API answers with 500.
+ */
+export function storeFailureForApi(error: unknown): unknown {
+  if (!(error instanceof TablestoreError)) return error;
+  const missing =
+    error.code === 'OTSObjectNotExist' ||
+    (error.code === 'OTSParameterInvalid' && MISSING.test(error.serverMessage));
+  if (missing) {
+    const named = MISSING.exec(error.serverMessage);
+    const what = named?.[2]
+      ? `${named[1]?.toLowerCase()} ${named[2]}`
+      : `table ${error.table ?? '(unnamed)'}`;
+    return new StoreNotReady(error.operation, what, error);
+  }
+  if (error.retryable) return new StoreUnavailable(error.operation, error.table, error.code, error);
+  return error;
 }

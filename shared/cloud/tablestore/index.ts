@@ -45,6 +45,7 @@ export {
   type FailureClass,
   isTablestoreError,
   SearchTokenRejected,
+  storeFailureForApi,
   TablestoreError,
   type TablestoreErrorCode,
 } from './errors';

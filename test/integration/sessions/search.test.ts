@@ -6,12 +6,17 @@
 // 400s (unknown protocol, malformed IP or CIDR, from after to, tampered token).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeFailureForApi } from '../../../shared/cloud/tablestore';
 import { createHttpApp } from '../../../shared/http/app';
 import { createTokenVerifier } from '../../../shared/http/auth';
 import { sessionRoutes } from '../../../shared/http/session-routes';
 import type { Session, SessionEvent } from '../../../shared/sessions/model';
 import { foldSession, parseRecord, provenanceOf } from '../../../shared/sessions/records';
-import type { TablestoreSessionIndex } from '../../../shared/store';
+import {
+  createSessionIndex,
+  ensureStoreTables,
+  type TablestoreSessionIndex,
+} from '../../../shared/store';
 import { forwardingTags, generateSessions } from '../../support/bastionhost-sessions';
 import { bindings } from '../../support/invocation';
 import { type LocalTablestore, startLocalTablestore } from '../../support/localcloud-tablestore';
@@ -272,5 +277,57 @@ describe('session routes', () => {
     }
     const summary = await get('/v1/sessions/summary?groupBy=asset');
     expect(summary.status).toBe(400);
+  });
+});
+
+describe('before setup', () => {
+  // What a deployment whose setup step has not run (or not finished) answers: 503 naming what is
+  // missing, from the errors localcloud's Tablestore gives as the service does.
+  async function answer(client: Awaited<ReturnType<LocalTablestore['freshInstance']>>) {
+    const unready = createSessionIndex({ client, tablePrefix: 'rdg_' });
+    const issuer = await createTestIssuer();
+    const unreadyApp = createHttpApp({
+      routes: sessionRoutes({ sessions: () => unready }),
+      verifier: createTokenVerifier(issuer.config),
+      mapError: storeFailureForApi,
+    });
+    const viewer = await issuer.mint({ roles: ['viewer'] });
+    const ask = async (path: string) => {
+      const response = await unreadyApp.fetch(
+        new Request(`https://api.test${path}`, { headers: { authorization: `Bearer ${viewer}` } }),
+        bindings(),
+      );
+      return {
+        status: response.status,
+        body: (await response.json()) as { code: string; details: { missing: string } },
+      };
+    };
+    return ask;
+  }
+
+  it('without its tables, session routes answer 503 StoreNotReady naming the table', async () => {
+    const ask = await answer(await local.freshInstance());
+    for (const path of [
+      '/v1/sessions',
+      '/v1/sessions/summary',
+      '/v1/sessions/1000000000000001/s-1',
+    ]) {
+      const { status, body } = await ask(path);
+      expect(status, path).toBe(503);
+      expect(body.code, path).toBe('StoreNotReady');
+      expect(body.details.missing, path).toMatch(/^table rdg_sessions/);
+    }
+  });
+
+  it('with its tables but not its search index, search answers 503 naming the index', async () => {
+    const client = await local.freshInstance();
+    await ensureStoreTables(client, { prefix: 'rdg_' });
+    const ask = await answer(client);
+    const { status, body } = await ask('/v1/sessions');
+    expect(status).toBe(503);
+    expect(body).toMatchObject({
+      code: 'StoreNotReady',
+      details: { missing: 'index sessions_v1' },
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type FailureClass, TablestoreError } from '../../../shared/cloud/tablestore';
 import type { DirectorySource } from '../../../shared/directory/ports';
 import { CloudApiError } from '../../../shared/errors';
 import { createTokenVerifier } from '../../../shared/http/auth';
@@ -198,6 +199,85 @@ describe('GET /v1/directory', () => {
     } finally {
       source = saved;
     }
+  });
+});
+
+describe('store failures', () => {
+  const storeError = (code: string, serverMessage: string, failureClass: FailureClass) =>
+    new TablestoreError({
+      code,
+      serverMessage,
+      httpStatus: failureClass === 'final' ? 400 : 503,
+      requestId: 'ots-1',
+      operation: 'GetRange',
+      table: 'rdg_members',
+      failureClass,
+    });
+
+  async function answerTo(error: TablestoreError) {
+    const saved = source;
+    source = {
+      readSnapshot: async () => {
+        throw error;
+      },
+    };
+    try {
+      const response = await app.fetch(
+        new Request('https://api.test/v1/directory', {
+          headers: { authorization: `Bearer ${viewer}` },
+        }),
+        bindings(),
+      );
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        json: (await response.json()) as { code: string; message: string; details: unknown },
+      };
+    } finally {
+      source = saved;
+    }
+  }
+
+  it('a missing table is 503 StoreNotReady naming it and the setup to run', async () => {
+    const res = await answerTo(
+      storeError('OTSObjectNotExist', 'Requested table does not exist.', 'final'),
+    );
+    expect(res.status).toBe(503);
+    expect(res.retryAfter).toBe('30');
+    expect(res.json.code).toBe('StoreNotReady');
+    expect(res.json.details).toEqual({ operation: 'GetRange', missing: 'table rdg_members' });
+    expect(res.json.message).toContain('npm run setup:tables');
+  });
+
+  it("a missing search index (Search's OTSParameterInvalid) is StoreNotReady naming the index", async () => {
+    const res = await answerTo(
+      storeError(
+        'OTSParameterInvalid',
+        'index [sessions_v1] does not exist in table [rdg_sessions].',
+        'final',
+      ),
+    );
+    expect(res.status).toBe(503);
+    expect(res.json.details).toEqual({ operation: 'GetRange', missing: 'index sessions_v1' });
+  });
+
+  it('a store still busy after the retries is 503 StoreUnavailable with Retry-After', async () => {
+    const res = await answerTo(storeError('OTSServerBusy', 'Server is busy.', 'not-applied'));
+    expect(res.status).toBe(503);
+    expect(res.retryAfter).toBe('2');
+    expect(res.json).toMatchObject({
+      code: 'StoreUnavailable',
+      details: { operation: 'GetRange', table: 'rdg_members', storeCode: 'OTSServerBusy' },
+    });
+  });
+
+  it('any other refusal is a bug: 500 InternalError, its message not shown', async () => {
+    const res = await answerTo(
+      storeError('OTSParameterInvalid', 'Invalid column name: x.', 'final'),
+    );
+    expect(res.status).toBe(500);
+    expect(res.json.code).toBe('InternalError');
+    expect(res.json.message).not.toContain('column');
   });
 });
 
