@@ -90,6 +90,13 @@ export interface LogServiceOptions extends RetryOptions {
   /** Default v1 (the SDK's); v4 signs SLS4-HMAC-SHA256 with the region. */
   signatureVersion?: 'v1' | 'v4';
   readTimeoutMs?: number;
+  /**
+   * The SDK's connect timeout (default 5 s). Its HTTP layer (httpx) also applies it as the
+   * socket's idle timeout until the answer starts, so an answer slower than this to begin fails
+   * as `ConnectTimeout` even on an open connection: raise it with readTimeoutMs where answers
+   * are slow to start (a local stand-in serving several large pulls one after another).
+   */
+  connectTimeoutMs?: number;
   /** Logstore names per ListLogStores page in listAllLogstores (1-500, default 500). */
   listPageSize?: number;
 }
@@ -169,6 +176,7 @@ export function createLogService(options: LogServiceOptions): LogService {
       regionId: options.region,
       ...(options.signatureVersion ? { signatureVersion: options.signatureVersion } : {}),
       ...(options.readTimeoutMs ? { readTimeoutMs: options.readTimeoutMs } : {}),
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     },
   );
   client._spi = rawPullBodies(client._spi);
