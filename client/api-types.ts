@@ -1688,7 +1688,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of members */
+            /** @description A page of members (filters and the token's accounts are applied before paging: a page holds `limit` items unless it is the last, or 10 reads of the listing found fewer, and then `nextCursor` goes on) */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1900,7 +1900,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of activity */
+            /** @description A page of activity (filters and the token's accounts are applied before paging: a page holds `limit` items unless it is the last, or 10 reads of the listing found fewer, and then `nextCursor` goes on) */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2138,7 +2138,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of policies (a scoped token sees its accounts of the page) */
+            /** @description A page of policies (a scoped token sees its accounts only; filters and the token's accounts are applied before paging: a page holds `limit` items unless it is the last, or 10 reads of the listing found fewer, and then `nextCursor` goes on) */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2343,7 +2343,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of data sources (a scoped token sees its accounts of the page) */
+            /** @description A page of data sources (a scoped token sees its accounts only; filters and the token's accounts are applied before paging: a page holds `limit` items unless it is the last, or 10 reads of the listing found fewer, and then `nextCursor` goes on) */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];

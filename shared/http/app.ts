@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { DirectorySnapshot } from '../directory/model';
 import type { DirectorySource } from '../directory/ports';
+import { FILTERED_PAGE_MAX_READS } from '../domain/paging';
 import {
   AppError,
   type ErrorDetails,
@@ -162,6 +163,9 @@ export interface HttpAppOptions {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** How a filtered listing pages (shared/domain/paging.ts, filteredPage), for its description. */
+export const FULL_PAGES = `filters and the token's accounts are applied before paging: a page holds \`limit\` items unless it is the last, or ${FILTERED_PAGE_MAX_READS} reads of the listing found fewer, and then \`nextCursor\` goes on`;
 
 const FRAMEWORK_CODES: Record<number, string> = {
   400: 'InvalidRequest',

@@ -11,7 +11,14 @@ import { DATA_SOURCE_NAME_PATTERN, DATA_SOURCE_STATUSES } from '../logs/model';
 import type { LogIntegrationQueries } from '../logs/queries';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
+import {
+  type ApiContext,
+  defineRoute,
+  FULL_PAGES,
+  NO_QUERY,
+  type RouteDefinition,
+  visibilityOf,
+} from './app';
 import { ACCOUNT_ID, callerOf } from './membership-routes';
 import { jsonResponse } from './validation';
 import type { Visibility } from './visibility';
@@ -355,7 +362,7 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
       params: templateParams,
       responses: {
         200: {
-          description: 'A page of policies (a scoped token sees its accounts of the page)',
+          description: `A page of policies (a scoped token sees its accounts only; ${FULL_PAGES})`,
           json: policiesResponseSchema,
         },
       },
@@ -364,12 +371,13 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
         const visible = await visibilityOf(c);
         const { integration, queries } = use(c);
         integration.template(templateId);
-        const page = await queries.policies(templateId, {
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        });
+        const page = await queries.policies(
+          templateId,
+          { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+          visible.admits,
+        );
         return jsonResponse('GET /v1/log-templates/:templateId/accounts', policiesResponseSchema, {
-          policies: visible.filter(page.items, (policy) => policy.accountId),
+          policies: page.items,
           ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
         });
       },
@@ -523,21 +531,24 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
       query: dataSourceQuerySchema,
       responses: {
         200: {
-          description: 'A page of data sources (a scoped token sees its accounts of the page)',
+          description: `A page of data sources (a scoped token sees its accounts only; ${FULL_PAGES})`,
           json: dataSourcesResponseSchema,
         },
       },
       async handle(c, query) {
         const visible = await visibilityOf(c);
-        const page = await use(c).queries.dataSources({
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-          ...(query.accountId ? { accountId: query.accountId } : {}),
-          ...(query.templateId ? { templateId: query.templateId } : {}),
-          ...(query.status ? { status: query.status } : {}),
-        });
+        const page = await use(c).queries.dataSources(
+          {
+            limit: query.limit,
+            ...(query.cursor ? { cursor: query.cursor } : {}),
+            ...(query.accountId ? { accountId: query.accountId } : {}),
+            ...(query.templateId ? { templateId: query.templateId } : {}),
+            ...(query.status ? { status: query.status } : {}),
+          },
+          visible.admits,
+        );
         return jsonResponse('GET /v1/data-sources', dataSourcesResponseSchema, {
-          dataSources: visible.filter(page.items, (source) => source.accountId),
+          dataSources: page.items,
           ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
         });
       },

@@ -24,7 +24,14 @@ import type { MembershipQueries } from '../onboarding/queries';
 import type { OnboardingRuns } from '../onboarding/runs';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
-import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
+import {
+  type ApiContext,
+  defineRoute,
+  FULL_PAGES,
+  NO_QUERY,
+  type RouteDefinition,
+  visibilityOf,
+} from './app';
 import { scopeEntries } from './auth';
 import { FOLDER_ID } from './directory-routes';
 import { fromNotAfterTo, jsonResponse } from './validation';
@@ -487,18 +494,23 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       summary: 'Managed members in account order, a page at a time',
       access: 'viewer',
       query: memberQuerySchema,
-      responses: { 200: { description: 'A page of members', json: membersResponseSchema } },
+      responses: {
+        200: { description: `A page of members (${FULL_PAGES})`, json: membersResponseSchema },
+      },
       async handle(c, query) {
-        const page = await use(c).queries.members({
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-          ...(query.status ? { status: query.status } : {}),
-          ...(query.scopeId ? { scopeId: query.scopeId } : {}),
-        });
         const visible = await visibilityOf(c);
+        const page = await use(c).queries.members(
+          {
+            limit: query.limit,
+            ...(query.cursor ? { cursor: query.cursor } : {}),
+            ...(query.status ? { status: query.status } : {}),
+            ...(query.scopeId ? { scopeId: query.scopeId } : {}),
+          },
+          visible.admits,
+        );
         return jsonResponse('GET /v1/members', membersResponseSchema, {
           ...page,
-          members: visible.filter(page.members, (m) => m.accountId).map(memberView),
+          members: page.members.map(memberView),
         });
       },
     }),
@@ -640,20 +652,25 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       summary: 'The activity log: every change to scopes, members and their roles',
       access: 'viewer',
       query: activityQuerySchema,
-      responses: { 200: { description: 'A page of activity', json: activityResponseSchema } },
+      responses: {
+        200: { description: `A page of activity (${FULL_PAGES})`, json: activityResponseSchema },
+      },
       async handle(c, query) {
-        const page = await use(c).queries.activity({
-          limit: query.limit,
-          ...(query.accountId ? { accountId: query.accountId } : {}),
-          ...(query.from ? { from: query.from } : {}),
-          ...(query.to ? { to: query.to } : {}),
-          ...(query.order ? { order: query.order } : {}),
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        });
         const visible = await visibilityOf(c);
+        const page = await use(c).queries.activity(
+          {
+            limit: query.limit,
+            ...(query.accountId ? { accountId: query.accountId } : {}),
+            ...(query.from ? { from: query.from } : {}),
+            ...(query.to ? { to: query.to } : {}),
+            ...(query.order ? { order: query.order } : {}),
+            ...(query.cursor ? { cursor: query.cursor } : {}),
+          },
+          visible.admits,
+        );
         return jsonResponse('GET /v1/activity', activityResponseSchema, {
           ...page,
-          items: visible.filter(page.items, (item) => item.accountId),
+          items: page.items,
         });
       },
     }),

@@ -7,6 +7,7 @@
 // `requireUnscoped(what)` for changes that reach the whole organization.
 
 import type { DirectorySnapshot } from '../directory/model';
+import { type AccountFilter, EVERY_ACCOUNT } from '../domain/paging';
 import { OutsideTokenScope } from '../errors';
 import { type Principal, scopeEntries } from './auth';
 
@@ -18,6 +19,8 @@ export interface Visibility {
   /** The accounts a scoped token sees, in order (for a search to filter on); undefined unscoped. */
   readonly accountIds: readonly string[] | undefined;
   sees(accountId: string): boolean;
+  /** The filter a listing applies before paging: what `filter` keeps (no account: unscoped only). */
+  readonly admits: AccountFilter;
   /** Whether a folder is one of the token's folders or below one. */
   seesFolder(folderId: string): boolean;
   /** Keeps the items whose account is visible (items without an account only when unscoped). */
@@ -33,6 +36,7 @@ export const EVERYTHING: Visibility = {
   entries: [],
   accountIds: undefined,
   sees: () => true,
+  admits: EVERY_ACCOUNT,
   seesFolder: () => true,
   filter: (items) => [...items],
   requireAccounts: () => {},
@@ -72,17 +76,15 @@ export function visibilityIn(
       { outside, tokenScope: entries },
     );
   };
+  const admits: AccountFilter = (accountId) => accountId !== undefined && accounts.has(accountId);
   return {
     scoped: true,
     entries,
     accountIds: [...accounts].sort(),
     sees: (accountId) => accounts.has(accountId),
+    admits,
     seesFolder: (folderId) => folders.has(folderId),
-    filter: (items, accountOf) =>
-      items.filter((item) => {
-        const accountId = accountOf(item);
-        return accountId !== undefined && accounts.has(accountId);
-      }),
+    filter: (items, accountOf) => items.filter((item) => admits(accountOf(item))),
     requireAccounts(accountIds) {
       const outside = accountIds.filter((id) => !accounts.has(id));
       if (outside.length > 0)

@@ -5,7 +5,13 @@
 
 import type { Caller } from '../domain/caller';
 import type { Clock } from '../domain/clock';
-import type { Page, PageRequest } from '../domain/paging';
+import {
+  type AccountFilter,
+  EVERY_ACCOUNT,
+  filteredPage,
+  type Page,
+  type PageRequest,
+} from '../domain/paging';
 import { DataSourceInUse, DataSourceNotFound } from './errors';
 import { IntegrableMembers } from './integration';
 import {
@@ -103,27 +109,47 @@ export class LogIntegrationQueries {
     },
   ) {}
 
-  policies(templateId: string, page: PageRequest): Promise<Page<IntegrationPolicy>> {
-    return this.deps.store.policies.pageForTemplate(templateId, page);
+  /** A template's policies of the accounts `admits` lets through, full pages (filteredPage). */
+  policies(
+    templateId: string,
+    page: PageRequest,
+    admits: AccountFilter = EVERY_ACCOUNT,
+  ): Promise<Page<IntegrationPolicy>> {
+    return filteredPage(
+      page,
+      (request) => this.deps.store.policies.pageForTemplate(templateId, request),
+      (items) => items.filter((policy) => admits(policy.accountId)),
+    );
   }
 
-  async dataSources(query: DataSourceQuery): Promise<Page<DataSourceView>> {
-    const page = await this.deps.store.dataSources.page(query);
+  /**
+   * Data sources by account, template and status, of the accounts `admits` lets through: the
+   * filters are applied before paging (filteredPage), so a page is full unless it says more may
+   * follow.
+   */
+  async dataSources(
+    query: DataSourceQuery,
+    admits: AccountFilter = EVERY_ACCOUNT,
+  ): Promise<Page<DataSourceView>> {
     const integrable = await this.integrable();
-    const candidates = page.items.filter(
-      (d) =>
-        (query.accountId === undefined || d.accountId === query.accountId) &&
-        (query.templateId === undefined || d.templateId === query.templateId),
+    return filteredPage(
+      query,
+      (request) => this.deps.store.dataSources.page(request),
+      async (items) => {
+        const candidates = items.filter(
+          (d) =>
+            admits(d.accountId) &&
+            (query.accountId === undefined || d.accountId === query.accountId) &&
+            (query.templateId === undefined || d.templateId === query.templateId),
+        );
+        const snapshots = await Promise.all(
+          candidates.map((d) => this.deps.store.snapshots.get(d.name)),
+        );
+        return candidates
+          .map((d, i) => this.view(d, snapshots[i], integrable))
+          .filter((v) => query.status === undefined || v.status === query.status);
+      },
     );
-    const snapshots = await Promise.all(
-      candidates.map((d) => this.deps.store.snapshots.get(d.name)),
-    );
-    const views = candidates
-      .map((d, i) => this.view(d, snapshots[i], integrable))
-      .filter((v) => query.status === undefined || v.status === query.status);
-    return page.nextCursor === undefined
-      ? { items: views }
-      : { items: views, nextCursor: page.nextCursor };
   }
 
   async dataSource(name: string): Promise<DataSourceDetail> {

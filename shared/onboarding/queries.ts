@@ -4,7 +4,13 @@
 
 import type { DirectorySource } from '../directory/ports';
 import type { ActivityEntry, ActivityLog, ActivityQuery } from '../domain/activity';
-import type { Page, PageRequest } from '../domain/paging';
+import {
+  type AccountFilter,
+  EVERY_ACCOUNT,
+  filteredPage,
+  type Page,
+  type PageRequest,
+} from '../domain/paging';
 import { NotFound } from '../errors';
 import { delegatedAdministratorRemovable, type RemovableAnswer } from './delegated-administrator';
 
@@ -62,19 +68,26 @@ export class MembershipQueries {
     return { scope, members: covered.map((m) => m.accountId) };
   }
 
-  /** One page of managed members in account order. */
+  /**
+   * One page of managed members in account order, by status and scope, of the accounts `admits`
+   * lets through: the filters are applied before paging (filteredPage).
+   */
   async members(
     query: MemberListQuery,
+    admits: AccountFilter = EVERY_ACCOUNT,
   ): Promise<{ members: ManagedMember[]; nextCursor?: string }> {
-    const page = await this.deps.store.members.page({
-      limit: query.limit,
-      ...(query.cursor ? { cursor: query.cursor } : {}),
-    });
-    const members = page.items.filter(
-      (m) =>
-        (query.status === undefined || m.status === query.status) &&
-        (query.scopeId === undefined || m.scopeIds.includes(query.scopeId)),
+    const page = await filteredPage(
+      { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+      (request) => this.deps.store.members.page(request),
+      (items) =>
+        items.filter(
+          (m) =>
+            admits(m.accountId) &&
+            (query.status === undefined || m.status === query.status) &&
+            (query.scopeId === undefined || m.scopeIds.includes(query.scopeId)),
+        ),
     );
+    const members = page.items;
     return page.nextCursor === undefined ? { members } : { members, nextCursor: page.nextCursor };
   }
 
@@ -96,8 +109,16 @@ export class MembershipQueries {
     return page.nextCursor === undefined ? { runs } : { runs, nextCursor: page.nextCursor };
   }
 
-  activity(query: ActivityQuery): Promise<Page<ActivityEntry>> {
-    return this.deps.store.activity.list(query);
+  /** The activity log, of the accounts `admits` lets through, filtered before paging. */
+  activity(
+    query: ActivityQuery,
+    admits: AccountFilter = EVERY_ACCOUNT,
+  ): Promise<Page<ActivityEntry>> {
+    return filteredPage(
+      query,
+      (request) => this.deps.store.activity.list({ ...query, ...request }),
+      (items) => items.filter((entry) => admits(entry.accountId)),
+    );
   }
 
   /** Whether `accountId` (the account the functions run in) could give up its delegation. */

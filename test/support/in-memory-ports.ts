@@ -123,9 +123,16 @@ export class InMemoryActivityLog implements ActivityLog {
     this.entries.push(entry);
     return entry;
   }
+  /** Newest first unless asked otherwise (entries in the order appended); the cursor is an offset. */
   async list(query: ActivityQuery): Promise<Page<ActivityEntry>> {
-    const items = this.entries.filter((e) => !query.accountId || e.accountId === query.accountId);
-    return { items: items.slice(0, query.limit) };
+    const matching = this.entries.filter(
+      (e) => !query.accountId || e.accountId === query.accountId,
+    );
+    const ordered = query.order === 'oldest-first' ? matching : [...matching].reverse();
+    const from = query.cursor === undefined ? 0 : Number(query.cursor);
+    const to = from + query.limit;
+    const items = ordered.slice(from, to);
+    return to < ordered.length ? { items, nextCursor: String(to) } : { items };
   }
   /** `action member-or-scope outcome`, one line per entry, in order. */
   lines(): string[] {

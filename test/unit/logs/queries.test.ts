@@ -191,6 +191,33 @@ describe('data source views', () => {
     expect(first.items).toHaveLength(2);
     expect(first.nextCursor).toEqual(expect.any(String));
   });
+
+  it('applies filters and the accounts admitted before paging: full pages, each item once', async () => {
+    const C = '2000000000000003';
+    // In name order: A's, B's and C's sources interleave across the templates.
+    for (const template of ['SecurityCenter', 'WAF', 'ActionTrail']) {
+      for (const account of [A, B, C]) {
+        await source(`${template}_${REGION}_${account}`, template.toLowerCase(), account);
+      }
+    }
+    const admitsAC = (accountId: string | undefined) => accountId === A || accountId === C;
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await queries.dataSources({ limit: 2, ...(cursor ? { cursor } : {}) }, admitsAC);
+      pages.push(page.items.map((v) => v.name));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 2]);
+    expect(pages.flat()).toEqual(
+      ['ActionTrail', 'SecurityCenter', 'WAF'].flatMap((t) =>
+        [A, C].map((a) => `${t}_${REGION}_${a}`),
+      ),
+    );
+    // A filter on top: C's WAF only, found past rows that do not match, on one full page.
+    const waf = await queries.dataSources({ limit: 1, templateId: 'waf' }, (a) => a === C);
+    expect(waf.items.map((v) => v.name)).toEqual([`WAF_${REGION}_${C}`]);
+  });
 });
 
 describe('one data source', () => {
@@ -271,6 +298,33 @@ describe('policies', () => {
     const page = await queries.policies('waf', { limit: 10 });
     expect(page.items.map((p) => `${p.templateId}/${p.accountId}`)).toEqual([`waf/${A}`]);
     expect((await queries.policies('sas-alerts', { limit: 10 })).items).toEqual([]);
+  });
+
+  it('pages only the accounts admitted, full pages', async () => {
+    const accounts = [
+      '2000000000000001',
+      '2000000000000002',
+      '2000000000000003',
+      '2000000000000004',
+    ];
+    for (const accountId of accounts) {
+      await f.logs.policies.create({
+        templateId: 'waf',
+        accountId,
+        enabled: true,
+        autoAddNewLogstores: true,
+        consumeFrom: '2026-01-01T00:00:00.000Z',
+        generation: 1,
+        changedBy: 'user:alice',
+      });
+    }
+    const even = (accountId: string | undefined) =>
+      accountId?.endsWith('2') || accountId?.endsWith('4') || false;
+    const first = await queries.policies('waf', { limit: 1 }, even);
+    expect(first.items.map((p) => p.accountId)).toEqual(['2000000000000002']);
+    const second = await queries.policies('waf', { limit: 5, cursor: first.nextCursor }, even);
+    expect(second.items.map((p) => p.accountId)).toEqual(['2000000000000004']);
+    expect(second).not.toHaveProperty('nextCursor');
   });
 });
 

@@ -61,7 +61,7 @@ describe('MembershipQueries', () => {
     });
   });
 
-  it('members: a page, filtered by status and scope within it, with the cursor to the next', async () => {
+  it('members: a page, filtered by status and scope before paging, with the cursor to the next', async () => {
     const all = await queries.members({ limit: 10 });
     expect(all).toStrictEqual({ members: await store.members.list() });
     const first = await queries.members({ limit: 2 });
@@ -80,11 +80,30 @@ describe('MembershipQueries', () => {
         (m) => m.accountId,
       ),
     ).toEqual(['103']);
-    // Filters apply within the page: the page of two holds one managed member.
-    expect(await queries.members({ limit: 2, status: 'unreachable' })).toStrictEqual({
-      members: [expect.objectContaining({ accountId: '102' })],
-      nextCursor: '2',
-    });
+    // Filters apply before paging: a page of two managed members reads past 102.
+    const managed = await queries.members({ limit: 2, status: 'managed' });
+    expect(managed.members.map((m) => m.accountId)).toEqual(['101', '103']);
+    // The listing ended while the page was being filled: no cursor.
+    expect(managed).not.toHaveProperty('nextCursor');
+  });
+
+  it('members and activity of the accounts admitted only, in full pages', async () => {
+    const admits = (accountId: string | undefined) => accountId === '101' || accountId === '103';
+    const first = await queries.members({ limit: 1 }, admits);
+    expect(first.members.map((m) => m.accountId)).toEqual(['101']);
+    const second = await queries.members({ limit: 1, cursor: first.nextCursor as string }, admits);
+    expect(second.members.map((m) => m.accountId)).toEqual(['103']);
+    for (const accountId of ['101', '102', undefined, '103']) {
+      await store.activity.append({
+        cause: { kind: 'timer' },
+        action: accountId ? 'member.onboarded' : 'scope.added',
+        ...(accountId ? { accountId } : {}),
+        outcome: 'succeeded',
+      });
+    }
+    // Newest first; the entry of no account (a scope's) is not for a scoped token.
+    const page = await queries.activity({ limit: 2 }, admits);
+    expect(page.items.map((e) => e.accountId)).toEqual(['103', '101']);
   });
 
   it('a cursor is passed on only when given', async () => {
