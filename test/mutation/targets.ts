@@ -1,7 +1,7 @@
 // What `npm run mutation` mutates, and which tests must notice. One line per area: a source
 // folder (every .ts file in it with runtime code) or a list of files, and the unit tests that
-// are run against each of its mutants. A new capability (shared/logs, shared/sessions) is one
-// more line here (shared/sessions, when it comes).
+// are run against each of its mutants. A new capability is one more line here, as shared/logs
+// and shared/sessions are.
 //
 // Unit tests only: they run in milliseconds per mutant. The integration suites check the same
 // behaviour against localcloud, but starting it for each of thousands of mutants is not practical
@@ -25,6 +25,7 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   },
   { name: 'roles', sources: 'shared/roles', tests: ['test/unit/roles/**/*.test.ts'] },
   { name: 'logs', sources: 'shared/logs', tests: ['test/unit/logs/**/*.test.ts'] },
+  { name: 'sessions', sources: 'shared/sessions', tests: ['test/unit/sessions/**/*.test.ts'] },
   { name: 'store', sources: 'shared/store', tests: ['test/unit/store/**/*.test.ts'] },
   {
     name: 'domain',

@@ -2,13 +2,15 @@
 // (shared/logs/ports.ts), for unit tests of discovery, diagnosis and the central setup: projects
 // and Logstores held in maps, missing ones answered with LogResourceMissing as the SLS adapter
 // does, and every call recorded so a test can pin what was asked. Shard reading is in
-// InMemoryShardLogs (cursors are indexes into a shard's groups), and forwarding to
-// RecordingLogSink.
+// InMemoryShardLogs (cursors are indexes into a shard's groups; CentralShardLogs also decodes
+// what it holds, for consumers of the central Logstore), and forwarding to RecordingLogSink.
 
+import { decodeLogGroup, encodeLogGroup, scanLogGroup } from '../../shared/cloud/sls/codec';
 import type { CloudCallFailure, CloudFailureKind } from '../../shared/errors';
 import type {
   CursorPosition,
   EncodedLogGroup,
+  LogGroup,
   LogstoreAddress,
   LogstoreInfo,
   ProjectInfo,
@@ -122,7 +124,7 @@ export class InMemoryMemberLogs implements MemberLogs {
   ): Promise<PulledLogs> {
     return Promise.reject(new Error(`InMemoryMemberLogs holds no shard ${shardId}`));
   }
-  decode(): never {
+  decode(_group: EncodedLogGroup): LogGroup {
     throw new Error('the log fakes never decode: they forward groups as pulled');
   }
 
@@ -274,7 +276,11 @@ export class InMemoryShardLogs extends InMemoryMemberLogs {
     this.failIfAsked('pull');
     const shard = this.held(address, shardId);
     const index = this.index(shard, range.cursor);
-    const groups = shard.groups.slice(index, index + (range.count ?? 1000)).map((g) => g.group);
+    // Stops before the end cursor, as PullLogs does (localcloud/sls/model.ts pull).
+    const stop =
+      range.endCursor === undefined ? shard.groups.length : this.index(shard, range.endCursor);
+    const last = Math.max(index, Math.min(stop, index + (range.count ?? 1000)));
+    const groups = shard.groups.slice(index, last).map((g) => g.group);
     return {
       groups,
       nextCursor: `c${index + groups.length}`,
@@ -303,6 +309,26 @@ export class InMemoryShardLogs extends InMemoryMemberLogs {
   private failIfAsked(api: string): void {
     const queued = this.failures.get(api);
     if (queued && queued.length > 0) throw queued.shift();
+  }
+}
+
+/**
+ * A shard of the central Logstore as its consumers read it (the session index): groups given
+ * decoded are held encoded with the SLS codec, and `decode` reads them back, recording each call.
+ */
+export class CentralShardLogs extends InMemoryShardLogs {
+  /** A shard holding `groups`, each received at `time` (unix seconds). */
+  holding(address: LogstoreAddress, shardId: number, groups: readonly LogGroup[], time = 0): this {
+    return this.shard(
+      address,
+      shardId,
+      groups.map((group) => ({ time, group: scanLogGroup(encodeLogGroup(group)) })),
+    );
+  }
+
+  override decode(group: EncodedLogGroup): LogGroup {
+    this.calls.push(`decode ${group.tags.map((t) => `${t.key}=${t.value}`).join(',')}`);
+    return decodeLogGroup(group.bytes);
   }
 }
 
