@@ -9,33 +9,27 @@ function ipv4Bytes(address: string): number[] {
   return address.split('.').map(Number);
 }
 
-function ipv6Bytes(address: string): number[] | undefined {
-  let text = address.toLowerCase();
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  let tail: number[] = [];
+/**
+ * The 16 bytes of an address isIPv6 accepted (so it has at most one `::`, eight groups in all,
+ * and a valid IPv4 tail if any); a zone id (`%eth0`) is dropped.
+ */
+function ipv6Bytes(address: string): number[] {
+  let [text = ''] = address.split('%');
+  // An IPv4 tail (::ffff:10.0.0.1) stands for the last two groups.
   const lastColon = text.lastIndexOf(':');
   const last = text.slice(lastColon + 1);
-  if (last.includes('.')) {
-    if (!isIPv4(last)) return undefined;
-    tail = ipv4Bytes(last);
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest, ...more] = text.split('::');
-  if (more.length > 0 || head === undefined) return undefined;
+  const tail = last.includes('.') ? ipv4Bytes(last) : undefined;
+  if (tail) text = `${text.slice(0, lastColon + 1)}0:0`;
+  const [head = '', rest] = text.split('::');
   const groups = (part: string) => (part === '' ? [] : part.split(':'));
   const left = groups(head);
   const right = rest === undefined ? [] : groups(rest);
-  const missing = 8 - left.length - right.length;
-  if (rest === undefined ? missing !== 0 : missing < 0) return undefined;
-  const all = [...left, ...Array<string>(missing).fill('0'), ...right];
-  const bytes: number[] = [];
-  for (const group of all) {
-    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
-    const value = Number.parseInt(group, 16);
-    bytes.push(value >> 8, value & 0xff);
-  }
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
+  const zeros = Array<string>(8 - left.length - right.length).fill('0');
+  const bytes = [...left, ...zeros, ...right].flatMap((group) => {
+    const value = Number.parseInt(group, 16); // any case
+    return [value >> 8, value & 0xff];
+  });
+  if (tail) bytes.splice(12, 4, ...tail);
   return bytes;
 }
 
@@ -61,8 +55,8 @@ export function ipKey(address: string): string | undefined {
  * (0-32 for IPv4, 0-128 for IPv6); host bits set below the prefix are ignored, as routers do.
  */
 export function ipRange(text: string): IpRange | undefined {
-  const [address, prefix, ...rest] = text.trim().split('/');
-  if (address === undefined || rest.length > 0) return undefined;
+  const [address = '', prefix, ...rest] = text.trim().split('/');
+  if (rest.length > 0) return undefined;
   const bytes = addressBytes(address);
   if (!bytes) return undefined;
   const familyBits = isIPv4(address) ? 32 : 128;
@@ -77,7 +71,7 @@ export function ipRange(text: string): IpRange | undefined {
   const high: number[] = [];
   bytes.forEach((byte, i) => {
     const keep = Math.max(0, Math.min(8, fixed - i * 8));
-    const mask = keep === 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+    const mask = (0xff << (8 - keep)) & 0xff;
     low.push(byte & mask);
     high.push((byte & mask) | (~mask & 0xff));
   });

@@ -47,7 +47,7 @@ const MAX_ID_LENGTH = 256;
 
 /** Epoch ms of an ISO 8601 time, or of a number of seconds (10 digits) or ms (13 digits). */
 function parseTime(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
+  if (value === undefined) return undefined;
   if (/^\d{10}$/.test(value)) return Number(value) * 1000;
   if (/^\d{13}$/.test(value)) return Number(value);
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) return undefined;
@@ -74,10 +74,8 @@ function eventIdOf(record: LogRecord, contents: readonly LogContent[]): string {
 export function parseRecord(record: LogRecord, provenance: RecordProvenance): ParsedRecord {
   const fields = new Map<string, string>();
   for (const { key, value } of record.contents) fields.set(key, value);
-  const text = (key: string) => {
-    const value = fields.get(key)?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
+  // A blank field is no field.
+  const text = (key: string) => fields.get(key)?.trim() || undefined;
   const ownerAccountId = provenance.ownerAccountId ?? text('aliuid');
   if (ownerAccountId === undefined) return { ok: false, reason: 'no owner account' };
   if (!ACCOUNT_ID.test(ownerAccountId)) {
