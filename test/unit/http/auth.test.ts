@@ -7,8 +7,10 @@ import {
   authorize,
   bearerToken,
   createTokenVerifier,
+  MAX_SCOPE_ENTRIES,
   permits,
   rolesFromClaims,
+  scopeEntries,
   scopeFromClaims,
   type TokenVerifier,
 } from '../../../shared/http/auth';
@@ -705,5 +707,96 @@ describe('the scope claim', () => {
         JSON.stringify(value),
       ).toThrow(expect.objectContaining({ status: 401, details: { claim: 'rdgov_scope' } }));
     }
+  });
+
+  it('refuses an entry that only contains a folder or account id', () => {
+    for (const entry of [
+      'xfd-abc',
+      'fd-abc!',
+      'fd-',
+      `fd-${'a'.repeat(65)}`,
+      'x2000000000000001',
+      '2000000000000001x',
+      '20000000000000012',
+    ]) {
+      expect(() => scopeFromClaims({ s: [entry] }, 's'), entry).toThrow(Unauthenticated);
+    }
+    expect(scopeFromClaims({ s: [`fd-${'a'.repeat(64)}`] }, 's')?.folderIds).toHaveLength(1);
+  });
+
+  it('reads a string claim split on any run of blanks, at either end too', () => {
+    expect(scopeFromClaims({ s: ' fd-a\t\n 2000000000000001  r-b ' }, 's')).toEqual({
+      folderIds: ['fd-a', 'r-b'],
+      accountIds: ['2000000000000001'],
+    });
+  });
+
+  it(`takes at most ${MAX_SCOPE_ENTRIES} entries`, () => {
+    const accounts = Array.from({ length: MAX_SCOPE_ENTRIES + 1 }, (_, i) =>
+      String(2_000_000_000_000_000 + i),
+    );
+    expect(
+      scopeFromClaims({ s: accounts.slice(0, MAX_SCOPE_ENTRIES) }, 's')?.accountIds,
+    ).toHaveLength(MAX_SCOPE_ENTRIES);
+    expect(() => scopeFromClaims({ s: accounts }, 's')).toThrow(
+      expect.objectContaining({ status: 401, details: { claim: 's' } }),
+    );
+  });
+
+  it('says what the claim must hold, names the first entry that is neither (cut at 80), and why in the challenge', () => {
+    const refused = (value: unknown): Unauthenticated => {
+      try {
+        scopeFromClaims({ rdgov_scope: value }, 'rdgov_scope');
+      } catch (error) {
+        if (error instanceof Unauthenticated) return error;
+      }
+      throw new Error('expected a refusal');
+    };
+    const must =
+      'The bearer token\'s "rdgov_scope" claim must list folder ids (fd-..., r-...) and 16-digit account ids, at most 1000';
+    expect(refused(['fd-a', 'Production', 'Staging']).message).toBe(
+      `${must}; "Production" is neither`,
+    );
+    expect(refused({ folder: 'fd-a' }).message).toBe(must);
+    expect(refused([`fd-${'x'.repeat(100)}`]).message).toBe(
+      `${must}; "fd-${'x'.repeat(77)}" is neither`,
+    );
+    expect(refused(['Production']).headers['WWW-Authenticate']).toContain(
+      `error_description="token 'rdgov_scope' claim is invalid"`,
+    );
+  });
+
+  it('a verified token carries the scope of its rdgov_scope claim, or of the claim AUTH_SCOPE_CLAIM names', async () => {
+    const scoped = await issuer.mint({ roles: ['viewer'], rdgov_scope: 'fd-abc 2000000000000001' });
+    expect(await verifier.verify(scoped)).toStrictEqual({
+      subject: 'alice',
+      roles: ['viewer'],
+      scope: { folderIds: ['fd-abc'], accountIds: ['2000000000000001'] },
+    });
+    expect(await verifier.verify(await issuer.mint({ roles: ['viewer'] }))).toStrictEqual({
+      subject: 'alice',
+      roles: ['viewer'],
+    });
+
+    const custom = createTokenVerifier({ ...issuer.config, scopeClaim: 'ext.scope' });
+    const token = await issuer.mint({
+      roles: ['viewer'],
+      rdgov_scope: ['fd-ignored'],
+      ext: { scope: ['r-root'] },
+    });
+    expect((await custom.verify(token)).scope).toEqual({ folderIds: ['r-root'], accountIds: [] });
+
+    const error = await refusal(
+      verifier.verify(await issuer.mint({ roles: ['viewer'], rdgov_scope: ['Production'] })),
+    );
+    expect(error).toMatchObject({ status: 401, details: { claim: 'rdgov_scope' } });
+  });
+
+  it('lists folder ids, then account ids, as the activity log records them', () => {
+    expect(scopeEntries({ folderIds: ['fd-a', 'r-b'], accountIds: ['2000000000000001'] })).toEqual([
+      'fd-a',
+      'r-b',
+      '2000000000000001',
+    ]);
   });
 });
