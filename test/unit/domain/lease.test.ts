@@ -190,6 +190,15 @@ describe('runUnderLease with a scripted store and fake timers', () => {
     expect(calls[1]?.lease?.owner).toBe(calls[0]?.owner);
   });
 
+  it('names the owner `runner/<uuid>` when no prefix is given, or exactly the owner given', async () => {
+    const { store, calls } = scriptedLeases({});
+    const { ownerPrefix: _, ...unnamed } = options;
+    await runUnderLease(store, 'job', unnamed, async () => undefined);
+    await runUnderLease(store, 'job', { ...unnamed, owner: 'reconcile/fixed' }, async () => 1);
+    expect(calls[0]?.owner).toMatch(/^runner\/[0-9a-f-]{36}$/);
+    expect(calls.filter((c) => c.op === 'acquire')[1]?.owner).toBe('reconcile/fixed');
+  });
+
   it('owner ids are unique per run', () => {
     const a = leaseOwnerId('reconcile');
     expect(a).toMatch(/^reconcile\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -281,6 +290,38 @@ describe('runUnderLease with a scripted store and fake timers', () => {
     release();
     await expect(run).rejects.toBe(lost);
     expect(calls.map((c) => c.op)).toEqual(['acquire', 'renew']);
+  });
+
+  it('a run that ends without checking after its lease was lost keeps its result and releases nothing', async () => {
+    const lost = new LeaseLost({ name: 'job', owner: 'x', token: 7n }, 'renew');
+    const { store, calls } = scriptedLeases({ renew: () => lost });
+    let release!: () => void;
+    const run = runUnderLease(store, 'job', { ...options, ttlMs: 3_000 }, async () => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return 'read only';
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    release();
+    expect(await run).toBe('read only');
+    expect(calls.map((c) => c.op)).toEqual(['acquire', 'renew']);
+  });
+
+  it('work that throws after a renewal has the renewed lease released', async () => {
+    const { store, calls } = scriptedLeases({ renew: (lease) => ({ ...lease, expiresAt: 77 }) });
+    let fail!: () => void;
+    const run = runUnderLease(store, 'job', { ...options, ttlMs: 3_000 }, async () => {
+      await new Promise<void>((r) => {
+        fail = r;
+      });
+      throw new Error('work failed');
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    fail();
+    await expect(run).rejects.toThrow('work failed');
+    expect(calls.map((c) => c.op)).toEqual(['acquire', 'renew', 'release']);
+    expect(calls.at(-1)?.lease?.expiresAt).toBe(77);
   });
 
   it('a release that fails does not hide the result', async () => {
