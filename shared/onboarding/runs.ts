@@ -252,8 +252,15 @@ export class OnboardingRuns {
       })
       .catch(released);
     let changed: T;
+    // The lease as last renewed while the change was stored: the answer reads its expiry.
+    let held: Lease;
     try {
-      changed = (await holdLease(leases, lease, { ttlMs: RUN_LEASE_TTL_MS }, change)).result;
+      ({ result: changed, lease: held } = await holdLease(
+        leases,
+        lease,
+        { ttlMs: RUN_LEASE_TTL_MS },
+        change,
+      ));
     } catch (error) {
       // Nothing of the change was stored: the run says it never started.
       await this.notStarted(run, error).catch(() => undefined);
@@ -270,9 +277,9 @@ export class OnboardingRuns {
         reason: describeError(error),
       });
       run = await this.notStarted(run, error).catch(() => run);
-      await leases.release(lease).catch(() => undefined);
+      await leases.release(held).catch(() => undefined);
     }
-    return { change: changed, run: this.describe(run, [], lease) };
+    return { change: changed, run: this.describe(run, [], held) };
   }
 
   private notStarted(run: OnboardingRun, error: unknown): Promise<OnboardingRun> {
