@@ -11,6 +11,7 @@ import { ServiceLinkedRoles } from '../../../shared/roles/service-linked-roles';
 import { chunkMembers } from '../../../shared/roles/sweep';
 import { MalformedTriggerEvent } from '../../../shared/runtime/trigger-events';
 import { createStore, ensureStoreTables, type Store } from '../../../shared/store';
+import { capturingLogger } from '../../support/invocation';
 import { MemoryTablestore } from '../../support/memory-tablestore';
 
 const A = '2000000000000001';
@@ -231,6 +232,70 @@ describe('what a check finds about reaching a member', () => {
       'unreachable',
     ]);
     expect(observed).toEqual([[A, { reachable: false, refusal }]]);
+  });
+
+  it('a repair the member refuses makes the whole member unreachable and logs no repair', async () => {
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: async () => ({
+        ok: true,
+        roles: {
+          getRole: async () => ({ state: 'missing' }),
+          createServiceLinkedRole: async () => ({
+            created: false,
+            reason: 'session refused',
+            unreachable: refusal,
+          }),
+        },
+      }),
+      catalog,
+      policy: 'repair',
+    });
+    const report = await roles.checkMember({ accountId: A, scopeIds: ['directory:rd-1'] }, caller);
+    expect(report).toMatchObject({ accountId: A, reachable: false, roleArn: arn });
+    expect(report.roles.map((r) => r.state)).toEqual(['unreachable', 'unreachable', 'unreachable']);
+    expect(report.reason).toBe('EntityNotExist.Role: The specified Role not exists');
+    expect((await store.activity.list({ accountId: A, limit: 10 })).items).toEqual([]);
+  });
+
+  it('a failure to record reachability is logged and the check still answers', async () => {
+    const { logger, lines } = capturingLogger();
+    const held = new Map([[A, new Set<string>()]]);
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(held),
+      catalog,
+      policy: 'report',
+      logger,
+      reachability: {
+        async record() {
+          throw new Error('OTSServerBusy');
+        },
+      },
+    });
+    const report = await roles.checkAccount(A, caller);
+    expect(report).toMatchObject({ accountId: A, reachable: true });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'member reachability not recorded',
+        accountId: A,
+        reason: 'OTSServerBusy',
+      }),
+    );
+  });
+
+  it('without a reachability port a check records nothing and logs nothing', async () => {
+    const { logger, lines } = capturingLogger();
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(new Map([[A, new Set<string>()]])),
+      catalog,
+      policy: 'report',
+      logger,
+    });
+    await roles.checkAccount(A, caller);
+    expect(lines).toEqual([]);
   });
 
   it('sweeps and checks on demand report reachability; the onboarding step does not', async () => {
