@@ -789,3 +789,91 @@ describe('duplicate workers at once', () => {
     expect(store.reconcileRuns.runs).toHaveLength(1);
   });
 });
+
+describe('store failures in a worker', () => {
+  it('a chunk whose outcomes cannot be stored throws, for FC to retry, and its retry finishes it', async () => {
+    const { run } = await runs.startScopeAddition(folderScope, user);
+    await fanOut.runNext(work);
+    const payload = fanOut.queue.shift()?.payload;
+    vi.spyOn(store.runs, 'updateChunk').mockRejectedValueOnce(new Error('OTSServerBusy'));
+    await expect(work(payload)).rejects.toThrow('OTSServerBusy');
+    expect((await store.runs.getChunk(run.runId, 1))?.state).toBe('pending');
+    expect(await work(payload)).toMatchObject({ chunk: 1, accounts: 3 });
+    await fanOut.drain(work);
+    expect((await runs.progress(run.runId)).state).toBe('finished');
+    expect((await store.members.list()).map((m) => m.status)).toEqual(Array(11).fill('managed'));
+  });
+
+  it('a chunk that cannot mark its lane continued throws, for FC to retry, and the retry invokes the next chunk again', async () => {
+    const { run } = await runs.startScopeAddition(folderScope, user);
+    await fanOut.runNext(work);
+    const payload = fanOut.queue.shift()?.payload;
+    const updateChunk = store.runs.updateChunk.bind(store.runs);
+    vi.spyOn(store.runs, 'updateChunk').mockImplementation(async (chunk) => {
+      if (chunk.nextInvoked) throw new Error('OTSServerBusy');
+      return updateChunk(chunk);
+    });
+    await expect(work(payload)).rejects.toThrow('OTSServerBusy');
+    expect((await store.runs.getChunk(run.runId, 1))?.state).toBe('done');
+    vi.mocked(store.runs.updateChunk).mockRestore();
+    await work(payload);
+    // The first attempt's invocation of chunk 3, and its retry's: a chunk is safe to run twice.
+    expect(chunkPayloads().filter((p) => p.step === 'chunk' && p.chunk === 3)).toHaveLength(2);
+    expect((await store.runs.getChunk(run.runId, 1))?.nextInvoked).toBe(true);
+  });
+
+  it('a last chunk whose run cannot be marked finished throws, for FC to retry, and the retry finishes it', async () => {
+    await storeFolderScope();
+    const { run } = await runs.startReconcile(user);
+    await fanOut.runNext(work);
+    for (let i = 0; i < 3; i++) await fanOut.runNext(work);
+    const last = fanOut.queue.shift()?.payload;
+    expect(fanOut.queue).toEqual([]);
+    vi.spyOn(store.runs, 'update').mockRejectedValueOnce(new Error('OTSServerBusy'));
+    await expect(work(last)).rejects.toThrow('OTSServerBusy');
+    expect((await runs.progress(run.runId)).state).toBe('running');
+    await work(last);
+    expect((await runs.progress(run.runId)).state).toBe('finished');
+    expect(store.reconcileRuns.runs).toHaveLength(1);
+  });
+
+  it('a duplicate of the last chunk finishing the run while the first delivery is about to: finished and recorded once', async () => {
+    await storeFolderScope();
+    const { run } = await runs.startReconcile(user);
+    await fanOut.runNext(work);
+    for (let i = 0; i < 3; i++) await fanOut.runNext(work);
+    const last = fanOut.queue.shift()?.payload;
+    const read = store.runs.read.bind(store.runs);
+    let first = true;
+    vi.spyOn(store.runs, 'read').mockImplementation(async (runId) => {
+      // The first delivery, about to read whether every chunk is done: the duplicate runs now.
+      if (first) {
+        first = false;
+        await work(last);
+      }
+      return read(runId);
+    });
+    await work(last);
+    const finished = await runs.progress(run.runId);
+    expect(finished.state).toBe('finished');
+    expect(store.reconcileRuns.runs.map((r) => r.run.runId)).toEqual([run.runId]);
+  });
+
+  it('a planner slower than the lease TTL renews it while it reads the directory', async () => {
+    const { run } = await runs.startScopeAddition(folderScope, user);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const original = directory.readSnapshot.bind(directory);
+    vi.spyOn(directory, 'readSnapshot').mockImplementationOnce(async () => {
+      for (let i = 0; i < 4; i++) {
+        clock.advance(RUN_LEASE_TTL_MS / 3);
+        await vi.advanceTimersByTimeAsync(RUN_LEASE_TTL_MS / 3);
+      }
+      return original();
+    });
+    await work(fanOut.queue.shift()?.payload);
+    const lease = await store.leases.current(MEMBERSHIP_LEASE);
+    expect(lease?.owner).toBe(`run/${run.runId}`);
+    expect(lease?.expiresAt).toBe(clock.now() + RUN_LEASE_TTL_MS);
+    expect((await runs.progress(run.runId)).state).toBe('running');
+  });
+});
