@@ -10,13 +10,17 @@ import {
 } from '../../../shared/domain/idempotency';
 import { LeaseBusy } from '../../../shared/domain/lease';
 import {
+  decodeOnboardingWork,
   EVENT_LOCK_SECONDS,
   EVENT_RECORD_TTL_SECONDS,
   handleDirectoryEvents,
+  handleOnboardingWork,
   handleReconcileTimer,
 } from '../../../shared/onboarding/handlers';
 import type { Membership } from '../../../shared/onboarding/membership';
 import type { ReconcileSummary } from '../../../shared/onboarding/model';
+import type { OnboardingWork, WorkOutcome } from '../../../shared/onboarding/runs';
+import { MalformedTriggerEvent } from '../../../shared/runtime/trigger-events';
 import { createStore } from '../../../shared/store';
 import { ensureStoreTables } from '../../../shared/store/tables';
 import { capturingLogger } from '../../support/invocation';
@@ -202,5 +206,78 @@ describe('handleReconcileTimer', () => {
     await expect(
       handleReconcileTimer({ membership, logger: capturingLogger().logger }, 'nightly'),
     ).rejects.toBe(boom);
+  });
+});
+
+describe('the onboarding worker', () => {
+  const runId = '3f0c9a52-8d1e-4a57-9c1b-2b7d3e4f5a60';
+
+  it('takes its work as FC delivers it and refuses what is not work, naming the field', () => {
+    const chunk = { step: 'chunk', runId, chunk: 2, lane: 1, assumeRoleRate: 47 };
+    expect(decodeOnboardingWork(Buffer.from(JSON.stringify(chunk)))).toEqual(chunk);
+    expect(decodeOnboardingWork(Buffer.from(JSON.stringify({ step: 'plan', runId })))).toEqual({
+      step: 'plan',
+      runId,
+    });
+    expect(() => decodeOnboardingWork(Buffer.from('{nope'))).toThrow(MalformedTriggerEvent);
+    expect(() => decodeOnboardingWork({ ...chunk, assumeRoleRate: 101 })).toThrow(
+      /onboarding work.*assumeRoleRate/,
+    );
+    expect(() => decodeOnboardingWork({ step: 'plan', runId: 'not-a-uuid' })).toThrow(/runId/);
+  });
+
+  it('answers what the run did and logs it as done, or as skipped with the reason', async () => {
+    const answers: WorkOutcome[] = [
+      { step: 'chunk', runId, chunk: 2, accounts: 3, failed: 1 },
+      { step: 'plan', runId, skipped: 'already planned' },
+    ];
+    const seen: OnboardingWork[] = [];
+    const runs = {
+      async work(work: OnboardingWork): Promise<WorkOutcome> {
+        seen.push(work);
+        const next = answers.shift();
+        if (!next) throw new Error('no more answers');
+        return next;
+      },
+    };
+    const { logger, lines } = capturingLogger();
+    const chunk: OnboardingWork = { step: 'chunk', runId, chunk: 2, lane: 1, assumeRoleRate: 47 };
+    expect(await handleOnboardingWork({ runs, logger }, chunk)).toEqual({
+      step: 'chunk',
+      runId,
+      chunk: 2,
+      accounts: 3,
+      failed: 1,
+    });
+    expect(await handleOnboardingWork({ runs, logger }, { step: 'plan', runId })).toEqual({
+      step: 'plan',
+      runId,
+      skipped: 'already planned',
+    });
+    expect(seen).toEqual([chunk, { step: 'plan', runId }]);
+    expect(
+      lines.map(({ level, message, step, skipped, accounts }) => ({
+        level,
+        message,
+        step,
+        skipped,
+        accounts,
+      })),
+    ).toEqual([
+      {
+        level: 'info',
+        message: 'onboarding work done',
+        step: 'chunk',
+        skipped: undefined,
+        accounts: 3,
+      },
+      {
+        level: 'info',
+        message: 'onboarding work skipped',
+        step: 'plan',
+        skipped: 'already planned',
+        accounts: undefined,
+      },
+    ]);
   });
 });

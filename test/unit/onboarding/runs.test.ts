@@ -214,10 +214,15 @@ describe('a scope change', () => {
     await expect(membership.reconcile(timer)).resolves.toBeDefined();
   });
 
-  it('an unknown run is RunNotFound', async () => {
-    await expect(runs.progress('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
-      RunNotFound,
-    );
+  it('an unknown run is RunNotFound, a 404 naming the run', async () => {
+    const runId = '00000000-0000-4000-8000-000000000000';
+    const refused = await runs.progress(runId).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RunNotFound);
+    expect(refused).toMatchObject({
+      status: 404,
+      message: `There is no reconcile run ${runId}`,
+      details: { runId },
+    });
   });
 });
 
