@@ -474,22 +474,27 @@ describe('a run and its lease', () => {
     expect(await store.members.list()).toEqual([]);
   });
 
-  it('a chunk whose lease is taken over while it works stops at its next member, says so, and leaves the rest pending', async () => {
-    const { logger, lines } = capturingLogger();
-    const logged = runsWith({ logger, concurrency: 1 });
-    const { run } = await logged.startScopeAddition(folderScope, user);
-    await fanOut.runNext((p) => logged.work(onboardingWorkSchema.parse(p)));
+  /** Works chunk 1 of a new run with `worker`; another change takes the lease over while the
+   *  worker reaches its first member, and the worker's next renewal (a third of the TTL later)
+   *  finds it gone. */
+  async function chunkLosingItsLease(worker: OnboardingRuns) {
+    const { run } = await worker.startScopeAddition(folderScope, user);
+    await fanOut.runNext((p) => worker.work(onboardingWorkSchema.parse(p)));
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const original = probe.probe.bind(probe);
     vi.spyOn(probe, 'probe').mockImplementationOnce(async (accountId) => {
-      // Another change takes the lease over while this worker reaches its first member; the
-      // worker's next renewal (a third of the TTL later) finds it gone.
       clock.advance(RUN_LEASE_TTL_MS + 1);
       store.leases.hold(MEMBERSHIP_LEASE, 'membership/other', clock.now() + 60_000);
       await vi.advanceTimersByTimeAsync(RUN_LEASE_TTL_MS / 3);
       return original(accountId);
     });
-    const answer = await logged.work(onboardingWorkSchema.parse(fanOut.queue.shift()?.payload));
+    const answer = await worker.work(onboardingWorkSchema.parse(fanOut.queue.shift()?.payload));
+    return { run, answer };
+  }
+
+  it('a chunk whose lease is taken over while it works stops at its next member, says so, and leaves the rest pending', async () => {
+    const { logger, lines } = capturingLogger();
+    const { run, answer } = await chunkLosingItsLease(runsWith({ logger, concurrency: 1 }));
     expect(answer).toEqual({ step: 'chunk', runId: run.runId, skipped: 'its lease was lost' });
     expect((await store.members.list()).map((m) => m.accountId)).toEqual([MEMBERS[0]]);
     expect((await store.runs.getChunk(run.runId, 1))?.state).toBe('pending');
@@ -503,6 +508,12 @@ describe('a run and its lease', () => {
         chunk: 1,
       }),
     );
+  });
+
+  it('a worker without a logger stops the same way when its lease is taken over', async () => {
+    const { run, answer } = await chunkLosingItsLease(runsWith({ concurrency: 1 }));
+    expect(answer).toEqual({ step: 'chunk', runId: run.runId, skipped: 'its lease was lost' });
+    expect((await store.runs.getChunk(run.runId, 1))?.state).toBe('pending');
   });
 
   it('a planner whose lease is taken over while it reads the directory writes no chunk', async () => {

@@ -285,6 +285,21 @@ describe('what a check finds about reaching a member', () => {
     );
   });
 
+  it('a failure to record reachability without a logger still answers the check', async () => {
+    const roles = new ServiceLinkedRoles({
+      store,
+      access: scriptedAccess(new Map([[A, new Set<string>()]])),
+      catalog,
+      policy: 'report',
+      reachability: {
+        async record() {
+          throw new Error('OTSServerBusy');
+        },
+      },
+    });
+    await expect(roles.checkAccount(A, caller)).resolves.toMatchObject({ reachable: true });
+  });
+
   it('without a reachability port a check records nothing and logs nothing', async () => {
     const { logger, lines } = capturingLogger();
     const roles = new ServiceLinkedRoles({
