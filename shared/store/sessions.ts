@@ -164,7 +164,6 @@ export class TablestoreSessionIndex
   }
 
   async putEvents(events: readonly SessionEvent[]): Promise<void> {
-    if (events.length === 0) return;
     // Created only if absent: an event row never changes, so one already there is this event.
     const writes: RowWrite[] = events.map((event) => {
       const { primaryKey, columns } = this.table.encode(eventToRow(event));
@@ -208,7 +207,6 @@ export class TablestoreSessionIndex
     sessions: readonly Session[],
     condition: (session: Session) => Condition,
   ): Promise<boolean[]> {
-    if (sessions.length === 0) return [];
     const writes: RowWrite[] = sessions.map((session) => {
       const { primaryKey, columns } = this.sessions.encode(sessionToRow(session));
       return {
