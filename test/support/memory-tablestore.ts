@@ -5,8 +5,9 @@
 // test/integration/store; that is the check that counts.
 //
 // It models what the store layer relies on: row existence and column conditions (with
-// pass-if-missing), put/update/delete, GetRange in both directions with INF bounds, limit and
-// next start key, batches with per-row results, and the 200-row BatchWriteRow limit.
+// pass-if-missing), put/update/delete, GetRange in both directions with INF bounds, limit, next
+// start key and the columns asked for, batches with per-row results, and the 200-row
+// BatchWriteRow limit.
 //
 // It refuses what the SDK or localcloud's Tablestore refuses (checked against localcloud through
 // the SDK): a row existence or comparator that is none of the known ones, a column condition
@@ -191,6 +192,27 @@ function validateKey(definition: TableDefinition, key: RangeKey, bound: boolean,
   });
 }
 
+/**
+ * The row as a read asking for `wanted` columns returns it (all of them when none are named): a
+ * row holding none of them is not returned, unless a primary key column was asked for; a filter
+ * is judged on the columns returned (a filter column left out counts as missing).
+ */
+function project(
+  row: Row,
+  definition: TableDefinition,
+  wanted: readonly string[] | undefined,
+): Row | undefined {
+  if (wanted === undefined || wanted.length === 0) {
+    return { primaryKey: row.primaryKey, columns: { ...row.columns } };
+  }
+  const columns = Object.fromEntries(
+    Object.entries(row.columns).filter(([name]) => wanted.includes(name)),
+  );
+  const wantsKey = definition.primaryKey.some((column) => wanted.includes(column.name));
+  if (Object.keys(columns).length === 0 && !wantsKey) return undefined;
+  return { primaryKey: row.primaryKey, columns };
+}
+
 interface StoredTable {
   definition: TableDefinition;
   rows: Map<string, Row>;
@@ -361,8 +383,9 @@ export class MemoryTablestore implements TablestoreClient {
     const limit = Math.min(request.limit ?? 5000, 5000);
     const page = inRange.slice(0, limit);
     const rows = page
-      .filter((r) => !request.filter || matches(request.filter, r.columns))
-      .map((r) => ({ primaryKey: r.primaryKey, columns: { ...r.columns } }));
+      .map((r) => project(r, t.definition, request.columns))
+      .filter((r): r is Row => r !== undefined)
+      .filter((r) => !request.filter || matches(request.filter, r.columns));
     const nextRow = inRange[limit];
     return { rows, next: nextRow ? nextRow.primaryKey : undefined };
   }

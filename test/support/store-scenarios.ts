@@ -4,6 +4,7 @@
 
 import { expect } from 'vitest';
 import {
+  type ColumnCondition,
   type Condition,
   column,
   defineTable,
@@ -623,6 +624,60 @@ export async function malformedRequestsAreRefused(
   expect(
     await conditionalWrite(put({ row: 'ignore', columns: { column: '', is: '=', value: 1n } })),
   ).toBe(false);
+}
+
+/**
+ * A range read asking for some columns returns only those: a row holding none of them is left
+ * out (unless a key column was asked for), and a filter on a column not asked for finds it
+ * missing.
+ */
+export async function rangeReadsReturnTheColumnsAsked(
+  { client }: StoreFixture,
+  prefix: string,
+): Promise<void> {
+  const table = defineTable({
+    name: `${prefix}projected`,
+    primaryKey: [['id', 'string']],
+    columns: { a: column.int64().optional(), b: column.int64().optional() },
+  });
+  await ensureTables(client, [table.definition]);
+  await client.putRow(table.name, table.key({ id: 'x' }), { a: 1n, b: 2n });
+  await client.putRow(table.name, table.key({ id: 'y' }), { b: 3n });
+  await client.putRow(table.name, table.key({ id: 'z' }), { a: 4n });
+  const read = async (columns?: readonly string[], filter?: ColumnCondition) => {
+    const page = await client.getRange({
+      table: table.name,
+      start: [['id', INF_MIN]],
+      end: [['id', INF_MAX]],
+      ...(columns ? { columns } : {}),
+      ...(filter ? { filter } : {}),
+    });
+    return page.rows.map((row) => [row.primaryKey[0]?.[1], row.columns]);
+  };
+  expect(await read()).toEqual([
+    ['x', { a: 1n, b: 2n }],
+    ['y', { b: 3n }],
+    ['z', { a: 4n }],
+  ]);
+  expect(await read(['a'])).toEqual([
+    ['x', { a: 1n }],
+    ['z', { a: 4n }],
+  ]);
+  expect(await read(['b', 'a'])).toEqual([
+    ['x', { a: 1n, b: 2n }],
+    ['y', { b: 3n }],
+    ['z', { a: 4n }],
+  ]);
+  expect(await read(['id'])).toEqual([
+    ['x', {}],
+    ['y', {}],
+    ['z', {}],
+  ]);
+  expect(await read(['nothing'])).toEqual([]);
+  expect(await read(['a'], { column: 'b', is: '=', value: 2n })).toEqual([]);
+  expect(await read(['a', 'b'], { column: 'b', is: '=', value: 2n })).toEqual([
+    ['x', { a: 1n, b: 2n }],
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
   malformedRequestsAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
+  rangeReadsReturnTheColumnsAsked,
   repositoriesRoundTripAndRejectStaleVersions,
   type StoreFixture,
   simultaneousAcquireHasOneWinner,
@@ -197,6 +198,10 @@ describe('adapter', () => {
   it('splits batch writes over 200 rows and 4 MB', async () => {
     const f = await fixture();
     await batchWritesSplitOver200Rows(f, f.prefix);
+  });
+  it('returns only the columns a range read asks for', async () => {
+    const f = await fixture();
+    await rangeReadsReturnTheColumnsAsked(f, f.prefix);
   });
   it('refuses malformed writes instead of reading them as failed conditions', async () => {
     const f = await fixture();

@@ -238,3 +238,36 @@ describe('renew and release', () => {
     expect(release).toMatchObject({ code: 'OTSServerBusy' });
   });
 });
+
+describe('heldNames', () => {
+  it('lists the unexpired leases whose names start with the prefix, in name order', async () => {
+    // '/' + 1 is '0': the range ends just before `shard0`; `shard.` sorts before the prefix.
+    for (const name of ['shard/b', 'shard/a', 'shard/', 'shard0', 'shard.', 'other/a']) {
+      await leases.acquire(name, 'o', { ttlMs: 5_000 });
+    }
+    expect(await leases.heldNames('shard/')).toEqual(['shard/', 'shard/a', 'shard/b']);
+    expect(await leases.heldNames('other/')).toEqual(['other/a']);
+    expect(await leases.heldNames('none/')).toEqual([]);
+  });
+
+  it('leaves out a lease that expires now, was released, or is not a lease row', async () => {
+    const a = await leases.acquire('shard/a', 'o', { ttlMs: 5_000 });
+    await leases.acquire('shard/b', 'o', { ttlMs: 10_000 });
+    const c = await leases.acquire('shard/c', 'o', { ttlMs: 20_000 });
+    if (!c.acquired || !a.acquired) throw new Error('not acquired');
+    await leases.release(c.lease);
+    clock.advance(4_999);
+    expect(await leases.heldNames('shard/')).toEqual(['shard/a', 'shard/b']);
+    clock.advance(1);
+    expect(await leases.heldNames('shard/')).toEqual(['shard/b']);
+    // A row whose expiry is no int64 is held by nobody, even one that reads as a later time.
+    await client.putRow(tables.leases.name, tables.leases.key({ leaseName: 'shard/x' }), {
+      expiresAt: '99999999999999',
+    });
+    expect(await leases.heldNames('shard/')).toEqual(['shard/b']);
+  });
+
+  it('needs a prefix', async () => {
+    await expect(leases.heldNames('')).rejects.toThrow(new TypeError('heldNames needs a prefix'));
+  });
+});

@@ -16,6 +16,7 @@ import {
   malformedRequestsAreRefused,
   pagingOverMoreThan5000Rows,
   payloadMismatchIsRefused,
+  rangeReadsReturnTheColumnsAsked,
   repositoriesRoundTripAndRejectStaleVersions,
   simultaneousAcquireHasOneWinner,
   stalledHolderLosesItsLease,
@@ -66,6 +67,9 @@ describe('store logic on the in-memory double', () => {
   });
   it('batch writes over 200 rows', async () => {
     await batchWritesSplitOver200Rows(await fixture(), 'u_');
+  });
+  it('range reads return only the columns asked for', async () => {
+    await rangeReadsReturnTheColumnsAsked(await fixture(), 'u_');
   });
   it('malformed writes are refused, not read as failed conditions', async () => {
     await malformedRequestsAreRefused(await fixture(), 'u_');
