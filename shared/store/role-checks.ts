@@ -32,7 +32,6 @@ export class TablestoreRoleCheckRepository
    * already stored ('superseded'); one BatchWriteRow per 200 checks.
    */
   async recordAll(checks: readonly RoleCheck[]): Promise<Array<'recorded' | 'superseded'>> {
-    if (checks.length === 0) return [];
     const writes: RowWrite[] = checks.map((check) => ({
       type: 'put',
       table: this.table.name,
@@ -70,7 +69,6 @@ export class TablestoreRoleCheckRepository
         primaryKey: this.table.key({ accountId: row.accountId, roleName: row.roleName }),
       });
     }
-    if (writes.length === 0) return 0;
     assertBatchSucceeded(writes, await this.client.batchWriteRows(writes));
     return writes.length;
   }
