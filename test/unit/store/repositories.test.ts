@@ -636,8 +636,11 @@ describe('the cursor signing key', () => {
       Buffer.from(made.key),
     );
     expect(CURSOR_SIGNING_KEY).toBe('cursor-signing');
+    const puts = client.calls.get('PutRow');
     const again = await ensureSigningKey(client, tables);
     expect(again).toEqual({ key: Buffer.from(made.key), created: false });
+    // A key that exists is read, never written again.
+    expect(client.calls.get('PutRow')).toBe(puts);
   });
 
   it('concurrent makers all get the key written first', async () => {
