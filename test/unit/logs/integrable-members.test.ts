@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ConcurrentModification, RecordAlreadyExists } from '../../../shared/domain/records';
 import { ensureDataSource, IntegrableMembers } from '../../../shared/logs/integration';
 import { DATA_SOURCE_TYPE, type DataSource } from '../../../shared/logs/model';
-import type { DataSourceRepository } from '../../../shared/logs/ports';
+import type { DataSourceRepository, LogIntegrationStore } from '../../../shared/logs/ports';
 import { type LogStoreFixture, logStoreFixture } from '../../support/log-store';
 
 const MANAGEMENT = '1000000000000000';
@@ -69,6 +69,20 @@ describe('integrable members', () => {
     const members = await IntegrableMembers.read(f.logs, MANAGEMENT);
     expect(members.all().map((m) => m.accountId)).toEqual([A, C]);
     expect(members.check(A)).toMatchObject({ ok: true, member: { accountId: A } });
+  });
+
+  it('keeps account order whatever order the members are read in', async () => {
+    await f.member(C, ['folder:fd-logs']);
+    await f.member(A, ['folder:fd-logs']);
+    const listed = await f.logs.management.members.list();
+    const reversed: Pick<LogIntegrationStore, 'management'> = {
+      management: {
+        ...f.logs.management,
+        members: { ...f.logs.management.members, list: async () => [...listed].reverse() },
+      },
+    };
+    const members = await IntegrableMembers.read(reversed, MANAGEMENT);
+    expect(members.all().map((m) => m.accountId)).toEqual([A, C]);
   });
 });
 
@@ -140,12 +154,18 @@ describe('ensureDataSource', () => {
     ).rejects.toBeInstanceOf(RecordAlreadyExists);
     expect(creates).toBe(5);
     const boom = new Error('store down');
+    let broke = 0;
     const broken = {
       dataSources: {
         ...racing.dataSources,
-        create: () => Promise.reject(boom),
+        create: () => {
+          broke += 1;
+          return Promise.reject(boom);
+        },
       } as DataSourceRepository,
     };
     await expect(ensureDataSource(broken, { ...wanted, name: 'other' })).rejects.toBe(boom);
+    // Any other failure is not a lost race: no retry.
+    expect(broke).toBe(1);
   });
 });

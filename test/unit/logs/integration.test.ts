@@ -11,6 +11,7 @@ import {
   DataSourceInUse,
   NotIntegrable,
   PolicyEnabled,
+  PolicyNotFound,
   UnknownTemplate,
   UnknownTemplateIds,
 } from '../../../shared/logs/errors';
@@ -311,5 +312,404 @@ describe('data sources', () => {
     const entries = (await f.store.activity.list({ limit: 10 })).items.map((e) => e.action);
     expect(entries).toContain('data-source.deleted');
     expect(entries).toContain('data-source.deletion-refused');
+  });
+});
+
+/** The activity entries written so far, oldest first (entries of one millisecond: any order). */
+async function entries() {
+  return (await f.store.activity.list({ limit: 100, order: 'oldest-first' })).items;
+}
+
+describe('what a change carries and records', () => {
+  it('batch: deduplicated, sorted selections; start time and auto-add reach new policies and data sources', async () => {
+    const start = new Date(f.clock.now() - 600_000).toISOString();
+    const result = await integration.batch(
+      {
+        mode: 'increment',
+        accountIds: [B, A, B],
+        templateIds: ['waf', 'waf'],
+        autoAddNewLogstores: false,
+        startTime: start,
+      },
+      caller,
+      { dryRun: false },
+    );
+    expect(result).toMatchObject({ mode: 'increment', dryRun: false, accountIds: [A, B] });
+    expect(result.templateIds).toEqual(['waf']);
+    expect(await f.logs.policies.get(`waf/${A}`)).toMatchObject({
+      enabled: true,
+      autoAddNewLogstores: false,
+      consumeFrom: start,
+      generation: 1,
+      changedBy: 'user:alice',
+    });
+    expect(await f.logs.dataSources.get(`WAF_cn-shanghai_${B}`)).toMatchObject({
+      autoAddNewLogstores: false,
+      consumeFrom: start,
+    });
+    const added = (await entries()).filter((e) => e.accountId === A);
+    expect(added).toEqual([
+      expect.objectContaining({
+        action: 'log-integration.added',
+        outcome: 'succeeded',
+        requestId: 'r-1',
+        cause: caller.cause,
+        target: { type: 'log-policy', id: `waf/${A}` },
+        detail: `enabled; reading from ${start}; data sources: WAF_cn-hangzhou_${A}, WAF_cn-shanghai_${A}`,
+      }),
+    ]);
+  });
+
+  it('batch: an enabled policy keeps running; only a different auto-add setting is written', async () => {
+    await integration.batch({ mode: 'increment', templateIds: ['waf'], accountIds: [A] }, caller, {
+      dryRun: false,
+    });
+    const first = await f.logs.policies.get(`waf/${A}`);
+    f.clock.advance(60_000);
+    const same = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A], autoAddNewLogstores: true },
+      caller,
+      { dryRun: false },
+    );
+    expect(refs(same.kept)).toEqual([`waf/${A}`]);
+    expect(same.enabled).toEqual([]);
+    expect(same.dataSourcesCreated).toEqual([]);
+    expect(await f.logs.policies.get(`waf/${A}`)).toEqual(first);
+
+    const off = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A], autoAddNewLogstores: false },
+      caller,
+      { dryRun: false },
+    );
+    expect(refs(off.kept)).toEqual([`waf/${A}`]);
+    const changed = await f.logs.policies.get(`waf/${A}`);
+    // Still the same generation, reading from where it was: only auto-add changed.
+    expect(changed).toMatchObject({
+      enabled: true,
+      autoAddNewLogstores: false,
+      generation: 1,
+      consumeFrom: first?.consumeFrom,
+    });
+    expect((await f.logs.dataSources.get(`WAF_cn-hangzhou_${A}`))?.autoAddNewLogstores).toBe(false);
+    // Neither kept run is recorded as an enabling or a disabling.
+    expect((await entries()).map((e) => e.action)).toEqual(['log-integration.added']);
+  });
+
+  it('batch: re-enabling a disabled policy starts a new generation from now', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: false }, caller);
+    f.clock.advance(60_000);
+    const result = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A] },
+      caller,
+      { dryRun: false },
+    );
+    expect(refs(result.enabled)).toEqual([`waf/${A}`]);
+    expect(result.kept).toEqual([]);
+    // Its data sources existed since it was added disabled.
+    expect(result.dataSourcesCreated).toEqual([]);
+    const now = new Date(f.clock.now()).toISOString();
+    expect(await f.logs.policies.get(`waf/${A}`)).toMatchObject({
+      enabled: true,
+      generation: 2,
+      consumeFrom: now,
+      autoAddNewLogstores: true,
+    });
+    const enabled = (await entries()).filter((e) => e.action === 'log-integration.enabled');
+    expect(enabled.map((e) => e.detail)).toEqual([`generation 2: reading from ${now}`]);
+  });
+
+  it('batch: a region added since gets its data source on the next batch', async () => {
+    const oneRegion = new LogIntegration({
+      store: f.logs,
+      settings: { regions: ['cn-hangzhou'], functionsAccountId: MANAGEMENT },
+      clock: f.clock,
+    });
+    await oneRegion.batch({ mode: 'increment', templateIds: ['waf'], accountIds: [A] }, caller, {
+      dryRun: false,
+    });
+    expect((await f.logs.dataSources.list()).map((d) => d.name)).toEqual([`WAF_cn-hangzhou_${A}`]);
+    const dry = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A] },
+      caller,
+      { dryRun: true },
+    );
+    expect(dry.dataSourcesCreated).toEqual([`WAF_cn-shanghai_${A}`]);
+    expect(await f.logs.dataSources.get(`WAF_cn-shanghai_${A}`)).toBeUndefined();
+    const real = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A] },
+      caller,
+      { dryRun: false },
+    );
+    expect(refs(real.kept)).toEqual([`waf/${A}`]);
+    expect(real.dataSourcesCreated).toEqual([`WAF_cn-shanghai_${A}`]);
+    const policy = await f.logs.policies.get(`waf/${A}`);
+    expect(await f.logs.dataSources.get(`WAF_cn-shanghai_${A}`)).toMatchObject({
+      enabled: true,
+      accountName: 'Member 01',
+      generation: policy?.generation,
+      consumeFrom: policy?.consumeFrom,
+    });
+  });
+
+  it('full: disabled policies that were not selected stay as they are and are not listed', async () => {
+    await integration.addAccounts('waf', { accountIds: [B], enabled: false }, caller);
+    await integration.addAccounts('bastionhost', { accountIds: [B], enabled: true }, caller);
+    const before = await f.logs.policies.get(`waf/${B}`);
+    const result = await integration.batch(
+      { mode: 'full', templateIds: ['actiontrail'], accountIds: [A] },
+      caller,
+      { dryRun: false },
+    );
+    expect(refs(result.disabled)).toEqual([`bastionhost/${B}`]);
+    expect(await f.logs.policies.get(`waf/${B}`)).toEqual(before);
+    expect(await f.logs.policies.get(`bastionhost/${B}`)).toMatchObject({ enabled: false });
+    const disabled = (await entries()).filter((e) => e.action === 'log-integration.disabled');
+    expect(disabled).toEqual([
+      expect.objectContaining({
+        accountId: B,
+        target: { type: 'log-policy', id: `bastionhost/${B}` },
+        detail: 'its data sources stop being read; they and their checkpoints are kept',
+      }),
+    ]);
+  });
+
+  it('increment never disables what it did not select', async () => {
+    await integration.addAccounts('bastionhost', { accountIds: [B], enabled: true }, caller);
+    const result = await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A] },
+      caller,
+      { dryRun: false },
+    );
+    expect(result.disabled).toEqual([]);
+    expect(await f.logs.policies.get(`bastionhost/${B}`)).toMatchObject({ enabled: true });
+  });
+
+  it('a dry run answers while another change holds the lease; a real change waits, then is refused', async () => {
+    const held = await f.logs.leases.acquire('log-integration-changes', 'other/1', {
+      ttlMs: 600_000,
+    });
+    expect(held.acquired).toBe(true);
+    const dry = await integration.batch({ mode: 'full' }, caller, { dryRun: true });
+    expect(dry).toMatchObject({ mode: 'full', dryRun: true });
+    expect(dry.enabled).toHaveLength(8);
+    // The wait (20 s) is measured on the application's clock: move it while the change waits.
+    const ticking = setInterval(() => f.clock.advance(5_000), 10);
+    try {
+      await expect(
+        integration.batch({ mode: 'full' }, caller, { dryRun: false }),
+      ).rejects.toMatchObject({
+        code: 'Busy',
+        holder: 'other/1',
+        message: expect.stringMatching(/^Another log integration change is already running/),
+      });
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(await f.logs.policies.list()).toEqual([]);
+  });
+
+  it('a start time may be now, never later', async () => {
+    const now = new Date(f.clock.now()).toISOString();
+    await integration.addAccounts(
+      'waf',
+      { accountIds: [A], enabled: true, startTime: now },
+      caller,
+    );
+    expect((await f.logs.policies.get(`waf/${A}`))?.consumeFrom).toBe(now);
+    const later = new Date(f.clock.now() + 1).toISOString();
+    const refused = integration.updatePolicy('waf', A, { startTime: later }, caller);
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      message: 'startTime is in the future',
+      details: {
+        issues: [
+          {
+            location: 'body',
+            field: 'startTime',
+            message: `${later} is later than now: reading cannot start in the future`,
+          },
+        ],
+      },
+    });
+    await expect(
+      integration.addAccounts(
+        'bastionhost',
+        { accountIds: [A], enabled: true, startTime: later },
+        caller,
+      ),
+    ).rejects.toBeInstanceOf(InvalidRequest);
+    expect(await f.logs.policies.get(`bastionhost/${A}`)).toBeUndefined();
+  });
+
+  it('manual add: auto-add defaults on, reading from now; only this template and account are answered', async () => {
+    await integration.addAccounts('bastionhost', { accountIds: [A], enabled: true }, caller);
+    const added = await integration.addAccounts(
+      'waf',
+      { accountIds: [A, B, A], enabled: false },
+      caller,
+    );
+    expect(added).toHaveLength(2);
+    expect(added[0]?.policy).toMatchObject({
+      templateId: 'waf',
+      accountId: A,
+      enabled: false,
+      autoAddNewLogstores: true,
+      consumeFrom: new Date(f.clock.now()).toISOString(),
+    });
+    // Each answer names its own template's and account's data sources only.
+    expect(added[0]?.dataSources).toEqual([`WAF_cn-hangzhou_${A}`, `WAF_cn-shanghai_${A}`]);
+    expect(added[1]?.dataSources).toEqual([`WAF_cn-hangzhou_${B}`, `WAF_cn-shanghai_${B}`]);
+    const detail = (await entries()).find(
+      (e) => e.action === 'log-integration.added' && e.target?.id === `waf/${B}`,
+    )?.detail;
+    expect(detail).toMatch(/^disabled; reading from /);
+    // One account already integrated refuses the whole request.
+    await expect(
+      integration.addAccounts('waf', { accountIds: [OUTSIDE, A], enabled: true }, caller),
+    ).rejects.toBeInstanceOf(NotIntegrable);
+    const taken = integration.addAccounts(
+      'bastionhost',
+      { accountIds: [B, A], enabled: true },
+      caller,
+    );
+    await expect(taken).rejects.toBeInstanceOf(AlreadyIntegrated);
+    await taken.catch((error: AlreadyIntegrated) => expect(error.message).toContain(A));
+    expect(await f.logs.policies.get(`bastionhost/${B}`)).toBeUndefined();
+  });
+
+  it('a new start time on a disabled policy, kept disabled, neither restarts it nor needs an integrable member', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: false }, caller);
+    const member = await f.store.members.get(A);
+    if (!member) throw new Error('member');
+    await f.store.members.update({ ...member, scopeIds: ['folder:fd-plain'] });
+    const start = new Date(f.clock.now() - 1_000).toISOString();
+    const kept = await integration.updatePolicy(
+      'waf',
+      A,
+      { enabled: false, startTime: start },
+      caller,
+    );
+    expect(kept.policy).toMatchObject({ enabled: false, generation: 1 });
+    // A new start alone enables it again, which needs an integrable member.
+    await expect(
+      integration.updatePolicy('waf', A, { startTime: start }, caller),
+    ).rejects.toBeInstanceOf(NotIntegrable);
+    // Disabling twice records one disabling (none here: it never ran).
+    expect((await entries()).map((e) => e.action)).toEqual(['log-integration.added']);
+  });
+
+  it('auto-add alone changes the policy and its data sources without a new generation', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: true }, caller);
+    const changed = await integration.updatePolicy(
+      'waf',
+      A,
+      { autoAddNewLogstores: false },
+      { cause: { kind: 'timer' } },
+    );
+    expect(changed.policy).toMatchObject({
+      enabled: true,
+      generation: 1,
+      autoAddNewLogstores: false,
+      changedBy: 'timer:reconcile',
+    });
+    expect(changed.dataSources).toEqual([`WAF_cn-hangzhou_${A}`, `WAF_cn-shanghai_${A}`]);
+    expect((await f.logs.dataSources.get(`WAF_cn-shanghai_${A}`))?.autoAddNewLogstores).toBe(false);
+    // Neither an enabling nor a disabling.
+    expect((await entries()).map((e) => e.action)).toEqual(['log-integration.added']);
+    await expect(
+      integration.updatePolicy('bastionhost', A, { enabled: false }, caller),
+    ).rejects.toBeInstanceOf(PolicyNotFound);
+  });
+
+  it('disabling records without a request id when the caller had none; removal says what was kept', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: true }, caller);
+    const timer: Caller = { cause: { kind: 'timer', trigger: 'nightly' } };
+    await integration.updatePolicy('waf', A, { enabled: false }, timer);
+    const disabled = (await entries()).find((e) => e.action === 'log-integration.disabled');
+    expect(disabled).toBeDefined();
+    expect(disabled).not.toHaveProperty('requestId');
+    expect(disabled?.cause).toEqual(timer.cause);
+    for (const source of await f.logs.dataSources.list()) {
+      await f.logs.dataSources.delete(source.name, source.version);
+    }
+    const removed = await integration.removeAccount('waf', A, caller);
+    expect(removed).toEqual({ templateId: 'waf', accountId: A, dataSourcesKept: [] });
+    const entry = (await entries()).find((e) => e.action === 'log-integration.removed');
+    expect(entry).toMatchObject({
+      accountId: A,
+      target: { type: 'log-policy', id: `waf/${A}` },
+      detail: 'data sources kept: none',
+    });
+    await expect(integration.removeAccount('waf', A, caller)).rejects.toBeInstanceOf(
+      PolicyNotFound,
+    );
+  });
+
+  it('a refused removal names the policy and its reason', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: true }, caller);
+    await expect(integration.removeAccount('waf', A, caller)).rejects.toBeInstanceOf(PolicyEnabled);
+    expect((await entries()).find((e) => e.outcome === 'refused')).toMatchObject({
+      action: 'log-integration.removal-refused',
+      accountId: A,
+      target: { type: 'log-policy', id: `waf/${A}` },
+      detail: 'the policy is enabled: disable it first',
+    });
+    expect(integration.template('waf').id).toBe('waf');
+    expect(integration.templates().map((t) => t.id)).toContain('bastionhost');
+  });
+
+  it('holds the change lease, as a log-integration owner, while it writes', async () => {
+    const holders: string[] = [];
+    const watched = new LogIntegration({
+      store: {
+        ...f.logs,
+        activity: {
+          async append(entry) {
+            const look = await f.logs.leases.acquire('log-integration-changes', 'probe/1', {
+              ttlMs: 1_000,
+            });
+            holders.push(look.acquired ? 'free' : look.holder);
+            return f.logs.activity.append(entry);
+          },
+        },
+      },
+      settings: { regions: REGIONS, functionsAccountId: MANAGEMENT },
+      clock: f.clock,
+    });
+    await watched.addAccounts('waf', { accountIds: [A], enabled: true }, caller);
+    expect(holders).toHaveLength(1);
+    expect(holders[0]).toMatch(/^log-integration\//);
+    // Released afterwards.
+    expect(
+      (await f.logs.leases.acquire('log-integration-changes', 'probe/2', { ttlMs: 1_000 }))
+        .acquired,
+    ).toBe(true);
+  });
+
+  it('disables a policy whose member is gone, keeping what its data sources knew of it', async () => {
+    await integration.addAccounts('waf', { accountIds: [A], enabled: true }, caller);
+    const member = await f.store.members.get(A);
+    if (!member) throw new Error('member');
+    await f.store.members.delete(A, member.version);
+    const result = await integration.updatePolicy('waf', A, { enabled: false }, caller);
+    expect(result.policy.enabled).toBe(false);
+    expect(await f.logs.dataSources.get(`WAF_cn-hangzhou_${A}`)).toMatchObject({
+      enabled: false,
+      accountName: 'Member 01',
+    });
+  });
+
+  it('an unknown template is refused naming the known ones', async () => {
+    const known = integration.templates().map((t) => t.id);
+    expect(() => integration.template('nope')).toThrow(
+      `There is no log template nope; the templates are ${known.join(', ')}`,
+    );
+    await expect(
+      integration.batch({ mode: 'increment', templateIds: ['nope'] }, caller, { dryRun: true }),
+    ).rejects.toMatchObject({ message: 'Unknown template ids: nope' });
+    const refused = await integration
+      .batch({ mode: 'increment', templateIds: ['nope'] }, caller, { dryRun: true })
+      .catch((error: UnknownTemplateIds) => error);
+    expect(JSON.stringify(refused.details)).toContain('bastionhost');
   });
 });
