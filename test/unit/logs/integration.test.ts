@@ -194,6 +194,9 @@ describe('manual integration', () => {
     await integration.updatePolicy('waf', A, { enabled: false }, caller);
     const removed = await integration.removeAccount('waf', A, caller);
     expect(removed.dataSourcesKept).toEqual([`WAF_cn-hangzhou_${A}`, `WAF_cn-shanghai_${A}`]);
+    expect((await entries()).find((e) => e.action === 'log-integration.removed')?.detail).toBe(
+      `data sources kept: WAF_cn-hangzhou_${A}, WAF_cn-shanghai_${A}`,
+    );
     expect(await f.logs.policies.get(`waf/${A}`)).toBeUndefined();
     expect(await f.logs.dataSources.get(`WAF_cn-hangzhou_${A}`)).toBeDefined();
     const actions = (await f.store.activity.list({ limit: 100, order: 'oldest-first' })).items.map(
@@ -391,6 +394,13 @@ describe('what a change carries and records', () => {
       consumeFrom: first?.consumeFrom,
     });
     expect((await f.logs.dataSources.get(`WAF_cn-hangzhou_${A}`))?.autoAddNewLogstores).toBe(false);
+    // A batch that says nothing of auto-add writes nothing to a running policy.
+    await integration.batch(
+      { mode: 'increment', templateIds: ['waf'], accountIds: [A] },
+      { cause: { kind: 'timer' } },
+      { dryRun: false },
+    );
+    expect(await f.logs.policies.get(`waf/${A}`)).toEqual(changed);
     // Neither kept run is recorded as an enabling or a disabling.
     expect((await entries()).map((e) => e.action)).toEqual(['log-integration.added']);
   });
@@ -619,6 +629,12 @@ describe('what a change carries and records', () => {
     await expect(
       integration.updatePolicy('bastionhost', A, { enabled: false }, caller),
     ).rejects.toBeInstanceOf(PolicyNotFound);
+    // Not an enabling: a member that left the scope may still have its auto-add changed.
+    const member = await f.store.members.get(A);
+    if (!member) throw new Error('member');
+    await f.store.members.update({ ...member, scopeIds: ['folder:fd-plain'] });
+    const back = await integration.updatePolicy('waf', A, { autoAddNewLogstores: true }, caller);
+    expect(back.policy).toMatchObject({ autoAddNewLogstores: true, generation: 1 });
   });
 
   it('disabling records without a request id when the caller had none; removal says what was kept', async () => {
