@@ -495,6 +495,73 @@ describe('a chunk', () => {
   });
 });
 
+describe('a chunk', () => {
+  it('shares the time left among its rounds of shards, so a backlog does not starve the others', async () => {
+    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
+    logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog());
+    deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 1, reserveMs: 5_000 };
+    sink.beforePut = () => f.clock.advance(10_000);
+    const start = f.clock.now();
+    // 60 s of budget over two rounds: 30 s each.
+    const outcome = await pullChunk(
+      deps,
+      { runId: 'r', chunk: 0, chunks: 1, items: [item(), item({ shardId: 1 })] },
+      start + 65_000,
+    );
+    expect(outcome.shards.map((s) => [s.shardId, s.outcome, s.batches])).toEqual([
+      [0, 'behind', 3],
+      [1, 'behind', 3],
+    ]);
+    expect(f.clock.now()).toBe(start + 60_000);
+  });
+
+  it('counts rounds of lanes: three shards in two lanes share the budget in halves', async () => {
+    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
+    logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog()).shard(ADDRESS, 2, backlog());
+    deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 2, reserveMs: 5_000 };
+    sink.beforePut = () => f.clock.advance(5_000);
+    const start = f.clock.now();
+    const outcome = await pullChunk(
+      deps,
+      {
+        runId: 'r',
+        chunk: 0,
+        chunks: 1,
+        items: [item(), item({ shardId: 1 }), item({ shardId: 2 })],
+      },
+      start + 45_000,
+    );
+    // Two rounds of 20 s: shards 0 and 1 side by side (each put moves the one clock 5 s), then
+    // shard 2 alone; nobody is left without time.
+    expect(outcome.shards.map((s) => [s.shardId, s.outcome, s.batches])).toEqual([
+      [0, 'behind', 2],
+      [1, 'behind', 2],
+      [2, 'behind', 4],
+    ]);
+    expect(f.clock.now()).toBe(start + 40_000);
+  });
+
+  it('gives each shard at least five seconds, and never past the deadline less the reserve', async () => {
+    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
+    logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog());
+    deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 1, reserveMs: 5_000 };
+    sink.beforePut = () => f.clock.advance(1_000);
+    const start = f.clock.now();
+    // 8 s of budget over two rounds would be 4 s each: five seconds go to the first shard, the
+    // second gets what is left before the reserve.
+    const outcome = await pullChunk(
+      deps,
+      { runId: 'r', chunk: 0, chunks: 1, items: [item(), item({ shardId: 1 })] },
+      start + 13_000,
+    );
+    expect(outcome.shards.map((s) => [s.shardId, s.batches])).toEqual([
+      [0, 5],
+      [1, 3],
+    ]);
+    expect(f.clock.now()).toBe(start + 8_000);
+  });
+});
+
 describe('edges', () => {
   it('a data source gone is stale work', async () => {
     expect(
