@@ -5,6 +5,7 @@
 // recorded on the data source's snapshot, and the work goes out in chunks.
 
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConcurrentModification } from '../../../shared/domain/records';
 import { CloudApiError } from '../../../shared/errors';
 import { DATA_SOURCE_TYPE, type ShardCheckpoint } from '../../../shared/logs/model';
 import {
@@ -317,6 +318,42 @@ describe('Logstores found and added', () => {
     expect(summary.logstoresAdded).toEqual([]);
     expect(logs.calls).not.toContain('listProjects');
     expect(summary.planned).toBe(1);
+  });
+
+  it('a Logstore update that lost to a concurrent write waits for the next run; other failures are recorded', async () => {
+    await policy('actiontrail');
+    const logs = memberLogs();
+    logs.shard({ project: 'trails', logstore: 'actiontrail_a' }, 0, []);
+    await planLogPulls(deps);
+    logs.shard({ project: 'trails', logstore: 'actiontrail_b' }, 0, []);
+    const update = f.logs.dataSources.update.bind(f.logs.dataSources);
+    let refusal: Error | undefined = new ConcurrentModification(AT, 1);
+    deps.store = {
+      ...deps.store,
+      dataSources: Object.assign(Object.create(f.logs.dataSources), {
+        update: (next: Parameters<typeof update>[0]) => {
+          if (refusal && next.logstores.length === 2) return Promise.reject(refusal);
+          return update(next);
+        },
+      }),
+    };
+    f.clock.advance(60_000);
+    let summary = await planLogPulls(deps);
+    expect(summary.logstoresAdded).toEqual([]);
+    expect(summary.failures).toEqual([]);
+    // The Logstore it knew is still planned.
+    expect(summary.planned).toBe(1);
+    expect((await f.logs.dataSources.get(AT))?.logstores).toHaveLength(1);
+    refusal = new RangeError('store broke');
+    f.clock.advance(60_000);
+    summary = await planLogPulls(deps);
+    expect(summary.failures).toEqual([
+      { dataSource: AT, code: 'PlanningFailed', reason: 'store broke' },
+    ]);
+    refusal = undefined;
+    f.clock.advance(60_000);
+    summary = await planLogPulls(deps);
+    expect(summary.logstoresAdded).toEqual([`${AT}: trails/actiontrail_b`]);
   });
 
   it('finds nothing yet: no Logstore, nothing planned, no discovery time', async () => {
