@@ -229,6 +229,42 @@ describe('a planning run', () => {
     expect(invocations.flatMap((i) => i.payload.items.map((item) => item.shardId))).toEqual([2]);
   });
 
+  it("reads each region's data sources through that region's access only, one access per member and region", async () => {
+    const SH = 'cn-shanghai';
+    deps.settings = { ...deps.settings, regions: [REGION, SH] };
+    await policy('sas-alerts');
+    // A second template: two data sources per region, still one access per region.
+    await policy('waf');
+    const byRegion = new Map<string, InMemoryShardLogs>();
+    const asked: string[] = [];
+    for (const region of [REGION, SH]) {
+      const logs = new InMemoryShardLogs(A, region);
+      logs.shard({ project: `sas-log-${A}-${region}`, logstore: 'sas-log' }, 0, []);
+      byRegion.set(region, logs);
+    }
+    deps.memberLogs = async (accountId, region) => {
+      asked.push(`${accountId}/${region}`);
+      const logs = byRegion.get(region);
+      if (!logs) throw new Error(region);
+      return { ok: true, logs };
+    };
+    const summary = await planLogPulls(deps);
+    expect(summary).toMatchObject({ dataSources: 4, planned: 2, failures: [] });
+    expect(asked.sort()).toEqual([`${A}/${REGION}`, `${A}/${SH}`]);
+    const items = invocations.flatMap((i) => i.payload.items);
+    expect(items.map((i) => [i.dataSource, i.region, i.project]).sort()).toEqual([
+      [SAS, REGION, `sas-log-${A}-${REGION}`],
+      [`SecurityCenter_${SH}_${A}`, SH, `sas-log-${A}-${SH}`],
+    ]);
+    // Neither region's Log Service was asked about the other region's project.
+    for (const [region, logs] of byRegion) {
+      expect(logs.calls.length).toBeGreaterThan(0);
+      expect(logs.calls.every((call) => !call.includes('sas-log-') || call.includes(region))).toBe(
+        true,
+      );
+    }
+  });
+
   it('follows only enabled policies of integrable members with a known template', async () => {
     await f.scope('folder:fd-plain', ['security-center']);
     await f.member(B, ['folder:fd-plain']);
