@@ -51,6 +51,19 @@ describe('log templates', () => {
     ]);
   });
 
+  it("name Cloud Firewall's project and Logstore by its default rule", () => {
+    const firewall = findTemplate('cloudfirewall');
+    if (firewall?.logstores.kind !== 'default-name') throw new Error('default names');
+    expect(
+      firewall.logstores.names.map((n) => resolveDefaultName(n, '1234567890123456', 'cn-beijing')),
+    ).toEqual([
+      {
+        project: 'cloudfirewall-project-1234567890123456-cn-beijing',
+        logstore: 'cloudfirewall-logstore',
+      },
+    ]);
+  });
+
   it("discover ActionTrail's Logstores by ActionTrail's naming, whatever the project", () => {
     const trail = findTemplate('actiontrail');
     if (trail?.logstores.kind !== 'discovery') throw new Error('actiontrail is discovered');
