@@ -668,10 +668,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
           },
           visible.admits,
         );
-        return jsonResponse('GET /v1/activity', activityResponseSchema, {
-          ...page,
-          items: page.items,
-        });
+        return jsonResponse('GET /v1/activity', activityResponseSchema, page);
       },
     }),
   ];
