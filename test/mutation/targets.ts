@@ -29,7 +29,12 @@ export const MUTATION_AREAS: readonly MutationArea[] = [
   { name: 'store', sources: 'shared/store', tests: ['test/unit/store/**/*.test.ts'] },
   {
     name: 'domain',
-    sources: ['shared/domain/lease.ts', 'shared/domain/idempotency.ts', 'shared/domain/cursor.ts'],
+    sources: [
+      'shared/domain/lease.ts',
+      'shared/domain/idempotency.ts',
+      'shared/domain/cursor.ts',
+      'shared/domain/paging.ts',
+    ],
     tests: ['test/unit/domain/**/*.test.ts'],
   },
   { name: 'auth', sources: ['shared/http/auth.ts'], tests: ['test/unit/http/auth.test.ts'] },

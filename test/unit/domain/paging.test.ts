@@ -3,7 +3,12 @@
 // with a cursor that goes on.
 
 import { describe, expect, it } from 'vitest';
-import { filteredPage, type Page, type PageRequest } from '../../../shared/domain/paging';
+import {
+  EVERY_ACCOUNT,
+  filteredPage,
+  type Page,
+  type PageRequest,
+} from '../../../shared/domain/paging';
 
 /** A listing of 0..size-1 whose cursor is the next index, recording each read's request. */
 function listing(size: number) {
@@ -19,6 +24,13 @@ function listing(size: number) {
 }
 
 const everyThird = (items: readonly number[]) => items.filter((n) => n % 3 === 0);
+
+describe('EVERY_ACCOUNT', () => {
+  it("admits every account's items and items of no account (an unscoped token)", () => {
+    expect(EVERY_ACCOUNT('1234567890123456')).toBe(true);
+    expect(EVERY_ACCOUNT(undefined)).toBe(true);
+  });
+});
 
 describe('filteredPage', () => {
   it('fills the page, asking each read for only the items still missing', async () => {
