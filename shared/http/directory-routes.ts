@@ -128,9 +128,7 @@ export function directoryRoutes(deps: DirectoryRouteDependencies): RouteDefiniti
       async handle(c, query) {
         const visible = await visibilityOf(c);
         const directory = visibleDirectory(
-          await readDirectory(deps.directorySource(c.env.invocation), {
-            ...(query.folderId !== undefined ? { folderId: query.folderId } : {}),
-          }),
+          await readDirectory(deps.directorySource(c.env.invocation), { folderId: query.folderId }),
           visible,
         );
         if (prefersOverJson(c.req.header('accept'), 'text/plain')) {

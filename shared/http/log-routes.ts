@@ -4,7 +4,6 @@
 // Reads need the viewer role, changes the operator role.
 
 import { z } from 'zod';
-import { MAX_PAGE_LIMIT } from '../domain/paging';
 import type { Diagnosis } from '../logs/diagnosis';
 import type { LogIntegration } from '../logs/integration';
 import { DATA_SOURCE_NAME_PATTERN, DATA_SOURCE_STATUSES } from '../logs/model';
@@ -19,8 +18,8 @@ import {
   type RouteDefinition,
   visibilityOf,
 } from './app';
-import { ACCOUNT_ID, callerOf } from './membership-routes';
-import { jsonResponse } from './validation';
+import { callerOf } from './membership-routes';
+import { accountIdSchema, isoTimeSchema, jsonResponse, pageQuery } from './validation';
 import type { Visibility } from './visibility';
 
 /** What the routes call: log integration's changes, queries and diagnosis, for one invocation. */
@@ -41,9 +40,6 @@ export interface LogRouteDependencies {
 }
 
 const TEMPLATE_ID = /^[a-z][a-z0-9-]{0,63}$/;
-const accountIdSchema = z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id');
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
-const cursorSchema = z.string().min(1).max(1024).optional();
 const MAX_ACCOUNTS = 1_000;
 
 const templateParams = z.strictObject({
@@ -74,21 +70,21 @@ export const batchInputSchema = z.strictObject({
     .max(64)
     .optional(),
   autoAddNewLogstores: z.boolean().optional(),
-  startTime: isoTime.optional(),
+  startTime: isoTimeSchema.optional(),
 });
 
 export const addAccountsInputSchema = z.strictObject({
   accountIds: accountIdsSchema,
   enabled: z.boolean({ error: () => 'required: true or false' }),
   autoAddNewLogstores: z.boolean().optional(),
-  startTime: isoTime.optional(),
+  startTime: isoTimeSchema.optional(),
 });
 
 export const policyChangeSchema = z
   .strictObject({
     enabled: z.boolean().optional(),
     autoAddNewLogstores: z.boolean().optional(),
-    startTime: isoTime.optional(),
+    startTime: isoTimeSchema.optional(),
   })
   .refine((change) => Object.keys(change).length > 0, {
     message: 'name at least one of enabled, autoAddNewLogstores, startTime',
@@ -250,11 +246,6 @@ export const summarySchema = z.strictObject({
   byTemplate: z.array(z.strictObject({ templateId: z.string(), counts: statusCountsSchema })),
 });
 
-const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
-  cursor: cursorSchema,
-};
-
 const dataSourceQuerySchema = z.strictObject({
   ...pageQuery,
   accountId: accountIdSchema.optional(),
@@ -371,14 +362,10 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
         const visible = await visibilityOf(c);
         const { integration, queries } = use(c);
         integration.template(templateId);
-        const page = await queries.policies(
-          templateId,
-          { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
-          visible.admits,
-        );
+        const page = await queries.policies(templateId, query, visible.admits);
         return jsonResponse('GET /v1/log-templates/:templateId/accounts', policiesResponseSchema, {
           policies: page.items,
-          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          nextCursor: page.nextCursor,
         });
       },
     }),
@@ -537,19 +524,10 @@ export function logRoutes(deps: LogRouteDependencies): RouteDefinition[] {
       },
       async handle(c, query) {
         const visible = await visibilityOf(c);
-        const page = await use(c).queries.dataSources(
-          {
-            limit: query.limit,
-            ...(query.cursor ? { cursor: query.cursor } : {}),
-            ...(query.accountId ? { accountId: query.accountId } : {}),
-            ...(query.templateId ? { templateId: query.templateId } : {}),
-            ...(query.status ? { status: query.status } : {}),
-          },
-          visible.admits,
-        );
+        const page = await use(c).queries.dataSources(query, visible.admits);
         return jsonResponse('GET /v1/data-sources', dataSourcesResponseSchema, {
           dataSources: page.items,
-          ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          nextCursor: page.nextCursor,
         });
       },
     }),

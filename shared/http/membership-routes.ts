@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { folderPathText } from '../directory/model';
 import type { Caller } from '../domain/caller';
-import { MAX_PAGE_LIMIT } from '../domain/paging';
 import { NotFound } from '../errors';
 import type { Membership } from '../onboarding/membership';
 import {
@@ -34,15 +33,19 @@ import {
 } from './app';
 import { scopeEntries } from './auth';
 import { FOLDER_ID } from './directory-routes';
-import { fromNotAfterTo, jsonResponse } from './validation';
+import {
+  ACCOUNT_ID,
+  accountIdSchema,
+  fromNotAfterTo,
+  isoTimeSchema,
+  jsonResponse,
+  pageQuery,
+} from './validation';
 import type { Visibility } from './visibility';
 
-export const ACCOUNT_ID = /^\d{16}$/;
 const RESOURCE_DIRECTORY_ID = /^rd-[A-Za-z0-9]{1,64}$/;
 const SCOPE_ID =
   /^(account:\d{16}|folder:(r|fd)-[A-Za-z0-9]{1,64}|directory:rd-[A-Za-z0-9]{1,64})$/;
-
-const accountIdSchema = z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id');
 
 export const scopeInputSchema = z
   .strictObject({
@@ -247,30 +250,23 @@ export const removableResponseSchema = z.strictObject({
   ),
 });
 
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
-
-/** A paging cursor as a query parameter (what it holds is checked where it is read). */
-const cursorSchema = z.string().min(1).max(1024).optional();
-
 const activityQuerySchema = z
   .strictObject({
     accountId: accountIdSchema.optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
+    from: isoTimeSchema.optional(),
+    to: isoTimeSchema.optional(),
     order: z.enum(['newest-first', 'oldest-first']).optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
-    cursor: cursorSchema,
+    ...pageQuery,
   })
   .superRefine(fromNotAfterTo);
 
 const reconcileRunsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
-  cursor: cursorSchema,
+  cursor: pageQuery.cursor,
 });
 
 const memberQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
-  cursor: cursorSchema,
+  ...pageQuery,
   status: z.enum(MEMBER_STATUSES).optional(),
   scopeId: z.string().regex(SCOPE_ID, 'must be a scope id such as folder:fd-3G8sQ2lMmj').optional(),
 });
@@ -499,15 +495,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       async handle(c, query) {
         const visible = await visibilityOf(c);
-        const page = await use(c).queries.members(
-          {
-            limit: query.limit,
-            ...(query.cursor ? { cursor: query.cursor } : {}),
-            ...(query.status ? { status: query.status } : {}),
-            ...(query.scopeId ? { scopeId: query.scopeId } : {}),
-          },
-          visible.admits,
-        );
+        const page = await use(c).queries.members(query, visible.admits);
         return jsonResponse('GET /v1/members', membersResponseSchema, {
           ...page,
           members: page.members.map(memberView),
@@ -611,10 +599,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       query: reconcileRunsQuerySchema,
       responses: { 200: { description: 'A page of runs', json: reconcileRunsResponseSchema } },
       async handle(c, query) {
-        const page = await use(c).queries.reconcileRuns({
-          limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        });
+        const page = await use(c).queries.reconcileRuns(query);
         const visible = await visibilityOf(c);
         return jsonResponse('GET /v1/reconcile/runs', reconcileRunsResponseSchema, {
           ...page,
@@ -657,17 +642,7 @@ export function membershipRoutes(deps: MembershipRouteDependencies): RouteDefini
       },
       async handle(c, query) {
         const visible = await visibilityOf(c);
-        const page = await use(c).queries.activity(
-          {
-            limit: query.limit,
-            ...(query.accountId ? { accountId: query.accountId } : {}),
-            ...(query.from ? { from: query.from } : {}),
-            ...(query.to ? { to: query.to } : {}),
-            ...(query.order ? { order: query.order } : {}),
-            ...(query.cursor ? { cursor: query.cursor } : {}),
-          },
-          visible.admits,
-        );
+        const page = await use(c).queries.activity(query, visible.admits);
         return jsonResponse('GET /v1/activity', activityResponseSchema, page);
       },
     }),

@@ -9,9 +9,9 @@ import type { SweepStarted } from '../roles/sweep';
 import type { Invocation } from '../runtime/context';
 import type { Logger } from '../runtime/logger';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
-import { ACCOUNT_ID, callerOf } from './membership-routes';
+import { callerOf } from './membership-routes';
 import { prefersOverJson } from './negotiation';
-import { jsonResponse } from './validation';
+import { accountIdSchema, jsonResponse } from './validation';
 
 /** What the routes call: the service-linked-role use cases, for one invocation. */
 export interface RoleUseCases {
@@ -93,7 +93,7 @@ export const sweepStartedSchema = z.strictObject({
 });
 
 const accountParams = z.strictObject({
-  accountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
+  accountId: accountIdSchema,
 });
 
 export function roleRoutes(deps: RoleRouteDependencies): RouteDefinition[] {

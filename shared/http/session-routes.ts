@@ -22,19 +22,23 @@ import type { SessionPageRequest, SessionSearch } from '../sessions/ports';
 import { protocolNamed } from '../sessions/records';
 import { type ApiContext, defineRoute, NO_QUERY, type RouteDefinition, visibilityOf } from './app';
 import { prefersOverJson } from './negotiation';
-import { fromNotAfterTo, jsonResponse } from './validation';
+import {
+  ACCOUNT_ID,
+  accountIdSchema,
+  fromNotAfterTo,
+  isoTimeSchema,
+  jsonResponse,
+} from './validation';
 import type { Visibility } from './visibility';
 
 export interface SessionRouteDependencies {
   sessions(invocation: Invocation, logger: Logger): SessionSearch;
 }
 
-const ACCOUNT_ID = /^\d{16}$/;
 const MAX_OWNER_ACCOUNTS = 100;
 const SESSIONS_PAGE_MAX = 1000;
 /** A Tablestore search token, wrapped and signed, is longer than a row cursor. */
 const pageTokenSchema = z.string().min(1).max(16_384).optional();
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
 
 const ownerAccountIds = z.union([z.string(), z.array(z.string())]).transform((value, ctx) => {
   const ids = (Array.isArray(value) ? value : [value])
@@ -88,8 +92,8 @@ const sessionsQuerySchema = z
     assetAccount: text(128).optional(),
     protocol: protocolSchema.optional(),
     sourceIp: sourceIpSchema.optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
+    from: isoTimeSchema.optional(),
+    to: isoTimeSchema.optional(),
     sort: z.enum(SESSION_SORTS as [SessionSort, ...SessionSort[]]).default('-startTime'),
     limit: z.coerce.number().int().min(1).max(SESSIONS_PAGE_MAX).default(50),
     pageToken: pageTokenSchema,
@@ -99,8 +103,8 @@ const sessionsQuerySchema = z
 const summaryQuerySchema = z
   .strictObject({
     groupBy: z.enum(SUMMARY_GROUPS).default('ownerAccountId'),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
+    from: isoTimeSchema.optional(),
+    to: isoTimeSchema.optional(),
   })
   .superRefine(fromNotAfterTo);
 
@@ -110,7 +114,7 @@ const eventsQuerySchema = z.strictObject({
 });
 
 const sessionParams = z.strictObject({
-  ownerAccountId: z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id'),
+  ownerAccountId: accountIdSchema,
   sessionId: z.string().min(1).max(256),
 });
 
@@ -327,7 +331,7 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
         const csv = prefersOverJson(c.req.header('accept'), 'text/csv');
         const page: SessionPageRequest = {
           limit: csv ? SESSIONS_PAGE_MAX : query.limit,
-          ...(query.pageToken !== undefined ? { pageToken: query.pageToken } : {}),
+          pageToken: query.pageToken,
         };
         // The first page is read before answering, so a bad token is a 400 even for CSV.
         const first =
@@ -368,8 +372,8 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
             : await use(c).summary(query.groupBy, filter);
         return jsonResponse('GET /v1/sessions/summary', summarySchema, {
           groupBy: query.groupBy,
-          ...(query.from !== undefined ? { from: query.from } : {}),
-          ...(query.to !== undefined ? { to: query.to } : {}),
+          from: query.from,
+          to: query.to,
           totalCount,
           groups,
         });
@@ -411,10 +415,7 @@ export function sessionRoutes(deps: SessionRouteDependencies): RouteDefinition[]
       async handle(c, query, { params: key }) {
         (await visibilityOf(c)).requireAccounts([key.ownerAccountId]);
         const page = await withPageToken(() =>
-          use(c).events(key, {
-            limit: query.limit,
-            ...(query.pageToken !== undefined ? { pageToken: query.pageToken } : {}),
-          }),
+          use(c).events(key, { limit: query.limit, pageToken: query.pageToken }),
         );
         return jsonResponse('GET /v1/sessions/:ownerAccountId/:sessionId/events', eventPageSchema, {
           ...key,

@@ -3,6 +3,7 @@
 // its schema is ours: the handler throws, the caller gets 500 and the log gets the mismatch.
 
 import { z } from 'zod';
+import { MAX_PAGE_LIMIT } from '../domain/paging';
 import {
   type FieldIssue,
   InvalidRequest,
@@ -20,6 +21,22 @@ export const invalidRequestDetailsSchema = z.strictObject({
     }),
   ),
 });
+
+/** A member's account id. */
+export const ACCOUNT_ID = /^\d{16}$/;
+export const accountIdSchema = z.string().regex(ACCOUNT_ID, 'must be a 16-digit account id');
+
+/** A time in a query or body: ISO 8601 with its offset. */
+export const isoTimeSchema = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' });
+
+/** A paging cursor as a query parameter (what it holds is checked where it is read). */
+const cursorSchema = z.string().min(1).max(1024).optional();
+
+/** The `limit` and `cursor` of a paged list's query (shared/domain/paging.ts). */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(100),
+  cursor: cursorSchema,
+};
 
 const JSON_TYPE = /^application\/(json|[\w.+-]+\+json)\s*(;|$)/i;
 
