@@ -6,19 +6,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ShardCheckpoint } from '../../../shared/logs/model';
 import type { ShardRef } from '../../../shared/logs/ports';
-import { createStore, type Store, shardKey } from '../../../shared/store';
-import { ensureStoreTables } from '../../../shared/store/tables';
-import { HookedTablestore, throttled } from '../../support/hooked-tablestore';
+import { type Store, shardKey } from '../../../shared/store';
+import { type HookedTablestore, throttled } from '../../support/hooked-tablestore';
+import { iso, memoryStore, T0 } from '../../support/memory-store';
 
-const T0 = Date.UTC(2026, 0, 1);
-const iso = (ms: number) => new Date(ms).toISOString();
 let client: HookedTablestore;
 let store: Store;
 
 beforeEach(async () => {
-  client = new HookedTablestore();
-  await ensureStoreTables(client, { prefix: 't_' });
-  store = createStore({ client, tablePrefix: 't_' });
+  ({ client, store } = await memoryStore());
 });
 
 const shard = (shardId: number, dataSource = 'WAF_cn-hangzhou_1'): ShardRef => ({

@@ -9,22 +9,17 @@ import {
   type DataSource,
   type DataSourceSnapshot,
 } from '../../../shared/logs/model';
-import { createStore, type Store } from '../../../shared/store';
-import { ensureStoreTables } from '../../../shared/store/tables';
-import { HookedTablestore, throttled } from '../../support/hooked-tablestore';
-import { ManualClock } from '../../support/manual-clock';
+import type { Store } from '../../../shared/store';
+import { type HookedTablestore, throttled } from '../../support/hooked-tablestore';
+import type { ManualClock } from '../../support/manual-clock';
+import { iso, memoryStore, T0 } from '../../support/memory-store';
 
-const T0 = Date.UTC(2026, 0, 1);
-const iso = (ms: number) => new Date(ms).toISOString();
 let client: HookedTablestore;
 let clock: ManualClock;
 let store: Store;
 
 beforeEach(async () => {
-  client = new HookedTablestore();
-  await ensureStoreTables(client, { prefix: 't_' });
-  clock = new ManualClock(T0);
-  store = createStore({ client, tablePrefix: 't_', clock });
+  ({ client, clock, store } = await memoryStore());
 });
 
 function source(

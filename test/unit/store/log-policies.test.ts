@@ -6,21 +6,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidCursor } from '../../../shared/domain/cursor';
 import type { IntegrationPolicy } from '../../../shared/logs/model';
-import { createStore, type Store } from '../../../shared/store';
-import { ensureStoreTables } from '../../../shared/store/tables';
-import { ManualClock } from '../../support/manual-clock';
-import { MemoryTablestore } from '../../support/memory-tablestore';
+import type { Store } from '../../../shared/store';
+import type { ManualClock } from '../../support/manual-clock';
+import { iso, memoryStore, T0 } from '../../support/memory-store';
 
-const T0 = Date.UTC(2026, 0, 1);
-const iso = (ms: number) => new Date(ms).toISOString();
 let clock: ManualClock;
 let store: Store;
 
 beforeEach(async () => {
-  const client = new MemoryTablestore();
-  await ensureStoreTables(client, { prefix: 't_' });
-  clock = new ManualClock(T0);
-  store = createStore({ client, tablePrefix: 't_', clock });
+  ({ clock, store } = await memoryStore());
 });
 
 function policy(

@@ -7,29 +7,22 @@ import { BatchWriteError } from '../../../shared/cloud/tablestore';
 import { createCursorCodec, InvalidCursor } from '../../../shared/domain/cursor';
 import {
   CURSOR_SIGNING_KEY,
-  createStore,
   ensureSigningKey,
   type Store,
   storeTables,
 } from '../../../shared/store';
-import { ensureStoreTables } from '../../../shared/store/tables';
-import { HookedTablestore, throttled } from '../../support/hooked-tablestore';
-import { ManualClock } from '../../support/manual-clock';
+import { type HookedTablestore, throttled } from '../../support/hooked-tablestore';
+import type { ManualClock } from '../../support/manual-clock';
+import { iso, memoryStore, T0 } from '../../support/memory-store';
 
-const T0 = Date.UTC(2026, 0, 1);
 const tables = storeTables('t_');
 let client: HookedTablestore;
 let clock: ManualClock;
 let store: Store;
 
 beforeEach(async () => {
-  client = new HookedTablestore();
-  await ensureStoreTables(client, { prefix: 't_' });
-  clock = new ManualClock(T0);
-  store = createStore({ client, tablePrefix: 't_', clock });
+  ({ client, clock, store } = await memoryStore());
 });
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('refusals name the record', () => {
   it('members', async () => {
