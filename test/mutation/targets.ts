@@ -4,8 +4,10 @@
 // and shared/sessions are.
 //
 // Unit tests only: they run in milliseconds per mutant. The integration suites check the same
-// behaviour against localcloud, but starting it for each of thousands of mutants is not practical
-// on two cores.
+// behaviour against localcloud in another process, and starting that for each of thousands of
+// mutants is not practical on two cores. One unit test file does start localcloud's Tablestore,
+// in the test's own process (about 200 ms): the session index's (test/unit/store/sessions.test.ts),
+// because the search engine it checks has no in-memory double.
 
 export interface MutationArea {
   /** Names the area in the summary and in `npm run mutation -- <area>`. */

@@ -1,7 +1,9 @@
 // Log integration's store for unit tests: the real repositories (shared/store) over the in-memory
 // Tablestore double, with a manual clock, and helpers to put managed members and scopes in place
-// as onboarding would have.
+// as onboarding would have. Every activity entry the capability appends is also kept in
+// `appended`, for a test to read in order.
 
+import type { NewActivity } from '../../shared/domain/activity';
 import type { LogIntegrationStore } from '../../shared/logs/ports';
 import type { ManagedMember } from '../../shared/onboarding/model';
 import type { Store } from '../../shared/store';
@@ -14,6 +16,8 @@ export interface LogStoreFixture {
   store: Store;
   logs: LogIntegrationStore;
   clock: ManualClock;
+  /** What `logs.activity.append` was given, oldest first. */
+  appended: NewActivity[];
   /** A managed member covered by the scope(s) named. */
   member(accountId: string, scopeIds: string[], extra?: Partial<ManagedMember>): Promise<void>;
   /** An account scope (any kind works alike here) enabling `services`. */
@@ -22,10 +26,21 @@ export interface LogStoreFixture {
 
 export async function logStoreFixture(): Promise<LogStoreFixture> {
   const { store, clock } = await storeFixture({ client: new MemoryTablestore(), prefix: 'l_' });
+  const logs = logIntegrationStore(store);
+  const appended: NewActivity[] = [];
   return {
     store,
-    logs: logIntegrationStore(store),
-    clock: clock as ManualClock,
+    logs: {
+      ...logs,
+      activity: {
+        append: (entry) => {
+          appended.push({ ...entry });
+          return logs.activity.append(entry);
+        },
+      },
+    },
+    clock,
+    appended,
     async member(accountId, scopeIds, extra = {}) {
       await store.members.create({
         accountId,

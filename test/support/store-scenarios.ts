@@ -48,9 +48,10 @@ export interface StoreFixture {
   clock: ManualClock;
 }
 
-export async function storeFixture(backend: Backend): Promise<StoreFixture> {
+/** Every table made under the backend's prefix, a manual clock (at `startAt` if given), the store. */
+export async function storeFixture(backend: Backend, startAt?: number): Promise<StoreFixture> {
   await ensureStoreTables(backend.client, { prefix: backend.prefix });
-  const clock = new ManualClock();
+  const clock = new ManualClock(startAt);
   return {
     client: backend.client,
     clock,

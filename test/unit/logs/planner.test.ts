@@ -36,7 +36,6 @@ let members: Map<string, MemberLogsResult>;
 let invocations: Array<{ functionName: string; payload: WorkerChunk }>;
 let failInvocation: Error | undefined;
 let lines: Array<Record<string, unknown>>;
-let appended: Array<{ action: string; accountId?: string; detail?: string }>;
 let deps: PlannerDeps;
 
 beforeEach(async () => {
@@ -48,17 +47,8 @@ beforeEach(async () => {
   invocations = [];
   failInvocation = undefined;
   lines = [];
-  appended = [];
   deps = {
-    store: {
-      ...f.logs,
-      activity: {
-        append: (entry) => {
-          appended.push({ ...entry });
-          return f.logs.activity.append(entry);
-        },
-      },
-    },
+    store: f.logs,
     memberLogs: async (accountId, region) => {
       expect(region).toBe(REGION);
       const found = members.get(accountId);
@@ -325,7 +315,7 @@ describe('Logstores found and added', () => {
       ],
       discoveredAt: '2026-01-02T00:00:00.000Z',
     });
-    expect(appended).toEqual([
+    expect(f.appended).toEqual([
       expect.objectContaining({
         action: 'log-integration.logstore-added',
         outcome: 'succeeded',

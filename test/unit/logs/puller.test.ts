@@ -40,7 +40,6 @@ let logs: InMemoryShardLogs;
 let access: MemberLogsResult;
 let sink: RecordingLogSink;
 let warnings: Array<Record<string, unknown>>;
-let appended: Array<Record<string, unknown>>;
 let deps: PullerDeps;
 
 const group = (logCount: number, bytes = 100, topic = 't'): EncodedLogGroup => ({
@@ -58,17 +57,8 @@ beforeEach(async () => {
   access = { ok: true, logs };
   sink = new RecordingLogSink();
   warnings = [];
-  appended = [];
   deps = {
-    store: {
-      ...f.logs,
-      activity: {
-        append: (entry) => {
-          appended.push({ ...entry });
-          return f.logs.activity.append(entry);
-        },
-      },
-    },
+    store: f.logs,
     memberLogs: async () => access,
     central: { sink, address: CENTRAL },
     clock: f.clock,
@@ -403,7 +393,7 @@ describe('gaps', () => {
     };
     expect(checkpoint?.gaps).toEqual([gap]);
     expect(checkpoint?.cursor).toBe('c4');
-    expect(appended).toEqual([
+    expect(f.appended).toEqual([
       expect.objectContaining({
         action: 'log-integration.gap-recorded',
         outcome: 'failed',

@@ -25,24 +25,14 @@ const caller: Caller = { cause: { kind: 'user', identity: 'alice' }, requestId: 
 
 let f: LogStoreFixture;
 let queries: LogIntegrationQueries;
-let appended: Array<Record<string, unknown>>;
 
 beforeEach(async () => {
   f = await logStoreFixture();
   f.clock.advance(NOW - f.clock.now());
   await f.scope('folder:fd-logs', ['log-integration']);
   await f.member(A, ['folder:fd-logs']);
-  appended = [];
   queries = new LogIntegrationQueries({
-    store: {
-      ...f.logs,
-      activity: {
-        append: (entry) => {
-          appended.push({ ...entry });
-          return f.logs.activity.append(entry);
-        },
-      },
-    },
+    store: f.logs,
     settings: { functionsAccountId: MANAGEMENT, noDataAfterMs: 3_600_000 },
     clock: f.clock,
   });
@@ -378,7 +368,7 @@ describe('deleting a data source', () => {
     });
     await expect(queries.deleteDataSource(SAS, caller)).rejects.toBeInstanceOf(DataSourceInUse);
     expect(await f.logs.dataSources.get(SAS)).toBeDefined();
-    expect(appended).toEqual([
+    expect(f.appended).toEqual([
       {
         action: 'data-source.deletion-refused',
         outcome: 'refused',
@@ -406,7 +396,7 @@ describe('deleting a data source', () => {
     expect(await f.logs.dataSources.get(SAS)).toBeUndefined();
     expect(await f.logs.snapshots.get(SAS)).toBeUndefined();
     expect(await f.logs.checkpoints.listForDataSource(SAS)).toEqual([]);
-    expect(appended).toEqual([
+    expect(f.appended).toEqual([
       {
         action: 'data-source.deleted',
         outcome: 'succeeded',
