@@ -45,13 +45,17 @@ export type ParsedRecord = { ok: true; event: SessionEvent } | { ok: false; reas
 const ACCOUNT_ID = /^\d{16}$/;
 const MAX_ID_LENGTH = 256;
 
-/** Epoch ms of an ISO 8601 time, or of a number of seconds (10 digits) or ms (13 digits). */
+/**
+ * Epoch ms of an ISO 8601 time, or of a number of seconds (10 digits) or ms (13 digits). A time
+ * without an offset is UTC: Date.parse would read it in the process's time zone, and a record
+ * must mean the same time on a laptop as in Function Compute.
+ */
 function parseTime(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (/^\d{10}$/.test(value)) return Number(value) * 1000;
   if (/^\d{13}$/.test(value)) return Number(value);
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) return undefined;
-  const ms = Date.parse(value);
+  const ms = Date.parse(/(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value) ? value : `${value}Z`);
   return Number.isFinite(ms) ? ms : undefined;
 }
 

@@ -273,6 +273,7 @@ describe('a record as an event', () => {
     expect(timeOf('2023-11-14T22:13:20Z')).toBe(1_700_000_000_000);
     expect(timeOf('2023-11-14 22:13:20Z')).toBe(1_700_000_000_000);
     expect(timeOf('2023-11-14T22:13Z')).toBe(1_699_999_980_000);
+    expect(timeOf('2023-11-15T06:13:20+08:00')).toBe(1_700_000_000_000);
     expect(timeOf('1700000001')).toBe(1_700_000_001_000);
     expect(timeOf('1700000001234')).toBe(1_700_000_001_234);
     const refused = (text: string) => `event_time ${JSON.stringify(text)} is not a time`;
@@ -290,6 +291,21 @@ describe('a record as an event', () => {
       '2023-13-45T99:99Z',
     ]) {
       expect(timeOf(text), text).toBe(refused(text));
+    }
+  });
+
+  it('reads a time without an offset as UTC, whatever the time zone of the process', () => {
+    const zone = process.env.TZ;
+    try {
+      for (const tz of ['Asia/Shanghai', 'America/Los_Angeles', 'UTC']) {
+        process.env.TZ = tz;
+        expect(timeOf('2023-11-14T22:13:20'), tz).toBe(1_700_000_000_000);
+        expect(timeOf('2023-11-14 22:13:20.5'), tz).toBe(1_700_000_000_500);
+        expect(timeOf('2023-11-14T22:13'), tz).toBe(1_699_999_980_000);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
     }
   });
 
