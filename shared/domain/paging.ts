@@ -45,7 +45,10 @@ export async function filteredPage<S, T>(
   const items: T[] = [];
   let cursor = request.cursor;
   for (let reads = 1; ; reads++) {
-    const page = await read({ limit: request.limit - items.length, cursor });
+    const page = await read({
+      limit: request.limit - items.length,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
     items.push(...(await keep(page.items)));
     if (page.nextCursor === undefined) return { items };
     cursor = page.nextCursor;

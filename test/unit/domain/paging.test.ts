@@ -66,10 +66,10 @@ describe('filteredPage', () => {
     expect(none).toEqual({ items: [], nextCursor: '13' });
   });
 
-  it('passes the first read the request as it is, and waits for an async filter', async () => {
+  it('passes the first read the request as it is (no cursor unless given), and waits for an async filter', async () => {
     const { read, reads } = listing(30);
     const page = await filteredPage({ limit: 3 }, read, async (items) => items.slice(0, 1));
-    expect(reads[0]).toEqual({ limit: 3 });
+    expect(reads[0]).toStrictEqual({ limit: 3 });
     expect(page).toEqual({ items: [0, 3, 5], nextCursor: '6' });
   });
 });
