@@ -24,8 +24,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { compressSync, uncompressSync } from 'lz4-napi';
-import protobuf from 'protobufjs';
 import { functionBundleOptions } from '../../bundling/function-bundle';
 import { createLogService, type SlsWireCompression } from '../../shared/cloud/sls/client';
 import {
@@ -39,6 +37,7 @@ import { lz4Compress, lz4Decompress } from '../../shared/cloud/sls/lz4';
 import type { LogGroup, LogTag } from '../../shared/logs/model';
 import { type CloudProcess, startCloudProcess } from '../support/localcloud-process';
 import { seededRandom } from '../support/seeded-random';
+import { LogGroupType, lz4Block, lz4Unblock } from '../support/sls-client';
 import { BenchArgs } from './support/args';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -163,29 +162,6 @@ const ns = (value: number) => value.toFixed(0);
 
 // ------------------------------------------------------------------------------- bare codec
 
-const root = protobuf.Root.fromJSON({
-  nested: {
-    Content: { fields: { Key: { type: 'string', id: 1 }, Value: { type: 'string', id: 2 } } },
-    Log: {
-      fields: {
-        Time: { type: 'uint32', id: 1 },
-        Contents: { rule: 'repeated', type: 'Content', id: 2 },
-        TimeNs: { type: 'fixed32', id: 4 },
-      },
-    },
-    LogTag: { fields: { Key: { type: 'string', id: 1 }, Value: { type: 'string', id: 2 } } },
-    LogGroup: {
-      fields: {
-        Logs: { rule: 'repeated', type: 'Log', id: 1 },
-        Topic: { type: 'string', id: 3 },
-        Source: { type: 'string', id: 4 },
-        LogTags: { rule: 'repeated', type: 'LogTag', id: 6 },
-      },
-    },
-  },
-});
-const PbLogGroup = root.lookupType('LogGroup');
-
 function logGroupList(encoded: Buffer[]): Buffer {
   const parts: Buffer[] = [];
   for (const group of encoded) {
@@ -211,13 +187,8 @@ const CODECS: Codec[] = [
   { name: 'lz4 (project, TypeScript)', compress: lz4Compress, decompress: lz4Decompress },
   {
     name: 'lz4 (lz4-napi, native)',
-    compress: (raw) => compressSync(raw).subarray(4),
-    decompress: (body, rawSize) => {
-      const framed = Buffer.allocUnsafe(body.length + 4);
-      framed.writeUInt32LE(rawSize, 0);
-      body.copy(framed, 4);
-      return uncompressSync(framed);
-    },
+    compress: lz4Block,
+    decompress: lz4Unblock,
   },
   {
     name: 'deflate level 1 (zlib)',
@@ -241,7 +212,7 @@ interface Bare {
 function bareCodec(groups: LogGroup[]): Bare {
   const encoded = groups.map(encodeLogGroup);
   const list = logGroupList(encoded);
-  const pbMessages = encoded.map((bytes) => PbLogGroup.decode(bytes));
+  const pbMessages = encoded.map((bytes) => LogGroupType.decode(bytes));
   process.stdout.write(
     `\ndata: ${GROUPS} groups x ${LOGS_PER_GROUP} logs, ${(list.length / LOGS).toFixed(0)} bytes of protobuf per log\n\n`,
   );
@@ -254,10 +225,10 @@ function bareCodec(groups: LogGroup[]): Bare {
     for (const group of encoded) decodeLogGroup(group);
   });
   const pbEncode = cpuPerLog(() => {
-    for (const message of pbMessages) PbLogGroup.encode(message).finish();
+    for (const message of pbMessages) LogGroupType.encode(message).finish();
   });
   const pbDecode = cpuPerLog(() => {
-    for (const group of encoded) PbLogGroup.toObject(PbLogGroup.decode(group));
+    for (const group of encoded) LogGroupType.toObject(LogGroupType.decode(group));
   });
   process.stdout.write(
     `${table([

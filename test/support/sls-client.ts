@@ -32,7 +32,8 @@ const root = protobuf.Root.fromJSON({
     LogGroupList: { fields: { logGroupList: { rule: 'repeated', type: 'LogGroup', id: 1 } } },
   },
 });
-const LogGroupType = root.lookupType('LogGroup');
+/** protobufjs's LogGroup, from the same .proto fields as SLS's (also the benches' baseline). */
+export const LogGroupType = root.lookupType('LogGroup');
 const LogGroupListType = root.lookupType('LogGroupList');
 
 export interface TestLog {
