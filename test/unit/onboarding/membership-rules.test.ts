@@ -4,7 +4,6 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DirectoryRoot } from '../../../shared/directory/ports';
-import type { Caller } from '../../../shared/domain/caller';
 import { LeaseBusy, LeaseLost } from '../../../shared/domain/lease';
 import { ConcurrentModification } from '../../../shared/domain/records';
 import {
@@ -14,7 +13,6 @@ import {
 } from '../../../shared/onboarding/membership';
 import type { ManagedMember } from '../../../shared/onboarding/model';
 import type { OnboardingStep } from '../../../shared/onboarding/ports';
-import { member } from '../../support/directory';
 import {
   InMemoryDirectory,
   type InMemoryMembershipStore,
@@ -24,39 +22,18 @@ import {
 import { inlineScopeChanges } from '../../support/inline-scope-changes';
 import { capturingLogger } from '../../support/invocation';
 import { ManualClock } from '../../support/manual-clock';
+import {
+  ADMIN,
+  MGMT,
+  membershipOrganization,
+  SANDBOX,
+  timer,
+  user,
+  WEB_A,
+  WEB_B,
+} from '../../support/membership-organization';
 
-const MGMT = '1000000000000001';
-const ADMIN = '1000000000000002';
-const WEB_A = '2000000000000001';
-const WEB_B = '2000000000000002';
-const SANDBOX = '2000000000000003';
-const user: Caller = { cause: { kind: 'user', identity: 'alice' }, requestId: 'req-1' };
-const timer: Caller = { cause: { kind: 'timer', trigger: 'test' } };
 const settings = { callerAccountId: MGMT, memberAccessRole: 'ResourceDirectoryAccountAccessRole' };
-
-function organization(): InMemoryDirectory {
-  return new InMemoryDirectory(
-    { resourceDirectoryId: 'rd-test1', managementAccountId: MGMT, rootFolderId: 'r-root' },
-    {
-      folders: [
-        { id: 'r-root', name: 'Root', parentId: null },
-        { id: 'fd-prod', name: 'Prod', parentId: 'r-root' },
-        { id: 'fd-web', name: 'Web', parentId: 'fd-prod' },
-        { id: 'fd-sandbox', name: 'Sandbox', parentId: 'r-root' },
-      ],
-      members: [
-        member(SANDBOX, 'fd-sandbox'),
-        member(WEB_B, 'fd-web'),
-        member(MGMT, 'r-root', { displayName: 'management' }),
-        member(ADMIN, 'fd-prod', { displayName: 'security-admin' }),
-        member(WEB_A, 'fd-web'),
-      ],
-      delegations: [
-        { accountId: ADMIN, displayName: 'security-admin', servicePrincipal: 'sas.aliyuncs.com' },
-      ],
-    },
-  );
-}
 
 /** Counts what the directory is asked, so a test can tell a partial read from a full one. */
 class CountingDirectory extends InMemoryDirectory {
@@ -99,7 +76,7 @@ function make(extra: Partial<ConstructorParameters<typeof Membership>[0]> = {}):
 beforeEach(() => {
   clock = new ManualClock(Date.UTC(2026, 1, 1));
   store = inMemoryMembershipStore(clock);
-  const base = organization();
+  const base = membershipOrganization();
   directory = new CountingDirectory(base.root, {
     folders: base.folders,
     members: base.members,

@@ -5,7 +5,6 @@
 // runs before the record goes), and the lease that keeps changes apart.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Caller } from '../../../shared/domain/caller';
 import { LeaseBusy } from '../../../shared/domain/lease';
 import { InvalidRequest, NotFound } from '../../../shared/errors';
 import { ManagedByScope } from '../../../shared/onboarding/errors';
@@ -14,46 +13,23 @@ import type { ManagedMember } from '../../../shared/onboarding/model';
 import type { OnboardingStep } from '../../../shared/onboarding/ports';
 import { member } from '../../support/directory';
 import {
-  InMemoryDirectory,
+  type InMemoryDirectory,
   type InMemoryMembershipStore,
   InMemoryProbe,
   inMemoryMembershipStore,
 } from '../../support/in-memory-ports';
 import { type InlineScopeChanges, inlineScopeChanges } from '../../support/inline-scope-changes';
 import { ManualClock } from '../../support/manual-clock';
-
-const MGMT = '1000000000000001';
-const ADMIN = '1000000000000002';
-const WEB_A = '2000000000000001';
-const WEB_B = '2000000000000002';
-const SANDBOX = '2000000000000003';
-const user: Caller = { cause: { kind: 'user', identity: 'alice' }, requestId: 'req-1' };
-const timer: Caller = { cause: { kind: 'timer', trigger: 'test' } };
-
-/** Root > Prod > Web, Root > Sandbox; the management account in Root, an admin in Prod. */
-function organization(): InMemoryDirectory {
-  return new InMemoryDirectory(
-    { resourceDirectoryId: 'rd-test1', managementAccountId: MGMT, rootFolderId: 'r-root' },
-    {
-      folders: [
-        { id: 'r-root', name: 'Root', parentId: null },
-        { id: 'fd-prod', name: 'Prod', parentId: 'r-root' },
-        { id: 'fd-web', name: 'Web', parentId: 'fd-prod' },
-        { id: 'fd-sandbox', name: 'Sandbox', parentId: 'r-root' },
-      ],
-      members: [
-        member(MGMT, 'r-root', { displayName: 'management' }),
-        member(ADMIN, 'fd-prod', { displayName: 'security-admin' }),
-        member(WEB_A, 'fd-web'),
-        member(WEB_B, 'fd-web'),
-        member(SANDBOX, 'fd-sandbox'),
-      ],
-      delegations: [
-        { accountId: ADMIN, displayName: 'security-admin', servicePrincipal: 'sas.aliyuncs.com' },
-      ],
-    },
-  );
-}
+import {
+  ADMIN,
+  MGMT,
+  membershipOrganization,
+  SANDBOX,
+  timer,
+  user,
+  WEB_A,
+  WEB_B,
+} from '../../support/membership-organization';
 
 /** A step that records what it was asked to do and fails for the accounts told to. */
 class RecordingStep implements OnboardingStep {
@@ -88,7 +64,7 @@ let changes: InlineScopeChanges;
 beforeEach(() => {
   clock = new ManualClock();
   store = inMemoryMembershipStore(clock);
-  directory = organization();
+  directory = membershipOrganization();
   probe = new InMemoryProbe();
   journal = [];
   steps = [new RecordingStep('roles', journal), new RecordingStep('logs', journal)];
