@@ -379,11 +379,13 @@ export class Membership {
     const { accountId, desired } = account;
     let record =
       current === undefined ? await this.deps.store.members.get(accountId) : (current ?? undefined);
+    const planned = planAccount(accountId, desired, record);
     for (let attempt = 1; ; attempt++) {
-      const plan = planAccount(accountId, desired, record);
+      const plan = attempt === 1 ? planned : planAccount(accountId, desired, record);
       try {
         guard.stillHeld();
-        return { accountId, ...(await this.apply(caller, plan)) };
+        const outcome = await this.apply(caller, plan);
+        return { accountId, ...(outcome.kind === 'unchanged' ? doneBefore(planned) : outcome) };
       } catch (error) {
         // The lease moved on: stop the whole run, a newer one owns the members now.
         if (error instanceof LeaseLost) throw error;
@@ -726,6 +728,33 @@ function describeFailure(status: MemberStatus, failure: Omit<MemberFailure, 'at'
 
 /** What applying one plan did (MemberOutcome without the account). */
 type Outcome = DistributiveOmit<MemberOutcome, 'accountId'>;
+
+/**
+ * The outcome of a change found already made when its record was read again: an earlier attempt
+ * of the same run made it (an FC retry of a chunk whose outcomes were not stored; no other writer
+ * creates, moves or removes members while the run holds the lease), so the run's summary counts
+ * it as made. A plan with nothing to make stays unchanged.
+ */
+function doneBefore(planned: AccountPlan): Outcome {
+  switch (planned.action) {
+    case 'onboard':
+      return { kind: 'added' };
+    case 'update':
+      return planned.moved
+        ? {
+            kind: 'updated',
+            moved: {
+              fromFolderId: planned.moved.fromFolderId ?? null,
+              toFolderId: planned.moved.toFolderId,
+            },
+          }
+        : { kind: 'updated' };
+    case 'offboard':
+      return { kind: 'removed', reason: planned.reason };
+    default:
+      return { kind: 'unchanged' };
+  }
+}
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A reconcile's summary from what it did per account. */

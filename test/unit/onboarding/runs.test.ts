@@ -816,8 +816,49 @@ describe('store failures in a worker', () => {
     expect((await store.runs.getChunk(run.runId, 1))?.state).toBe('pending');
     expect(await work(payload)).toMatchObject({ chunk: 1, accounts: 3 });
     await fanOut.drain(work);
-    expect((await runs.progress(run.runId)).state).toBe('finished');
+    const finished = await runs.progress(run.runId);
+    expect(finished.state).toBe('finished');
     expect((await store.members.list()).map((m) => m.status)).toEqual(Array(11).fill('managed'));
+    // The retry found chunk 1's members already added by the first delivery: still added.
+    expect(finished.summary).toMatchObject({ added: MEMBERS, unchanged: 0 });
+  });
+
+  it('a retried chunk counts what its first delivery changed as changed: updated, moved and removed', async () => {
+    await runs.startScopeAddition(folderScope, user);
+    await fanOut.drain(work);
+    const failFirstChunkOnce = async (start: () => Promise<{ run: { runId: string } }>) => {
+      const { run } = await start();
+      await fanOut.runNext(work);
+      const payload = fanOut.queue.shift()?.payload;
+      vi.spyOn(store.runs, 'updateChunk').mockRejectedValueOnce(new Error('OTSServerBusy'));
+      await expect(work(payload)).rejects.toThrow('OTSServerBusy');
+      await work(payload);
+      await fanOut.drain(work);
+      return (await runs.progress(run.runId)).summary;
+    };
+
+    directory.members = directory.members.map((m) => ({ ...m, displayName: `${m.accountId}!` }));
+    expect(await failFirstChunkOnce(() => runs.startReconcile(timer))).toMatchObject({
+      updated: MEMBERS,
+      unchanged: 0,
+    });
+
+    directory.folders.push({ id: 'fd-shop', name: 'Shop', parentId: 'fd-web' });
+    for (const accountId of MEMBERS) directory.move(accountId, 'fd-shop');
+    expect(await failFirstChunkOnce(() => runs.startReconcile(timer))).toMatchObject({
+      moved: MEMBERS.map((accountId) => ({
+        accountId,
+        fromFolderId: 'fd-web',
+        toFolderId: 'fd-shop',
+      })),
+      updated: [],
+      unchanged: 0,
+    });
+
+    const removed = await failFirstChunkOnce(() => runs.startScopeRemoval('folder:fd-web', user));
+    expect(removed?.removed.map((r) => r.accountId)).toEqual(MEMBERS);
+    expect(new Set(removed?.removed.map((r) => r.reason)).size).toBe(1);
+    expect(removed?.unchanged).toBe(0);
   });
 
   it('a chunk that cannot mark its lane continued throws, for FC to retry, and the retry invokes the next chunk again', async () => {
