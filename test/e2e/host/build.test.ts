@@ -1,7 +1,9 @@
 // scripts/build.ts: one ESM bundle per s.yaml function that plain node can load and run.
 
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import {
 } from '../../../scripts/build';
 
 const fixtureDir = fileURLToPath(new URL('../../fixtures/host-app/', import.meta.url));
+const repoDir = fileURLToPath(new URL('../../../', import.meta.url));
 const run = promisify(execFile);
 
 describe('function build', () => {
@@ -91,4 +94,31 @@ describe('function build', () => {
     expect(packageOf('node_modules/a/node_modules/b/index.js')).toBe('b');
     expect(packageOf('shared/cloud/sts.ts')).toBeUndefined();
   });
+});
+
+describe("the project's own build (what `s deploy` runs first)", () => {
+  // The repository's s.yaml and sources, built into a scratch dist/ so the test leaves the
+  // repository's own untouched.
+  const project = mkdtempSync(join(tmpdir(), 'rdgov-build-'));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it('bundles every function, each loads with a configuration like the deployed one, and none carries an SDK the project does not import', async () => {
+    for (const entry of [
+      's.yaml',
+      'functions',
+      'shared',
+      'bundling',
+      'node_modules',
+      'package.json',
+    ]) {
+      symlinkSync(join(repoDir, entry), join(project, entry));
+    }
+    const built = await buildFunctions({ sYamlPath: join(project, 's.yaml') });
+    expect(built.map((b) => b.fn.name)).toEqual(
+      expect.arrayContaining(['rdgov-api', 'rdgov-log-worker', 'rdgov-session-index']),
+    );
+    expect(
+      built.flatMap((b) => unexpectedSdks(b).map((sdk) => `${b.fn.name}: ${sdk.name}`)),
+    ).toEqual([]);
+  }, 180_000);
 });
