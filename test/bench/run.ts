@@ -1,10 +1,12 @@
 // `npm run bench [name ...]`: runs every test/bench/*.bench.ts (or the named ones) one after
 // another, each in its own process so one benchmark's warm caches never help the next.
+// `npm run bench -- sessions --sessions 1000`: the names come first; from the first flag on,
+// everything goes to the benchmarks (npm swallows the first `--`, so a second one is optional).
 
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
 
@@ -29,11 +31,18 @@ function runOne(file: string, args: string[]): Promise<number> {
   });
 }
 
+/** Benchmark names, then what is passed to each: from the first `--` or flag on. */
+export function splitArguments(argv: readonly string[]): {
+  names: string[];
+  passThrough: string[];
+} {
+  const cut = argv.findIndex((a) => a.startsWith('-'));
+  if (cut === -1) return { names: [...argv], passThrough: [] };
+  return { names: argv.slice(0, cut), passThrough: argv.slice(argv[cut] === '--' ? cut + 1 : cut) };
+}
+
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const split = argv.indexOf('--');
-  const names = split === -1 ? argv.filter((a) => !a.startsWith('-')) : argv.slice(0, split);
-  const passThrough = split === -1 ? argv.filter((a) => a.startsWith('-')) : argv.slice(split + 1);
+  const { names, passThrough } = splitArguments(process.argv.slice(2));
   const failed: string[] = [];
   for (const file of selected(names)) {
     process.stdout.write(`\n=== ${file} ===\n`);
@@ -46,7 +55,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -6,7 +6,7 @@
 // (test/support): after changing one, run with --force. Ends with one table of scores per
 // file, and fails when a file is under MIN_SCORE_PERCENT.
 //
-// Outside `npm test`: a full run takes tens of minutes on two cores (README "Mutation testing").
+// Outside `npm test`: a full run takes tens of minutes on two cores (README "Tests and benchmarks").
 // MUTATION_CONCURRENCY sets Stryker's test runner processes (default 2).
 
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
