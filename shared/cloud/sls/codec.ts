@@ -110,7 +110,11 @@ function readPair(reader: Reader, stop: number): { key: string; value: string } 
   return { key, value };
 }
 
-/** The top level of one encoded LogGroup: its logs counted, not read. */
+/**
+ * The top level of one encoded LogGroup: its logs counted, not read. Its field loop repeats
+ * decodeLogGroup's on purpose: one loop with a callback per log made the scan about 50% slower
+ * (120 -> 180 ns a log, `npm run bench -- sls-adapter`), and every forwarded group is scanned.
+ */
 export function scanLogGroup(bytes: Uint8Array): EncodedLogGroup {
   const buf = asBuffer(bytes);
   const reader = new Reader(buf, 0, buf.length);
