@@ -4,7 +4,8 @@
 // `appended`, for a test to read in order.
 
 import type { NewActivity } from '../../shared/domain/activity';
-import type { LogIntegrationStore } from '../../shared/logs/ports';
+import type { ShardCheckpoint } from '../../shared/logs/model';
+import type { LogIntegrationStore, ShardRef } from '../../shared/logs/ports';
 import type { ManagedMember } from '../../shared/onboarding/model';
 import type { Store } from '../../shared/store';
 import { logIntegrationStore } from '../../shared/wiring/logs';
@@ -54,5 +55,26 @@ export async function logStoreFixture(): Promise<LogStoreFixture> {
       const [kind, targetId = ''] = id.split(':') as ['account' | 'folder' | 'directory', string];
       await store.scopes.create({ id, kind, targetId, services, createdBy: 'user:test' });
     },
+  };
+}
+
+/** A checkpoint of `ref` with nothing forwarded, no failures and no gaps, under fence token 1. */
+export function freshCheckpoint(
+  ref: ShardRef,
+  extra: Partial<ShardCheckpoint> = {},
+): ShardCheckpoint {
+  return {
+    ...ref,
+    generation: 1,
+    pullCount: 100,
+    finished: false,
+    fenceToken: 1n,
+    positionTime: 0,
+    logsForwarded: 0,
+    bytesForwarded: 0,
+    window: [],
+    failures: 0,
+    gaps: [],
+    ...extra,
   };
 }

@@ -18,7 +18,7 @@ import {
 import type { MemberLogsResult } from '../../../shared/logs/ports';
 import { createLogger } from '../../../shared/runtime/logger';
 import { InMemoryShardLogs, logFailure } from '../../support/log-member-fakes';
-import { type LogStoreFixture, logStoreFixture } from '../../support/log-store';
+import { freshCheckpoint, type LogStoreFixture, logStoreFixture } from '../../support/log-store';
 
 const MANAGEMENT = '1000000000000000';
 const A = '2000000000000001';
@@ -93,23 +93,11 @@ function memberLogs(accountId = A): InMemoryShardLogs {
   return logs;
 }
 
-const checkpoint = (shardId: number, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint => ({
-  dataSource: SAS,
-  ...SAS_LOGS,
-  shardId,
-  generation: 1,
-  cursor: 'c0',
-  pullCount: 16,
-  finished: false,
-  fenceToken: 1n,
-  positionTime: 0,
-  logsForwarded: 0,
-  bytesForwarded: 0,
-  window: [],
-  failures: 0,
-  gaps: [],
-  ...extra,
-});
+const checkpoint = (shardId: number, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint =>
+  freshCheckpoint(
+    { dataSource: SAS, ...SAS_LOGS, shardId },
+    { cursor: 'c0', pullCount: 16, ...extra },
+  );
 
 describe('a planning run', () => {
   it('makes the data source, finds its Logstore, plans the ready shards and fans them out', async () => {

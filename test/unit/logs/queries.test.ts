@@ -13,7 +13,7 @@ import {
   type ShardCheckpoint,
 } from '../../../shared/logs/model';
 import { LogIntegrationQueries } from '../../../shared/logs/queries';
-import { type LogStoreFixture, logStoreFixture } from '../../support/log-store';
+import { freshCheckpoint, type LogStoreFixture, logStoreFixture } from '../../support/log-store';
 
 const MANAGEMENT = '1000000000000000';
 const A = '2000000000000001';
@@ -77,24 +77,11 @@ const gap = (recordedAt: string): LogGap => ({
   recordedAt,
 });
 
-const checkpoint = (shardId: number, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint => ({
-  dataSource: SAS,
-  project: 'p',
-  logstore: 'l',
-  shardId,
-  generation: 2,
-  cursor: 'c',
-  pullCount: 16,
-  finished: false,
-  fenceToken: 1n,
-  positionTime: 0,
-  logsForwarded: 0,
-  bytesForwarded: 0,
-  window: [],
-  failures: 0,
-  gaps: [],
-  ...extra,
-});
+const checkpoint = (shardId: number, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint =>
+  freshCheckpoint(
+    { dataSource: SAS, project: 'p', logstore: 'l', shardId },
+    { generation: 2, cursor: 'c', pullCount: 16, ...extra },
+  );
 
 describe('data source views', () => {
   it("shows the current generation's figures and only the fields known", async () => {

@@ -17,6 +17,7 @@ import {
   ratePerMinute,
   summarizeCheckpoints,
 } from '../../../shared/logs/status';
+import { freshCheckpoint } from '../../support/log-store';
 
 const NOW = Date.UTC(2026, 0, 2, 12, 0, 30);
 const MINUTE = Math.floor(NOW / 60_000);
@@ -25,23 +26,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const source = { name: 'WAF_cn-hangzhou_2000000000000001', generation: 2 };
 
 function checkpoint(shardId: number, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint {
-  return {
-    dataSource: source.name,
-    project: 'p',
-    logstore: 'l',
-    shardId,
-    generation: 2,
-    pullCount: 100,
-    finished: false,
-    fenceToken: 1n,
-    positionTime: 0,
-    logsForwarded: 0,
-    bytesForwarded: 0,
-    window: [],
-    failures: 0,
-    gaps: [],
-    ...extra,
-  };
+  return freshCheckpoint(
+    { dataSource: source.name, project: 'p', logstore: 'l', shardId },
+    { generation: 2, ...extra },
+  );
 }
 
 const gap = (shardId: number): LogGap => ({

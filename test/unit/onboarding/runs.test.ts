@@ -70,17 +70,7 @@ beforeEach(() => {
     lease: { waitMs: 0 },
   });
   fanOut = new InlineFanOut();
-  runs = new OnboardingRuns({
-    membership,
-    store,
-    fanOut,
-    workerFunction: 'rdgov-onboarding-worker',
-    assumeRoleRate: 95,
-    lanes: 2,
-    chunkSize: 3,
-    clock,
-    startWaitMs: 0,
-  });
+  runs = runsWith({});
 });
 
 const work = (payload: unknown) => runs.work(onboardingWorkSchema.parse(payload));

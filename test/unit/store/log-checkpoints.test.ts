@@ -8,6 +8,7 @@ import type { ShardCheckpoint } from '../../../shared/logs/model';
 import type { ShardRef } from '../../../shared/logs/ports';
 import { type Store, shardKey } from '../../../shared/store';
 import { type HookedTablestore, throttled } from '../../support/hooked-tablestore';
+import { freshCheckpoint } from '../../support/log-store';
 import { iso, memoryStore, T0 } from '../../support/memory-store';
 
 let client: HookedTablestore;
@@ -24,22 +25,8 @@ const shard = (shardId: number, dataSource = 'WAF_cn-hangzhou_1'): ShardRef => (
   shardId,
 });
 
-function checkpoint(ref: ShardRef, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint {
-  return {
-    ...ref,
-    generation: 1,
-    pullCount: 100,
-    finished: false,
-    fenceToken: 1n,
-    positionTime: 1_767_225_600,
-    logsForwarded: 0,
-    bytesForwarded: 0,
-    window: [],
-    failures: 0,
-    gaps: [],
-    ...extra,
-  };
-}
+const checkpoint = (ref: ShardRef, extra: Partial<ShardCheckpoint> = {}): ShardCheckpoint =>
+  freshCheckpoint(ref, { positionTime: 1_767_225_600, ...extra });
 
 describe('shard keys', () => {
   it('are project/logstore/shard id in six digits, so shards list in id order', () => {
