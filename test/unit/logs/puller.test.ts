@@ -486,8 +486,10 @@ describe('a chunk', () => {
 });
 
 describe('a chunk', () => {
+  /** 20,000 one-log groups: more than a shard can forward in the time it is given. */
+  const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
+
   it('shares the time left among its rounds of shards, so a backlog does not starve the others', async () => {
-    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
     logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog());
     deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 1, reserveMs: 5_000 };
     sink.beforePut = () => f.clock.advance(10_000);
@@ -506,7 +508,6 @@ describe('a chunk', () => {
   });
 
   it('counts rounds of lanes: three shards in two lanes share the budget in halves', async () => {
-    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
     logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog()).shard(ADDRESS, 2, backlog());
     deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 2, reserveMs: 5_000 };
     sink.beforePut = () => f.clock.advance(5_000);
@@ -532,7 +533,6 @@ describe('a chunk', () => {
   });
 
   it('gives each shard at least five seconds, and never past the deadline less the reserve', async () => {
-    const backlog = () => Array.from({ length: 20_000 }, (_, i) => at(i, group(1)));
     logs.shard(ADDRESS, 0, backlog()).shard(ADDRESS, 1, backlog());
     deps.settings = { ...DEFAULT_PULLER_SETTINGS, concurrency: 1, reserveMs: 5_000 };
     sink.beforePut = () => f.clock.advance(1_000);
