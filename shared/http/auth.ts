@@ -20,6 +20,7 @@ import {
 } from 'jose';
 import type { AuthConfig } from '../config';
 import { AuthenticationUnavailable, Forbidden, Unauthenticated } from '../errors';
+import { ACCOUNT_ID } from './validation';
 
 export const ROLES = ['viewer', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
@@ -45,7 +46,6 @@ export interface TokenScope {
 }
 
 const SCOPE_FOLDER = /^(r|fd)-[A-Za-z0-9]{1,64}$/;
-const SCOPE_ACCOUNT = /^\d{16}$/;
 /** More entries than this is a mistake in the identity provider's mapping, not a scope. */
 export const MAX_SCOPE_ENTRIES = 1000;
 
@@ -68,7 +68,7 @@ export function scopeFromClaims(payload: JWTPayload, claim: string): TokenScope 
       : Array.isArray(value) && value.every((v) => typeof v === 'string')
         ? (value as string[])
         : undefined;
-  const bad = entries?.find((e) => !SCOPE_FOLDER.test(e) && !SCOPE_ACCOUNT.test(e));
+  const bad = entries?.find((e) => !SCOPE_FOLDER.test(e) && !ACCOUNT_ID.test(e));
   if (entries === undefined || bad !== undefined || entries.length > MAX_SCOPE_ENTRIES) {
     throw claimRefusal(
       claim,
@@ -78,7 +78,7 @@ export function scopeFromClaims(payload: JWTPayload, claim: string): TokenScope 
   }
   return {
     folderIds: [...new Set(entries.filter((e) => SCOPE_FOLDER.test(e)))],
-    accountIds: [...new Set(entries.filter((e) => SCOPE_ACCOUNT.test(e)))],
+    accountIds: [...new Set(entries.filter((e) => ACCOUNT_ID.test(e)))],
   };
 }
 
